@@ -1,0 +1,16 @@
+# FORMWORK_CUDA=AUTO|ON|OFF -> FORMWORK_CUDA_ENABLED (ON/OFF).
+# AUTO turns CUDA on when nvcc is found; ON fails the configure without it.
+set(FORMWORK_CUDA_ENABLED OFF)
+if(NOT FORMWORK_CUDA STREQUAL "OFF")
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    set(FORMWORK_CUDA_ENABLED ON)
+  elseif(FORMWORK_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "FORMWORK_CUDA=ON but no CUDA compiler (nvcc) was found")
+  else()
+    message(STATUS "Formwork: nvcc not found, building without the CUDA backend")
+  endif()
+endif()
