@@ -31,3 +31,5 @@ REFERENCE_SIZES = {
 __all__ = ["TEMPLATES", "TEMPLATE_SPECS", "MetaFormer", "VisionTransformer", "build", "count_params",
            "init_weights", "macs", "macs_per_module", "load_safetensors", "save_safetensors",
            "state_dict_numpy", "load_into", "REFERENCE_SIZES"]
+
+from . import proxies, views  # noqa: E402  (reference Grad-CAM / attention, zero-cost proxies)

@@ -5,20 +5,24 @@ eval mode whose ``state_dict`` keys, parameter shapes and forward semantics are 
 ``metaformer.py`` / ``vision_transformer.py`` (identityformer / randformer: sail-sg
 ``metaformer_baselines.py`` semantics with timm-style names). ``device="meta"`` builds shapes only.
 
-Template summary (see TEMPLATE_SPECS for the exact settings):
+Template summary (TEMPLATE_SPECS has the exact settings):
 
-=================== ============ ======================= ============================== ==========
-template            depths       dims                    block norm / mixer             head
-=================== ============ ======================= ============================== ==========
-poolformer_s12/24/36 2262/4,4,12,4/6,6,18,6 64,128,320,512  GroupNorm1 (eps 1e-5, bias) / pool  LN2d→fc
-poolformer_m36/48   6,6,18,6 / 8,8,24,8  96,192,384,768   same                           LN2d→fc
-poolformerv2_s12    2,2,6,2      64,128,320,512          GroupNorm1 no bias eps 1e-6 / pool   LN2d→fc
-identityformer_s12  2,2,6,2      64,128,320,512          GroupNorm1 no bias eps 1e-6 / id     LN2d→fc
-randformer_s12      2,2,6,2      64,128,320,512          GroupNorm1 no bias / id,id,rand,rand LN2d→fc
-convformer_s18      3,3,9,3      64,128,320,512          LayerNorm2d no bias / SepConv   LN2d→MlpHead
-caformer_s18        3,3,9,3      64,128,320,512          LN2d nb / SepConv ×2, LN nb / attn ×2  MlpHead
-vit_tiny_patch16_224 12 blocks   192, 3 heads            LayerNorm eps 1e-6 (bias)       cls → fc
-=================== ============ ======================= ============================== ==========
+  template              depths      dims              block norm                 mixers            head.fc
+  poolformer_s12/24/36  2,2,6,2 /   64,128,320,512    GroupNorm1 + bias, 1e-5    pool              Linear
+                        4,4,12,4 / 6,6,18,6
+  poolformer_m36/48     6,6,18,6 /  96,192,384,768    GroupNorm1 + bias, 1e-5    pool              Linear
+                        8,8,24,8
+  poolformerv2_s12      2,2,6,2     64,128,320,512    GroupNorm1 no bias, 1e-6   pool              Linear
+  identityformer_s12    2,2,6,2     64,128,320,512    GroupNorm1 no bias, 1e-6   identity          Linear
+  randformer_s12        2,2,6,2     64,128,320,512    GroupNorm1 no bias, 1e-6   id,id,rand,rand   Linear
+  convformer_s18        3,3,9,3     64,128,320,512    LayerNorm2d no bias, 1e-6  SepConv           MlpHead
+  caformer_s18          3,3,9,3     64,128,320,512    LN2d nb ×2, LN nb ×2       SepConv ×2, attn ×2  MlpHead
+  vit_tiny_patch16_224  12 blocks   192, 3 heads      LayerNorm + bias, 1e-6     attention         Linear (cls token)
+
+poolformer v1: GELU MLPs with bias, layer scale (1e-5 s12/s24, 1e-6 s36/m36/m48), no stem or
+downsampling norm. All others: StarReLU MLPs without bias, stem post-norm and downsampling pre-norm
+LayerNorm2d without bias (1e-6), res scale 1.0 on stages 2 and 3, no layer scale. Every
+MetaFormer's head is global average pool → head.norm LayerNorm2d *with* bias (1e-6) → head.fc.
 """
 from __future__ import annotations
 
