@@ -1,0 +1,38 @@
+// Portable 16-float vectors (GCC/Clang vector extensions) for the hand-written inner loops, and
+// per-thread scratch buffers. With -march=native on an AVX-512 machine a V16 is one zmm register;
+// elsewhere the compiler splits it into narrower registers.
+#pragma once
+#include <cstddef>
+#include <cstring>
+#include <vector>
+
+namespace fw::cpu {
+
+typedef float V16 __attribute__((vector_size(64)));
+constexpr int kLanes = 16;
+
+inline V16 load16(const float* p) {
+  V16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void store16(float* p, V16 v) { std::memcpy(p, &v, sizeof v); }
+inline V16 splat16(float x) { return V16{} + x; }
+inline float hsum16(V16 v) {
+  float s = 0;
+  for (int i = 0; i < kLanes; ++i) s += v[i];
+  return s;
+}
+inline int64_t round_up16(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
+
+// A per-thread buffer of at least n floats (contents unspecified). `slot` picks one of a few
+// independent buffers so one kernel can hold several at once. Valid until the same thread asks
+// for the same slot again.
+inline float* scratch(int slot, size_t n) {
+  thread_local std::vector<float> buffers[4];
+  std::vector<float>& b = buffers[slot];
+  if (b.size() < n) b.resize(n);
+  return b.data();
+}
+
+}  // namespace fw::cpu
