@@ -1,6 +1,7 @@
 // Normalisations: group_norm, layer_norm2d (over channels of NCHW, no transposes) and
 // layer_norm (over the last dimension). Biased variance, as PyTorch.
 //
+// group_norm's parameters: weight if affine, bias if affine and bias.
 // Saved for backward (slot 0), besides the input x:
 //  - group_norm:   (B, G, 2)   mean, rstd of each (sample, group)
 //  - layer_norm2d: (B, 2, H*W) mean row, then rstd row, of each pixel
@@ -77,7 +78,7 @@ void grad_sums(const float* dy, const float* x, int64_t n, double& sd, double& s
 struct GnGeom {
   int64_t B, C, S, G, Cg;
   double eps;
-  bool affine;
+  bool affine, bias;  // weight if affine; bias if affine and bias (timm's GroupNorm1NoBias)
 };
 
 GnGeom gn_geom(const Attrs& a, const Shape& x) {
@@ -88,6 +89,7 @@ GnGeom gn_geom(const Attrs& a, const Shape& x) {
   g.G = attr_i(a, "groups", 1);
   g.eps = attr_f(a, "eps", 1e-5);
   g.affine = attr_b(a, "affine", true);
+  g.bias = g.affine && attr_b(a, "bias", true);
   if (a.has("channels"))
     require(a.i("channels") == g.C, op, "expects " + std::to_string(a.i("channels")) +
                                             " channels, gets " + std::to_string(g.C));
@@ -101,7 +103,7 @@ void group_norm_forward(const ForwardArgs& a) {
   constexpr std::string_view op = "group_norm";
   const Tensor& xt = *a.in.at(0);
   const GnGeom g = gn_geom(a.attrs, xt.shape);
-  const Affine af = affine_params(op, a.params, g.C, g.affine, g.affine);
+  const Affine af = affine_params(op, a.params, g.C, g.affine, g.bias);
   Tensor& yt = *a.out.at(0);
   resize(yt, xt.shape);
   const float* x = xt.ptr();
@@ -147,7 +149,7 @@ void group_norm_backward(const BackwardArgs& a) {
   expect_shape(op, "saved statistics", stats, {g.B, g.G, 2});
   const Tensor& dyt = *a.dout.at(0);
   expect_shape(op, "output gradient", dyt, xs);
-  const Affine af = affine_params(op, a.params, g.C, g.affine, g.affine);
+  const Affine af = affine_params(op, a.params, g.C, g.affine, g.bias);
   const float* x = xt.ptr();
   const float* dy = dyt.ptr();
   std::vector<double> sd(g.B * g.C), sdx(g.B * g.C);
@@ -188,7 +190,7 @@ void group_norm_backward(const BackwardArgs& a) {
     });
   }
   Tensor* dwt = g.affine ? want_dparam(a, 0) : nullptr;
-  Tensor* dbt = g.affine ? want_dparam(a, 1) : nullptr;
+  Tensor* dbt = g.bias ? want_dparam(a, 1) : nullptr;
   if (dwt) resize(*dwt, {g.C});
   if (dbt) resize(*dbt, {g.C});
   for (int64_t c = 0; c < g.C && (dwt || dbt); ++c) {

@@ -70,7 +70,10 @@ NormSpec group_spec(const Call& c) {
   const int64_t G = attr_i(c.attrs, "groups", 1), Cg = C / G;
   NormSpec s;
   s.eps = attr_f(c.attrs, "eps", 1e-5);
-  if (attr_b(c.attrs, "affine", true)) s.w = &c.params.at(0), s.b = &c.params.at(1);
+  if (attr_b(c.attrs, "affine", true)) {
+    s.w = &c.params.at(0);
+    if (attr_b(c.attrs, "bias", true)) s.b = &c.params.at(1);
+  }
   s.channel.resize(x.size());
   s.sets.resize(B * G);
   for (int64_t i = 0; i < x.size(); ++i) {

@@ -145,6 +145,7 @@ def cases():
             ("group_norm", {"channels": 12, "groups": 4, "eps": 1e-3}, [(B, 12, 5, 5)],
              [(12,), (12,)]),
             ("group_norm", {"affine": False}, [(B, 6, 4, 3)], []),
+            ("group_norm", {"channels": 6, "bias": False, "eps": 1e-6}, [(B, 6, 4, 3)], [(6,)]),
             ("layer_norm2d", {"channels": 10}, [(B, 10, 6, 7)], [(10,), (10,)]),
             ("layer_norm2d", {"channels": 10, "bias": False}, [(B, 10, 6, 7)], [(10,)]),
             ("layer_norm", {"channels": 32}, [(B, 49, 32)], [(32,), (32,)]),

@@ -70,6 +70,7 @@ std::vector<OpCase> all_cases() {
     add("group_norm", {}, {{B, 6, 5, 7}}, {{6}, {6}});
     add("group_norm", {{"groups", int64_t(3)}, {"eps", 1e-3}}, {{B, 6, 4, 5}}, {{6}, {6}});
     add("group_norm", {{"affine", false}}, {{B, 4, 3, 3}}, {});
+    add("group_norm", {{"bias", false}, {"eps", 1e-6}}, {{B, 5, 3, 4}}, {{5}});
     add("layer_norm2d", {}, {{B, 7, 5, 9}}, {{7}, {7}});
     add("layer_norm2d", {{"bias", false}}, {{B, 3, 40, 40}}, {{3}});
     add("layer_norm", {}, {{B, 5, 24}}, {{24}, {24}});

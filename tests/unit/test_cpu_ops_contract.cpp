@@ -1,6 +1,6 @@
 // The CPU op library's contract beyond numerics (kernels/cpu/ops.h): error messages, optional
 // saved state, dropout/drop_path masks, identity flags, input-gradient-only backward, output
-// reuse; and fw::Attrs conversions (core/attrs.cpp).
+// reuse.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
@@ -166,31 +166,6 @@ TEST(CpuOpsContract, OutputsAreResizedAndOverwritten) {
   EXPECT_EQ(y.data, std::vector<float>(6, 0.0f));
   EXPECT_TRUE(fw::cpu::find_kernel("identity")->is_identity({}, {}));
   EXPECT_FALSE(k->is_identity({}, {}));
-}
-
-TEST(Attrs, ConversionsAndErrors) {
-  const Attrs a{{"k", int64_t(3)}, {"f", 0.5}, {"whole", 2.0}, {"b", true}, {"s", std::string("x")}};
-  EXPECT_EQ(a.i("k"), 3);
-  EXPECT_EQ(a.i("whole"), 2);
-  EXPECT_EQ(a.i("b"), 1);
-  EXPECT_DOUBLE_EQ(a.f("k"), 3.0);
-  EXPECT_TRUE(a.b("b"));
-  EXPECT_EQ(a.s("s"), "x");
-  auto msg = [](auto fn) {
-    try {
-      fn();
-    } catch (const fw::Error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
-  EXPECT_EQ(msg([&] { a.i("missing"); }), "attribute 'missing' is missing");
-  EXPECT_EQ(msg([&] { a.i("f"); }), "attribute 'f' is a float, expected int");
-  EXPECT_EQ(msg([&] { a.s("k"); }), "attribute 'k' is an int, expected string");
-  EXPECT_EQ(msg([&] { a.b("s"); }), "attribute 's' is a string, expected bool");
-  EXPECT_EQ(fw::attr_to_string(fw::AttrValue(0.1)), "0.1");
-  EXPECT_EQ(fw::attr_to_string(fw::AttrValue(true)), "true");
-  EXPECT_EQ(fw::attr_to_string(fw::AttrValue(int64_t(-4))), "-4");
 }
 
 }  // namespace
