@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "kernels/cpu/common.h"
+#include "kernels/cpu/depthwise.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/simd.h"
 
@@ -129,182 +130,14 @@ int64_t pixels_per_tile(const Geom& G) {
   return std::min(G.P, t);
 }
 
+DwGeom dw_geom(const Geom& G) { return {G.H, G.W, G.k, G.s, G.p, G.Ho, G.Wo}; }
+
 void add_bias_rows(const float* bias, int64_t rows, int64_t cols, float* y, int64_t ld) {
   for (int64_t r = 0; r < rows; ++r) {
     const float b = bias[r];
     float* yr = y + r * ld;
     for (int64_t c = 0; c < cols; ++c) yr[c] += b;
   }
-}
-
-// ---- depthwise direct kernels ----------------------------------------------------------------------
-// Zero-padded copy of one plane: xp is (rows, Wp), the plane sits at (p, p).
-void pad_plane(const float* x, int64_t H, int64_t W, int64_t p, float* xp, int64_t rows,
-               int64_t Wp) {
-  std::memset(xp, 0, sizeof(float) * rows * Wp);
-  for (int64_t y = 0; y < H; ++y) std::memcpy(xp + (y + p) * Wp + p, x + y * W, sizeof(float) * W);
-}
-
-inline void store_valid(float* row, int64_t ox, V16 v, int64_t Wo) {
-  if (ox + kLanes <= Wo) {
-    store16(row + ox, v);
-  } else {
-    for (int64_t i = 0; ox + i < Wo; ++i) row[ox + i] = v[i];
-  }
-}
-
-// Stride-1 correlation of a padded plane: y[oy][ox] = b + Σ w[ky][kx] xp[oy+ky][ox+kx].
-// xp: (Ho+k-1, Wp) with Wp >= round_up16(Wo)+k-1; y: (Ho, Wo).
-void dw_plane_s1(const float* xp, int64_t Wp, const float* w, int64_t k, float b, float* y,
-                 int64_t Ho, int64_t Wo) {
-  const int64_t nv = round_up16(Wo) / kLanes;
-  for (int64_t oy = 0; oy < Ho; ++oy) {
-    float* yr = y + oy * Wo;
-    int64_t v = 0;
-    for (; v + 4 <= nv; v += 4) {
-      V16 a0 = splat16(b), a1 = a0, a2 = a0, a3 = a0;
-      for (int64_t ky = 0; ky < k; ++ky) {
-        const float* xr = xp + (oy + ky) * Wp + v * kLanes;
-        for (int64_t kx = 0; kx < k; ++kx) {
-          const V16 wv = splat16(w[ky * k + kx]);
-          a0 += wv * load16(xr + kx);
-          a1 += wv * load16(xr + kx + 16);
-          a2 += wv * load16(xr + kx + 32);
-          a3 += wv * load16(xr + kx + 48);
-        }
-      }
-      store_valid(yr, v * kLanes, a0, Wo);
-      store_valid(yr, v * kLanes + 16, a1, Wo);
-      store_valid(yr, v * kLanes + 32, a2, Wo);
-      store_valid(yr, v * kLanes + 48, a3, Wo);
-    }
-    for (; v < nv; ++v) {
-      V16 a0 = splat16(b);
-      for (int64_t ky = 0; ky < k; ++ky) {
-        const float* xr = xp + (oy + ky) * Wp + v * kLanes;
-        for (int64_t kx = 0; kx < k; ++kx) a0 += splat16(w[ky * k + kx]) * load16(xr + kx);
-      }
-      store_valid(yr, v * kLanes, a0, Wo);
-    }
-  }
-}
-
-// Any stride: y[oy][ox] = b + Σ w[ky][kx] xp[oy*s+ky][ox*s+kx]; xp: (H+2p, W+2p).
-void dw_plane_strided(const float* xp, int64_t Wp, const float* w, int64_t k, int64_t s, float b,
-                      float* y, int64_t Ho, int64_t Wo) {
-  for (int64_t oy = 0; oy < Ho; ++oy) {
-    float* yr = y + oy * Wo;
-    std::fill(yr, yr + Wo, b);
-    for (int64_t ky = 0; ky < k; ++ky) {
-      const float* xr = xp + (oy * s + ky) * Wp;
-      for (int64_t kx = 0; kx < k; ++kx) {
-        const float wv = w[ky * k + kx];
-        for (int64_t ox = 0; ox < Wo; ++ox) yr[ox] += wv * xr[ox * s + kx];
-      }
-    }
-  }
-}
-
-// Forward of one (sample, channel) plane.
-void dw_forward_plane(const Geom& G, const float* x, const float* w, float b, float* y) {
-  if (G.s == 1) {
-    const int64_t Wp = round_up16(G.Wo) + G.k - 1, rows = G.H + 2 * G.p;
-    float* xp = scratch(0, rows * Wp);
-    pad_plane(x, G.H, G.W, G.p, xp, rows, Wp);
-    dw_plane_s1(xp, Wp, w, G.k, b, y, G.Ho, G.Wo);
-  } else {
-    const int64_t Wp = G.W + 2 * G.p, rows = G.H + 2 * G.p;
-    float* xp = scratch(0, rows * Wp);
-    pad_plane(x, G.H, G.W, G.p, xp, rows, Wp);
-    dw_plane_strided(xp, Wp, w, G.k, G.s, b, y, G.Ho, G.Wo);
-  }
-}
-
-// dx of one plane. Stride 1 with p <= k-1: a stride-1 correlation of dy padded by k-1-p with the
-// flipped kernel. Otherwise: scatter into a padded buffer.
-void dw_backward_dx_plane(const Geom& G, const float* dy, const float* w, float* dx) {
-  if (G.s == 1 && G.p <= G.k - 1) {
-    const int64_t q = G.k - 1 - G.p;
-    const int64_t Wp = round_up16(G.W) + G.k - 1, rows = G.Ho + 2 * q;
-    float* dyp = scratch(0, rows * Wp);
-    pad_plane(dy, G.Ho, G.Wo, q, dyp, rows, Wp);
-    float* wf = scratch(1, G.k * G.k);
-    for (int64_t i = 0; i < G.k * G.k; ++i) wf[i] = w[G.k * G.k - 1 - i];
-    dw_plane_s1(dyp, Wp, wf, G.k, 0.0f, dx, G.H, G.W);
-    return;
-  }
-  const int64_t Wp = G.W + 2 * G.p, rows = G.H + 2 * G.p;
-  float* dxp = scratch(0, rows * Wp);
-  std::memset(dxp, 0, sizeof(float) * rows * Wp);
-  for (int64_t oy = 0; oy < G.Ho; ++oy)
-    for (int64_t ky = 0; ky < G.k; ++ky) {
-      float* xr = dxp + (oy * G.s + ky) * Wp;
-      const float* dr = dy + oy * G.Wo;
-      for (int64_t kx = 0; kx < G.k; ++kx) {
-        const float wv = w[ky * G.k + kx];
-        for (int64_t ox = 0; ox < G.Wo; ++ox) xr[ox * G.s + kx] += wv * dr[ox];
-      }
-    }
-  for (int64_t y = 0; y < G.H; ++y)
-    std::memcpy(dx + y * G.W, dxp + (y + G.p) * Wp + G.p, sizeof(float) * G.W);
-}
-
-// dw (k*k values) of one plane: dw[ky][kx] = Σ dy[oy][ox] xp[oy*s+ky][ox*s+kx]; also returns Σ dy.
-float dw_backward_dw_plane(const Geom& G, const float* x, const float* dy, float* dw) {
-  const int64_t k = G.k;
-  if (G.s == 1) {
-    const int64_t Wv = round_up16(G.Wo), nv = Wv / kLanes;
-    const int64_t Wp = Wv + k - 1, rows = G.H + 2 * G.p;
-    float* xp = scratch(0, rows * Wp);
-    pad_plane(x, G.H, G.W, G.p, xp, rows, Wp);
-    float* dyp = scratch(1, G.Ho * Wv);  // dy rows padded with zeros to whole vectors
-    pad_plane(dy, G.Ho, G.Wo, 0, dyp, G.Ho, Wv);
-    for (int64_t ky = 0; ky < k; ++ky) {
-      int64_t kx = 0;
-      for (; kx + 4 <= k; kx += 4) {
-        V16 a0{}, a1{}, a2{}, a3{};
-        for (int64_t oy = 0; oy < G.Ho; ++oy) {
-          const float* xr = xp + (oy + ky) * Wp + kx;
-          const float* dr = dyp + oy * Wv;
-          for (int64_t v = 0; v < nv; ++v) {
-            const V16 d = load16(dr + v * kLanes);
-            a0 += d * load16(xr + v * kLanes);
-            a1 += d * load16(xr + v * kLanes + 1);
-            a2 += d * load16(xr + v * kLanes + 2);
-            a3 += d * load16(xr + v * kLanes + 3);
-          }
-        }
-        dw[ky * k + kx] = hsum16(a0), dw[ky * k + kx + 1] = hsum16(a1);
-        dw[ky * k + kx + 2] = hsum16(a2), dw[ky * k + kx + 3] = hsum16(a3);
-      }
-      for (; kx < k; ++kx) {
-        V16 a0{};
-        for (int64_t oy = 0; oy < G.Ho; ++oy) {
-          const float* xr = xp + (oy + ky) * Wp + kx;
-          const float* dr = dyp + oy * Wv;
-          for (int64_t v = 0; v < nv; ++v) a0 += load16(dr + v * kLanes) * load16(xr + v * kLanes);
-        }
-        dw[ky * k + kx] = hsum16(a0);
-      }
-    }
-  } else {
-    const int64_t Wp = G.W + 2 * G.p, rows = G.H + 2 * G.p;
-    float* xp = scratch(0, rows * Wp);
-    pad_plane(x, G.H, G.W, G.p, xp, rows, Wp);
-    for (int64_t ky = 0; ky < k; ++ky)
-      for (int64_t kx = 0; kx < k; ++kx) {
-        float acc = 0;
-        for (int64_t oy = 0; oy < G.Ho; ++oy) {
-          const float* xr = xp + (oy * G.s + ky) * Wp + kx;
-          const float* dr = dy + oy * G.Wo;
-          for (int64_t ox = 0; ox < G.Wo; ++ox) acc += dr[ox] * xr[ox * G.s];
-        }
-        dw[ky * k + kx] = acc;
-      }
-  }
-  float sum = 0;
-  for (int64_t i = 0; i < G.P; ++i) sum += dy[i];
-  return sum;
 }
 
 // ---- forward ---------------------------------------------------------------------------------------
@@ -322,7 +155,7 @@ void conv2d_forward(const ForwardArgs& a) {
     parallel_for(0, G.B * G.Cin, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t t = lo; t < hi; ++t) {
         const int64_t c = t % G.Cin;
-        dw_forward_plane(G, x + t * G.HW, w + c * G.k * G.k, bias ? bias[c] : 0.0f,
+        dw_forward_plane(dw_geom(G), x + t * G.HW, w + c * G.k * G.k, bias ? bias[c] : 0.0f,
                          y + t * G.P);
       }
     });
@@ -374,7 +207,7 @@ void depthwise_backward(const Geom& G, const BackwardArgs& a, const float* dy, c
     float* dx = dxt->ptr();
     parallel_for(0, G.B * G.Cin, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t t = lo; t < hi; ++t)
-        dw_backward_dx_plane(G, dy + t * G.P, w + (t % G.Cin) * G.k * G.k, dx + t * G.HW);
+        dw_backward_dx_plane(dw_geom(G), dy + t * G.P, w + (t % G.Cin) * G.k * G.k, dx + t * G.HW);
     });
   }
   Tensor* dwt = want_dparam(a, 0);
@@ -385,7 +218,7 @@ void depthwise_backward(const Geom& G, const BackwardArgs& a, const float* dy, c
   std::vector<float> dw_planes(G.B * G.Cin * kk), db_planes(G.B * G.Cin);
   parallel_for(0, G.B * G.Cin, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; ++t)
-      db_planes[t] = dw_backward_dw_plane(G, x + t * G.HW, dy + t * G.P, &dw_planes[t * kk]);
+      db_planes[t] = dw_backward_dw_plane(dw_geom(G), x + t * G.HW, dy + t * G.P, &dw_planes[t * kk]);
   });
   if (dwt) {
     resize(*dwt, {G.Cout, 1, G.k, G.k});

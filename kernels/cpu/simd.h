@@ -2,7 +2,11 @@
 // per-thread scratch buffers. With -march=native on an AVX-512 machine a V16 is one zmm register;
 // elsewhere the compiler splits it into narrower registers.
 #pragma once
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -23,6 +27,24 @@ inline float hsum16(V16 v) {
   for (int i = 0; i < kLanes; ++i) s += v[i];
   return s;
 }
+// Lanes S..S+15 of the 32-lane concatenation (a, b): the vector starting S floats after a.
+// One valignd on AVX-512 (a shuffle instead of an unaligned load that splits cache lines).
+template <int S>
+inline V16 shift_lanes(V16 a, V16 b) {
+  static_assert(S >= 0 && S < 16, "shift by 0..15 lanes");
+  if constexpr (S == 0) {
+    return a;
+  } else {
+#if defined(__AVX512F__)
+    // (the maskz form: GCC 12 warns about the undefined source of the plain intrinsic)
+    return (V16)_mm512_maskz_alignr_epi32(0xFFFF, (__m512i)b, (__m512i)a, S);
+#else
+    return __builtin_shufflevector(a, b, S, S + 1, S + 2, S + 3, S + 4, S + 5, S + 6, S + 7, S + 8,
+                                   S + 9, S + 10, S + 11, S + 12, S + 13, S + 14, S + 15);
+#endif
+  }
+}
+
 inline int64_t round_up16(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
 // A per-thread buffer of at least n floats (contents unspecified). `slot` picks one of a few

@@ -38,6 +38,11 @@ std::vector<OpCase> all_cases() {
         {{B, 6, 9, 13}}, {{6, 1, 7, 7}, {6}});
     add("conv2d", {{"kernel", int64_t(7)}, {"padding", int64_t(3)}, {"groups", int64_t(2)}},
         {{B, 2, 5, 70}}, {{2, 1, 7, 7}, {2}});
+    add("conv2d", {{"kernel", int64_t(5)}, {"padding", int64_t(2)}, {"groups", int64_t(3)}},
+        {{B, 3, 6, 29}}, {{3, 1, 5, 5}, {3}});
+    add("conv2d", {{"kernel", int64_t(3)}, {"padding", int64_t(1)}, {"groups", int64_t(2)},
+                   {"bias", false}},
+        {{B, 2, 7, 33}}, {{2, 1, 3, 3}});
     add("conv2d", {{"kernel", int64_t(3)}, {"stride", int64_t(2)}, {"padding", int64_t(1)},
                    {"groups", int64_t(5)}},
         {{B, 5, 9, 9}}, {{5, 1, 3, 3}, {5}});
