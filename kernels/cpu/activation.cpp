@@ -149,7 +149,9 @@ void star_relu_backward(const BackwardArgs& a) {
     float as = 0, ab = 0;  // blocks of <= 4096 in float, then double
     for (int64_t i0 = lo; i0 < hi; i0 += 4096) {
       as = ab = 0;
-      for (int64_t i = i0; i < std::min(hi, i0 + 4096); ++i) {
+      const int64_t i1 = std::min(hi, i0 + 4096);
+#pragma omp simd reduction(+ : as, ab)
+      for (int64_t i = i0; i < i1; ++i) {
         const float r = x[i] > 0.0f ? x[i] : 0.0f;
         as += dy[i] * r * r;
         ab += dy[i];

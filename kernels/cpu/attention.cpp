@@ -41,8 +41,10 @@ void softmax_rows(float* p, int64_t rows, int64_t n, float scale) {
   for (int64_t r = 0; r < rows; ++r) {
     float* row = p + r * n;
     float m = row[0];
+#pragma omp simd reduction(max : m)
     for (int64_t i = 1; i < n; ++i) m = std::max(m, row[i]);
     float sum = 0;
+#pragma omp simd reduction(+ : sum)
     for (int64_t i = 0; i < n; ++i) {
       const float e = exp_f((row[i] - m) * scale);
       row[i] = e;
@@ -132,6 +134,7 @@ void attention_backward(const BackwardArgs& a) {
         const float* pr = P + r * g.N;
         float* sr = dS + r * g.N;
         float dot = 0;
+#pragma omp simd reduction(+ : dot)
         for (int64_t i = 0; i < g.N; ++i) dot += pr[i] * sr[i];
         for (int64_t i = 0; i < g.N; ++i) sr[i] = pr[i] * (sr[i] - dot) * g.scale;
       }

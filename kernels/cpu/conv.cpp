@@ -250,6 +250,7 @@ void conv2d_backward(const BackwardArgs& a) {
         float s = 0;
         for (int64_t b = 0; b < G.B; ++b) {
           const float* d = dy + (b * G.Cout + c) * G.P;
+#pragma omp simd reduction(+ : s)
           for (int64_t i = 0; i < G.P; ++i) s += d[i];
         }
         db[c] = s;

@@ -123,6 +123,7 @@ void scale_backward(const BackwardArgs& a) {
                         for (int64_t c = 0; c < g.dim; ++c) {
                           const int64_t base = (o * g.dim + c) * g.inner;
                           float acc = 0;
+#pragma omp simd reduction(+ : acc)
                           for (int64_t i = 0; i < g.inner; ++i) acc += dy[base + i] * x[base + i];
                           p[c] += acc;
                         }

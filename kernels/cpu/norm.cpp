@@ -316,6 +316,7 @@ void layer_norm2d_backward(const BackwardArgs& a) {
         const float* dr = db + c * g.S;
         const float w = af.w[c];
         float sw = 0, sb = 0;
+#pragma omp simd reduction(+ : sw, sb)
         for (int64_t i = 0; i < n; ++i) {
           const float xh = (xr[i] - mean[i]) * rstd[i];
           const float gw = dr[i] * w;
@@ -382,21 +383,16 @@ void layer_norm_forward(const ForwardArgs& a) {
   if (stats) resize(*stats, {g.M, 2});
   const float* x = xt.ptr();
   float* y = yt.ptr();
-  const float eps = static_cast<float>(g.eps);
+  const double eps = g.eps;
   parallel_for(0, g.M, 16, [&](int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; ++r) {
       const float* xr = x + r * g.C;
       float* yr = y + r * g.C;
       double s1, s2;
       shifted_sums(xr, g.C, xr[0], s1, s2);
-      const double m = s1 / g.C;
+      const double m = s1 / g.C, var = std::max(0.0, s2 / g.C - m * m);
       const float mean = static_cast<float>(xr[0] + m);
-      float var = 0;
-      for (int64_t c = 0; c < g.C; ++c) {
-        const float d = xr[c] - mean;
-        var += d * d;
-      }
-      const float rstd = 1.0f / std::sqrt(var / static_cast<float>(g.C) + eps);
+      const float rstd = static_cast<float>(1.0 / std::sqrt(var + eps));
       if (af.b) {
         for (int64_t c = 0; c < g.C; ++c) yr[c] = (xr[c] - mean) * rstd * af.w[c] + af.b[c];
       } else {
@@ -434,6 +430,7 @@ void layer_norm_backward(const BackwardArgs& a) {
       const float* xr = x + r * g.C;
       const float* dr = dy + r * g.C;
       float m1 = 0, m2 = 0;
+#pragma omp simd reduction(+ : m1, m2)
       for (int64_t c = 0; c < g.C; ++c) {
         const float xh = (xr[c] - mean) * rstd;
         const float gw = dr[c] * af.w[c];
