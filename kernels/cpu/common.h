@@ -69,12 +69,13 @@ const Tensor& need_saved(const BackwardArgs& a, size_t i, std::string_view op);
 int64_t window_out(std::string_view op, int64_t n, int64_t k, int64_t s, int64_t p);
 
 // ---- threading --------------------------------------------------------------------------------------
-// Splits [0, n) into at most num_threads() contiguous chunks and runs fn(chunk, lo, hi) for each,
-// in parallel. Returns the number of chunks (fn was called with chunk < that). For reductions:
-// each chunk accumulates into its own partial buffer, the caller sums the partials.
+// Splits [0, n) into at most num_threads() contiguous non-empty chunks of at least `grain`
+// (except the last) and runs fn(chunk, lo, hi) for each, in parallel. Returns the number of
+// chunks; fn is called exactly once for every chunk < that. For reductions: each chunk
+// accumulates into its own partial buffer, the caller sums the partials.
 int64_t parallel_chunks(int64_t n, int64_t grain,
                         const std::function<void(int64_t chunk, int64_t lo, int64_t hi)>& fn);
-// Number of chunks parallel_chunks(n, grain, ...) will use.
+// Number of chunks parallel_chunks(n, grain, ...) will use (0 when n <= 0).
 int64_t num_chunks(int64_t n, int64_t grain);
 
 // ---- random numbers ---------------------------------------------------------------------------------

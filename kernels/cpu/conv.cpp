@@ -191,7 +191,7 @@ void conv2d_forward(const ForwardArgs& a) {
 
 // ---- backward --------------------------------------------------------------------------------------
 // Sums per-chunk partial buffers (chunks x n) into out (n).
-void sum_partials(const std::vector<float>& parts, int64_t chunks, int64_t n, float* out) {
+void sum_partials(const float* parts, int64_t chunks, int64_t n, float* out) {
   parallel_for(0, n, 4096, [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; ++i) {
       float s = 0;
@@ -215,7 +215,8 @@ void depthwise_backward(const Geom& G, const BackwardArgs& a, const float* dy, c
   if (!dwt && !dbt) return;
   const float* x = need_in(a, 0, kOp).ptr();
   const int64_t kk = G.k * G.k;
-  std::vector<float> dw_planes(G.B * G.Cin * kk), db_planes(G.B * G.Cin);
+  float* dw_planes = scratch(kSharedSlot, G.B * G.Cin * (kk + 1));  // per plane: k*k, then Σdy
+  float* db_planes = dw_planes + G.B * G.Cin * kk;
   parallel_for(0, G.B * G.Cin, 1, [&](int64_t lo, int64_t hi) {
     for (int64_t t = lo; t < hi; ++t)
       db_planes[t] = dw_backward_dw_plane(dw_geom(G), x + t * G.HW, dy + t * G.P, &dw_planes[t * kk]);
@@ -280,9 +281,10 @@ void conv2d_backward(const BackwardArgs& a) {
   if (Tensor* dwt = want_dparam(a, 0)) {
     const float* x = need_in(a, 0, kOp).ptr();
     const int64_t wn = G.Cout * G.K, chunks = num_chunks(ntasks, 1);
-    std::vector<float> parts(chunks * wn, 0.0f);
+    float* parts = scratch(kSharedSlot, chunks * wn);
     parallel_chunks(ntasks, 1, [&](int64_t c, int64_t lo, int64_t hi) {
-      float* part = &parts[c * wn];
+      float* part = parts + c * wn;
+      std::fill(part, part + wn, 0.0f);
       float* col = pw ? nullptr : scratch(0, G.K * T);
       for (int64_t t = lo; t < hi; ++t) {
         const Task k = task(t);

@@ -14,11 +14,18 @@
 namespace fw::cpu {
 namespace {
 
-// Zero-padded copy of one plane: xp is (rows, Wp), the plane sits at (p, p).
+// Zero-padded copy of one plane: xp is (rows, Wp), the plane sits at (p, p). Only the border
+// is zeroed.
 void pad_plane(const float* x, int64_t H, int64_t W, int64_t p, float* xp, int64_t rows,
                int64_t Wp) {
-  std::memset(xp, 0, sizeof(float) * rows * Wp);
-  for (int64_t y = 0; y < H; ++y) std::memcpy(xp + (y + p) * Wp + p, x + y * W, sizeof(float) * W);
+  std::memset(xp, 0, sizeof(float) * p * Wp);
+  for (int64_t y = 0; y < H; ++y) {
+    float* row = xp + (y + p) * Wp;
+    std::memset(row, 0, sizeof(float) * p);
+    std::memcpy(row + p, x + y * W, sizeof(float) * W);
+    std::memset(row + p + W, 0, sizeof(float) * (Wp - p - W));
+  }
+  std::memset(xp + (H + p) * Wp, 0, sizeof(float) * (rows - H - p) * Wp);
 }
 
 inline void store_valid(float* row, int64_t ox, V16 v, int64_t Wo) {

@@ -78,22 +78,29 @@ int64_t window_out(std::string_view op, int64_t n, int64_t k, int64_t s, int64_t
   return o;
 }
 
+namespace {
+// Chunk length of parallel_chunks: at most num_threads() chunks of at least `grain`.
+int64_t chunk_step(int64_t n, int64_t grain) {
+  grain = std::max<int64_t>(1, grain);
+  const int64_t chunks =
+      std::max<int64_t>(1, std::min<int64_t>(num_threads(), (n + grain - 1) / grain));
+  return (n + chunks - 1) / chunks;
+}
+}  // namespace
+
 int64_t num_chunks(int64_t n, int64_t grain) {
   if (n <= 0) return 0;
-  grain = std::max<int64_t>(1, grain);
-  return std::max<int64_t>(1, std::min<int64_t>(num_threads(), (n + grain - 1) / grain));
+  const int64_t step = chunk_step(n, grain);
+  return (n + step - 1) / step;  // every chunk non-empty
 }
 
 int64_t parallel_chunks(int64_t n, int64_t grain,
                         const std::function<void(int64_t, int64_t, int64_t)>& fn) {
   const int64_t chunks = num_chunks(n, grain);
   if (chunks == 0) return 0;
-  const int64_t step = (n + chunks - 1) / chunks;
+  const int64_t step = chunk_step(n, grain);
   parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      const int64_t lo = c * step, hi = std::min(n, lo + step);
-      if (lo < hi) fn(c, lo, hi);
-    }
+    for (int64_t c = c0; c < c1; ++c) fn(c, c * step, std::min(n, (c + 1) * step));
   });
   return chunks;
 }

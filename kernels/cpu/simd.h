@@ -47,9 +47,13 @@ inline V16 shift_lanes(V16 a, V16 b) {
 
 inline int64_t round_up16(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes; }
 
-// A per-thread buffer of at least n floats (contents unspecified). `slot` picks one of a few
+// A per-thread buffer of at least n floats (contents unspecified), kept between calls so that
+// kernels do not allocate (fresh pages fault, which is slow in a VM). `slot` picks one of a few
 // independent buffers so one kernel can hold several at once. Valid until the same thread asks
-// for the same slot again.
+// for the same slot again. Slots 0-2 are for work inside parallel bodies; slot 3
+// (kSharedSlot) is for a buffer the calling thread allocates before a parallel_for and shares
+// with the workers (partial sums): never use it inside a parallel body.
+constexpr int kSharedSlot = 3;
 inline float* scratch(int slot, size_t n) {
   thread_local std::vector<float> buffers[4];
   std::vector<float>& b = buffers[slot];

@@ -3,8 +3,12 @@
 // reuse.
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "core/error.h"
+#include "kernels/cpu/common.h"
 #include "kernels/cpu/ops.h"
+#include "kernels/parallel.h"
 #include "op_test_util.h"
 
 namespace {
@@ -166,6 +170,35 @@ TEST(CpuOpsContract, OutputsAreResizedAndOverwritten) {
   EXPECT_EQ(y.data, std::vector<float>(6, 0.0f));
   EXPECT_TRUE(fw::cpu::find_kernel("identity")->is_identity({}, {}));
   EXPECT_FALSE(k->is_identity({}, {}));
+}
+
+}  // namespace
+
+namespace {
+
+// parallel_chunks calls every chunk it counts exactly once, non-empty, covering [0, n).
+TEST(CpuOpsContract, ParallelChunksCoverTheRangeOnce) {
+  for (int threads : {1, 2, 3, 5}) {
+    fw::set_num_threads(threads);
+    for (int64_t n : {1, 2, 3, 4, 7, 10, 100, 1001})
+      for (int64_t grain : {1, 3, 64}) {
+        const int64_t chunks = fw::cpu::num_chunks(n, grain);
+        std::vector<int> calls(chunks, 0), seen(n, 0);
+        std::mutex mu;
+        const int64_t got = fw::cpu::parallel_chunks(n, grain, [&](int64_t c, int64_t lo, int64_t hi) {
+          std::lock_guard<std::mutex> lk(mu);
+          ASSERT_LT(c, chunks);
+          ASSERT_LT(lo, hi);
+          ++calls[c];
+          for (int64_t i = lo; i < hi; ++i) ++seen[i];
+        });
+        EXPECT_EQ(got, chunks);
+        EXPECT_LE(chunks, threads);
+        for (int c : calls) EXPECT_EQ(c, 1) << "n " << n << " grain " << grain;
+        for (int s : seen) EXPECT_EQ(s, 1);
+      }
+  }
+  fw::set_num_threads(0);
 }
 
 }  // namespace
