@@ -39,7 +39,6 @@
 
 namespace fw {
 
-using TensorMap = std::map<std::string, Tensor>;
 using SafetensorsMetadata = std::map<std::string, std::string>;
 
 TensorMap read_safetensors(const std::string& path, SafetensorsMetadata* metadata = nullptr);

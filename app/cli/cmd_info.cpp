@@ -34,7 +34,7 @@ void register_info(CLI::App& app) {
   add_arch_options(cmd, a->arch);
   cmd->add_flag("--json", a->json,
                 "print JSON: arch, input, num_classes, params, trainable_params, macs, "
-                "nodes [{name, op, output, params, macs}], parameters [{name, shape, trainable}]");
+                "nodes [{name, op, depth, leaf, output, params, macs}] (a group's params and MACs include its children's), parameters [{name, shape, trainable}]");
   cmd->add_option("--depth", a->depth, "show nodes down to this hierarchy depth (default: all)");
   cmd->callback([a] {
     const LoadedArch la = load_arch(a->arch.arch, a->arch.options());
@@ -66,6 +66,7 @@ void register_info(CLI::App& app) {
       for (auto [id, depth] : rows) {
         const NodeInfo* ni = an.of(id);
         nodes.push_back({{"name", g.path(id)}, {"op", g.node(id).kind}, {"depth", depth},
+                         {"leaf", op_def(g.node(id).kind).cls == OpClass::Leaf},
                          {"output", shape_json(ni->out)}, {"params", ni->params},
                          {"macs", ni->macs}});
       }

@@ -125,9 +125,10 @@ TEST(Graph, ModulePathsAndLookup) {
   EXPECT_EQ(g.node(qkv).kind, "linear");
   Analysis a = analyze(g);
   ASSERT_TRUE(a.ok()) << first_problem(g);
-  EXPECT_EQ(a.params.front().name, "cls_token");
-  EXPECT_EQ(a.params[1].name, "pos_embed");
-  EXPECT_EQ(a.params[1].shape, (Shape{1, 17, 192}));
+  auto pos = std::find_if(a.params.begin(), a.params.end(),
+                          [](const ParamInfo& p) { return p.name == "pos_embed"; });
+  ASSERT_NE(pos, a.params.end());
+  EXPECT_EQ(pos->shape, (Shape{1, 17, 192}));
 }
 
 TEST(Graph, FlattenResolvesGroups) {
@@ -178,7 +179,6 @@ TEST(GraphJson, ClearErrors) {
     }
     return std::string("no error");
   };
-  EXPECT_EQ(err("{"), err("{").substr(0, 24));  // parse error mentions the file
   EXPECT_NE(err("{").find("a.json: not valid JSON"), std::string::npos);
   EXPECT_NE(err("[]").find("not a Formwork architecture"), std::string::npos);
   EXPECT_NE(err(R"({"format":"formwork-graph","version":9,"nodes":[]})").find("version 9 is newer"),
