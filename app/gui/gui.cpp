@@ -1,0 +1,152 @@
+// run_gui: checks the options, opens the architecture and runs the chosen view in the window
+// (app/gui/window.h). A view is one full-window ImGui window whose panels live in app/panels/.
+#include "app/gui/gui.h"
+
+#include <imgui.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "app/gui/arch_table.h"
+#include "app/gui/format.h"
+#include "app/gui/style.h"
+#include "app/gui/window.h"
+#include "app/panels/node_list.h"
+#include "core/analysis.h"
+#include "core/error.h"
+#include "core/templates.h"
+
+namespace fw {
+
+namespace {
+
+// The views of CONTRACT.md, and those this build has.
+const std::vector<std::string> kAllViews = {"editor",  "attention", "gradcam",
+                                            "circuit", "nas",       "training"};
+const std::vector<std::string> kBuiltViews = {"editor"};
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// ---- What to show ------------------------------------------------------------------------------
+struct Opened {
+  std::string title;
+  Graph graph;
+};
+
+Opened open_architecture(const std::string& project) {
+  namespace fs = std::filesystem;
+  if (!project.empty() && is_template(project)) return {project, build_template(project)};
+  const std::string path =
+      project.empty() ? std::string(FORMWORK_ASSETS_DIR) + "/sample.formwork" : project;
+  if (!fs::exists(path)) {
+    if (project.empty()) throw Error("the bundled sample project " + path + " is missing");
+    throw Error("'" + project +
+                "' is neither a file nor a template name; see `formwork templates`");
+  }
+  throw Error(path + ": this build cannot open " + fs::path(path).extension().string() +
+              " files yet; open a template instead, e.g. `formwork poolformer_s12`");
+}
+
+// ---- The editor view: header + node list -------------------------------------------------------
+struct EditorView {
+  gui::ArchTable table;
+  gui::NodeListState nodes;
+};
+
+void draw_header(const gui::ArchTable& t, const gui::Fonts& fonts) {
+  using namespace gui;
+  ImGui::PushFont(fonts.title);
+  ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
+  ImGui::TextUnformatted("Formwork");
+  ImGui::PopStyleColor();
+  ImGui::SameLine();
+  ImGui::TextUnformatted(t.title.c_str());
+  ImGui::PopFont();
+
+  // Status on the right: valid, or how many problems.
+  const bool ok = t.problems.empty();
+  char status[64];
+  if (ok)
+    std::snprintf(status, sizeof status, "\xE2\x9C\x93 valid graph");  // ✓
+  else
+    std::snprintf(status, sizeof status, "\xE2\x9A\xA0 %zu problem%s", t.problems.size(),  // ⚠
+                  t.problems.size() == 1 ? "" : "s");
+  ImGui::PushFont(fonts.bold);
+  const float w = ImGui::CalcTextSize(status).x;
+  ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - w);
+  ImGui::PushStyleColor(ImGuiCol_Text, ok ? palette::kOk : palette::kError);
+  ImGui::TextUnformatted(status);
+  ImGui::PopStyleColor();
+  ImGui::PopFont();
+
+  // One line of facts.
+  ImGui::PushStyleColor(ImGuiCol_Text, palette::kTextDim);
+  std::string facts;
+  if (!t.input_shape.empty()) facts += "input " + t.input_shape;
+  if (!t.output_shape.empty()) facts += " \xE2\x86\x92 " + t.output_shape;  // →
+  if (!facts.empty()) facts += "   \xC2\xB7   ";                            // ·
+  facts += format_si(t.total_params) + " params   \xC2\xB7   " + format_si(t.total_macs) +
+           " MACs   \xC2\xB7   " + std::to_string(t.rows.size()) + " nodes";
+  ImGui::TextUnformatted(facts.c_str());
+  ImGui::PopStyleColor();
+  ImGui::Spacing();
+}
+
+void draw_editor(EditorView& v, const gui::Fonts& fonts) {
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(vp->WorkPos);
+  ImGui::SetNextWindowSize(vp->WorkSize);
+  const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                                 ImGuiWindowFlags_NoSavedSettings |
+                                 ImGuiWindowFlags_NoBringToFrontOnFocus;
+  if (ImGui::Begin("Editor", nullptr, flags)) {
+    draw_header(v.table, fonts);
+    gui::draw_node_list(v.table, v.nodes, fonts);
+  }
+  ImGui::End();
+}
+
+}  // namespace
+
+int run_gui(const GuiOptions& opts) {
+  if (!contains(kAllViews, opts.view)) {
+    std::fprintf(stderr, "formwork: unknown view '%s' (views: %s)\n", opts.view.c_str(),
+                 join(kAllViews).c_str());
+    return 2;
+  }
+  if (!contains(kBuiltViews, opts.view)) {
+    std::fprintf(stderr, "formwork: the '%s' view is not built yet (available: %s)\n",
+                 opts.view.c_str(), join(kBuiltViews).c_str());
+    return 2;
+  }
+  if (opts.frames < 1) {
+    std::fprintf(stderr, "formwork: --frames must be at least 1 (got %d)\n", opts.frames);
+    return 2;
+  }
+
+  EditorView editor;
+  try {
+    Opened opened = open_architecture(opts.project);
+    editor.table = gui::make_arch_table(opened.graph, analyze(opened.graph), opened.title);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "formwork: %s\n", e.what());
+    return 1;
+  }
+
+  const gui::DrawFn draw = [&](const gui::Fonts& fonts) { draw_editor(editor, fonts); };
+  return gui::run_window(
+      {"Formwork \xE2\x80\x94 " + editor.table.title, opts.screenshot, opts.frames}, draw);
+}
+
+}  // namespace fw

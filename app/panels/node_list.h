@@ -1,0 +1,22 @@
+// The node list: every node of the architecture as a tree table (module, op, output shape,
+// params, MACs) with a filter, and the graph's totals and problems underneath. Draws with ImGui
+// only (no GL), so it runs with or without a renderer.
+#pragma once
+#include <imgui.h>
+
+#include "app/gui/arch_table.h"
+#include "app/gui/style.h"
+
+namespace fw::gui {
+
+struct NodeListState {
+  ImGuiTextFilter filter;  // matches module paths and op names; flat list while active
+  int open_depth = 2;      // composites above this depth start expanded
+  int expand_all = 0;      // one frame: +1 expand all, -1 collapse all
+  NodeId selected = kNoNode;
+};
+
+// Fills the remaining content region of the current window.
+void draw_node_list(const ArchTable& table, NodeListState& state, const Fonts& fonts);
+
+}  // namespace fw::gui
