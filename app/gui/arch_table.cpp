@@ -50,7 +50,8 @@ ArchTable make_arch_table(const Graph& g, const Analysis& a, std::string title) 
       r.ok = info->ok;
       r.params = info->params;
       r.macs = info->macs;
-      if (info->ok) r.shape = shapes_str(info->out);
+      // Nodes without outputs (the graph's "output") show what they receive.
+      if (info->ok) r.shape = shapes_str(info->out.empty() ? info->in : info->out);
     }
     if (auto it = problem_of.find(id); it != problem_of.end()) r.problem = it->second;
 

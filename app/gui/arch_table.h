@@ -24,7 +24,8 @@ struct ArchRow {
   std::string kind;      // OpDef id: "conv2d"
   std::string op;        // OpDef label: "Conv2d" (the id when unknown to the registry)
   std::string category;  // OpDef category: "conv", "norm", ... (colour of the op chip)
-  std::string shape;     // output shape(s) per sample, "64x56x56"; "" when not inferred
+  std::string shape;     // output shape(s) per sample, "64x56x56" (input shapes for a node
+                         // without outputs); "" when not inferred
   int64_t params = 0;
   int64_t macs = 0;
   bool ok = false;              // shapes inferred

@@ -67,6 +67,7 @@ struct EditorView {
 void draw_header(const gui::ArchTable& t, const gui::Fonts& fonts) {
   using namespace gui;
   ImGui::PushFont(fonts.title);
+  const float title_height = ImGui::GetTextLineHeight();
   ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
   ImGui::TextUnformatted("Formwork");
   ImGui::PopStyleColor();
@@ -85,6 +86,7 @@ void draw_header(const gui::ArchTable& t, const gui::Fonts& fonts) {
   ImGui::PushFont(fonts.bold);
   const float w = ImGui::CalcTextSize(status).x;
   ImGui::SameLine(ImGui::GetWindowContentRegionMax().x - w);
+  ImGui::SetCursorPosY(ImGui::GetCursorPosY() + (title_height - ImGui::GetTextLineHeight()) * 0.5f);
   ImGui::PushStyleColor(ImGuiCol_Text, ok ? palette::kOk : palette::kError);
   ImGui::TextUnformatted(status);
   ImGui::PopStyleColor();
@@ -96,8 +98,11 @@ void draw_header(const gui::ArchTable& t, const gui::Fonts& fonts) {
   if (!t.input_shape.empty()) facts += "input " + t.input_shape;
   if (!t.output_shape.empty()) facts += " \xE2\x86\x92 " + t.output_shape;  // →
   if (!facts.empty()) facts += "   \xC2\xB7   ";                            // ·
-  facts += format_si(t.total_params) + " params   \xC2\xB7   " + format_si(t.total_macs) +
-           " MACs   \xC2\xB7   " + std::to_string(t.rows.size()) + " nodes";
+  facts += format_si(t.total_params) + " params";
+  if (t.total_trainable != t.total_params)
+    facts += " (" + format_si(t.total_trainable) + " trainable)";
+  facts += "   \xC2\xB7   " + format_si(t.total_macs) + " MACs   \xC2\xB7   " +
+           std::to_string(t.rows.size()) + " nodes";
   ImGui::TextUnformatted(facts.c_str());
   ImGui::PopStyleColor();
   ImGui::Spacing();

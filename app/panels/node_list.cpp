@@ -1,7 +1,9 @@
 #include "app/panels/node_list.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "app/gui/format.h"
 
@@ -160,14 +162,31 @@ void toolbar(NodeListState& s) {
 
 }  // namespace
 
+int auto_open_depth(const ArchTable& t, int max_rows) {
+  // With composites at depth < level open, exactly the rows at depth <= level are visible.
+  std::vector<int> at_depth;
+  for (const ArchRow& r : t.rows) {
+    if (r.depth >= static_cast<int>(at_depth.size())) at_depth.resize(r.depth + 1, 0);
+    ++at_depth[r.depth];
+  }
+  int level = 1, visible = 0;
+  for (int d = 0; d < static_cast<int>(at_depth.size()); ++d) {
+    visible += at_depth[d];
+    if (visible > max_rows) break;
+    level = std::max(1, d);
+  }
+  return level;
+}
+
 void draw_node_list(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
+  if (s.open_depth < 0) s.open_depth = auto_open_depth(t);
   toolbar(s);
 
   const ImGuiStyle& st = ImGui::GetStyle();
   const int problem_lines =
       t.problems.empty() ? 0 : (t.problems.size() > 4 ? 5 : static_cast<int>(t.problems.size()));
-  const float footer = ImGui::GetFrameHeightWithSpacing() + st.ItemSpacing.y +
-                       problem_lines * ImGui::GetTextLineHeightWithSpacing();
+  const float footer =
+      problem_lines ? st.ItemSpacing.y + problem_lines * ImGui::GetTextLineHeightWithSpacing() : 0;
 
   const ImGuiTableFlags flags = ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg |
                                 ImGuiTableFlags_BordersOuter | ImGuiTableFlags_BordersInnerV |
@@ -206,10 +225,7 @@ void draw_node_list(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
     ImGui::EndTable();
   }
 
-  // Footer: totals in words, then the problems (if any).
-  ImGui::AlignTextToFramePadding();
-  ImGui::Text("%s parameters (%s trainable), %s MACs per sample", format_si(t.total_params).c_str(),
-              format_si(t.total_trainable).c_str(), format_si(t.total_macs).c_str());
+  // Footer: the problems, if any.
   if (!t.problems.empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
     for (int i = 0; i < problem_lines; ++i) {

@@ -9,12 +9,19 @@
 
 namespace fw::gui {
 
+constexpr int kAutoOpenRows = 60;
+
 struct NodeListState {
   ImGuiTextFilter filter;  // matches module paths and op names; flat list while active
-  int open_depth = 2;      // composites above this depth start expanded
+  int open_depth = -1;     // composites above this depth start expanded; -1: the deepest level
+                           // that keeps the expanded tree within kAutoOpenRows rows
   int expand_all = 0;      // one frame: +1 expand all, -1 collapse all
   NodeId selected = kNoNode;
 };
+
+// The deepest expansion level (composites at depth < level open) showing at most `max_rows` rows;
+// at least 1.
+int auto_open_depth(const ArchTable& table, int max_rows = kAutoOpenRows);
 
 // Fills the remaining content region of the current window.
 void draw_node_list(const ArchTable& table, NodeListState& state, const Fonts& fonts);
