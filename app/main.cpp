@@ -1,24 +1,24 @@
 // formwork: one binary, two faces. `formwork COMMAND ...` runs headless (app/cli/); anything else
 // opens the GUI (app/gui/, when built with FORMWORK_GUI=ON).
-//
-// (setup branch: only the GUI face is wired here, for the screenshot tests; the lead's main.cpp
-// with the CLI replaces this file.)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "app/cli/cli.h"
 #ifdef FORMWORK_WITH_GUI
 #include "app/gui/gui.h"
 #endif
 
-int main(int argc, char** argv) {
 #ifdef FORMWORK_WITH_GUI
+// `formwork [--screenshot OUT.png [--view V] [--frames N]] [PROJECT]`
+// (setup branch: a plain parser for the GUI face; the lead's main.cpp supersedes it.)
+static int gui_main(int argc, char** argv) {
   fw::GuiOptions opts;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&](const char* flag) -> std::string {
       if (i + 1 >= argc) {
-        std::fprintf(stderr, "formwork: %s needs a value\n", flag);
+        std::fprintf(stderr, "formwork: error: %s needs a value\n", flag);
         std::exit(2);
       }
       return argv[++i];
@@ -28,21 +28,37 @@ int main(int argc, char** argv) {
     } else if (arg == "--view") {
       opts.view = value("--view");
     } else if (arg == "--frames") {
-      opts.frames = std::atoi(value("--frames").c_str());
+      const std::string v = value("--frames");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 100000) {
+        std::fprintf(stderr, "formwork: error: --frames needs a count from 1 (got '%s')\n",
+                     v.c_str());
+        return 2;
+      }
+      opts.frames = static_cast<int>(n);
     } else if (arg.rfind("-", 0) == 0 || !opts.project.empty()) {
       std::fprintf(stderr,
-                   "formwork: usage: formwork [--screenshot OUT.png [--view V] [--frames N]] "
-                   "[PROJECT]\n");
+                   "formwork: error: unexpected '%s'; usage: formwork [--screenshot OUT.png "
+                   "[--view V] [--frames N]] [PROJECT], or formwork COMMAND (see --help)\n",
+                   arg.c_str());
       return 2;
     } else {
       opts.project = arg;
     }
   }
   return fw::run_gui(opts);
+}
+#endif
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && fw::cli::is_command(argv[1])) return fw::cli::run(argc, argv);
+#ifdef FORMWORK_WITH_GUI
+  return gui_main(argc, argv);
 #else
-  (void)argc;
-  (void)argv;
-  std::fprintf(stderr, "formwork: no command given (this build has no GUI)\n");
+  std::fprintf(stderr,
+               "formwork: error: this build has no GUI (configured with FORMWORK_GUI=OFF); "
+               "run `formwork --help` for the headless commands\n");
   return 2;
 #endif
 }

@@ -6,6 +6,7 @@
 // - Tensor: a shape and contiguous float32 storage in C order. Plain value type; moves are cheap.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,5 +33,8 @@ struct Tensor {
   float* ptr() { return data.data(); }
   const float* ptr() const { return data.data(); }
 };
+
+// Named tensors, e.g. a model's parameters by full name ("stages.0.blocks.0.mlp.fc1.weight").
+using TensorMap = std::map<std::string, Tensor>;
 
 }  // namespace fw

@@ -1,0 +1,97 @@
+#include "app/cli/cli.h"
+
+#include <cstdio>
+#include <set>
+
+#include "core/error.h"
+
+namespace fw::cli {
+
+namespace {
+const std::set<std::string>& command_names() {
+  static const std::set<std::string> names = {"templates", "info", "new", "weights",
+                                              "--help", "-h", "--version"};
+  return names;
+}
+}  // namespace
+
+bool is_command(const std::string& word) { return command_names().count(word) != 0; }
+
+ArchOptions ArchArgs::options() const {
+  ArchOptions o;
+  o.num_classes = num_classes;
+  if (!input_size.empty()) o.input = parse_input_size(input_size);
+  return o;
+}
+
+void add_arch_options(CLI::App* cmd, ArchArgs& a, bool positional_arch) {
+  if (positional_arch)
+    cmd->add_option("ARCH", a.arch,
+                    "template name, architecture file (*.json) or project file (*.formwork)")
+        ->required();
+  cmd->add_option("--num-classes", a.num_classes, "number of classes of the classifier")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--input-size", a.input_size, "input size C,H,W, e.g. 3,64,64");
+}
+
+std::string with_commas(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return v < 0 ? "-" + out : out;
+}
+
+std::string human(double v) {
+  const char* unit = "";
+  if (v >= 1e9) v /= 1e9, unit = "G";
+  else if (v >= 1e6) v /= 1e6, unit = "M";
+  else if (v >= 1e3) v /= 1e3, unit = "K";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, v >= 100 || *unit == 0 ? "%.0f%s" : "%.3g%s", v, unit);
+  return buf;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{
+      "Formwork: design, run and look inside MetaFormer networks.\n"
+      "  formwork [PROJECT]                 open the GUI (the bundled sample without PROJECT)\n"
+      "  formwork --screenshot OUT.png ...  render the GUI headlessly to a PNG\n"
+      "  formwork COMMAND ...               run headless (below)",
+      "formwork"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "formwork 0.1.0");
+  register_templates(app);
+  register_info(app);
+  register_new(app);
+  register_weights(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
+    return 0;
+  } catch (const CLI::CallForVersion&) {
+    std::puts("formwork 0.1.0");
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "formwork: error: %s (see `formwork --help`)\n", e.what());
+    return 2;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "formwork: error: %s\n", e.what());
+    return 2;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "formwork: error: %s\n", e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "formwork: error: out of memory\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace fw::cli

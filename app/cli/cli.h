@@ -1,0 +1,42 @@
+// The headless command line: `formwork COMMAND ...` (CONTRACT.md). Each command lives in its own
+// file (cmd_*.cpp) and registers itself on the CLI11 app through a register_* function; the work
+// itself is done by the libraries.
+//
+// Exit status: 0 success, 1 the work failed (fw::Error), 2 wrong usage (CLI11 parse errors,
+// fw::UsageError). Every failure prints one line on stderr: "formwork: error: <what and where>".
+#pragma once
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/arch.h"
+
+namespace fw::cli {
+
+// Runs a command line whose argv[1] is a command name. Returns the exit status.
+int run(int argc, char** argv);
+// True when `word` names a headless command (or is --help/--version).
+bool is_command(const std::string& word);
+
+// --num-classes and --input-size, valid wherever ARCH is.
+struct ArchArgs {
+  std::string arch;
+  std::optional<int64_t> num_classes;
+  std::string input_size;
+  ArchOptions options() const;
+};
+void add_arch_options(CLI::App* cmd, ArchArgs& a, bool positional_arch = true);
+
+// "11,915,176"
+std::string with_commas(int64_t v);
+// "11.9M", "1.81G"
+std::string human(double v);
+
+// Command registration (one per cmd_*.cpp).
+void register_templates(CLI::App& app);
+void register_info(CLI::App& app);
+void register_new(CLI::App& app);
+void register_weights(CLI::App& app);
+
+}  // namespace fw::cli

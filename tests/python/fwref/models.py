@@ -1,0 +1,251 @@
+"""Reference PyTorch models of Formwork's built-in templates.
+
+``build(name, num_classes=1000, input_size=(3, 224, 224), device=None)`` returns an ``nn.Module`` in
+eval mode whose ``state_dict`` keys, parameter shapes and forward semantics are those of timm's
+``metaformer.py`` / ``vision_transformer.py`` (identityformer / randformer: sail-sg
+``metaformer_baselines.py`` semantics with timm-style names). ``device="meta"`` builds shapes only.
+
+Template summary (TEMPLATE_SPECS has the exact settings):
+
+  template              depths      dims              block norm                 mixers            head.fc
+  poolformer_s12/24/36  2,2,6,2 /   64,128,320,512    GroupNorm1 + bias, 1e-5    pool              Linear
+                        4,4,12,4 / 6,6,18,6
+  poolformer_m36/48     6,6,18,6 /  96,192,384,768    GroupNorm1 + bias, 1e-5    pool              Linear
+                        8,8,24,8
+  poolformerv2_s12      2,2,6,2     64,128,320,512    GroupNorm1 no bias, 1e-6   pool              Linear
+  identityformer_s12    2,2,6,2     64,128,320,512    GroupNorm1 no bias, 1e-6   identity          Linear
+  randformer_s12        2,2,6,2     64,128,320,512    GroupNorm1 no bias, 1e-6   id,id,rand,rand   Linear
+  convformer_s18        3,3,9,3     64,128,320,512    LayerNorm2d no bias, 1e-6  SepConv           MlpHead
+  caformer_s18          3,3,9,3     64,128,320,512    LN2d nb ×2, LN nb ×2       SepConv ×2, attn ×2  MlpHead
+  vit_tiny_patch16_224  12 blocks   192, 3 heads      LayerNorm + bias, 1e-6     attention         Linear (cls token)
+
+poolformer v1: GELU MLPs with bias, layer scale (1e-5 s12/s24, 1e-6 s36/m36/m48), no stem or
+downsampling norm. All others: StarReLU MLPs without bias, stem post-norm and downsampling pre-norm
+LayerNorm2d without bias (1e-6), res scale 1.0 on stages 2 and 3, no layer scale. Every
+MetaFormer's head is global average pool → head.norm LayerNorm2d *with* bias (1e-6) → head.fc.
+"""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from functools import partial
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+
+from .layers import (GroupNorm1, LayerNorm, LayerNorm2d, MetaAttention, MetaFormerStage, MlpHead,
+                     PatchEmbed, Pooling, RandomMixing, SepConv, StarReLU, Stem, VitBlock)
+
+__all__ = ["MetaFormer", "VisionTransformer", "build", "TEMPLATES", "TEMPLATE_SPECS", "count_params",
+           "init_weights"]
+
+_S12 = dict(depths=(2, 2, 6, 2), dims=(64, 128, 320, 512))
+
+# Settings per template. Keys:
+#   depths, dims; mixers: one of 'pool', 'identity', 'sepconv', 'attention', 'random' per stage;
+#   norm: per-stage block norm ('gn1' GroupNorm1 eps 1e-5 with bias, 'gn1nb' GroupNorm1 no bias eps 1e-6,
+#         'ln2dnb' LayerNorm2d no bias eps 1e-6, 'lnnb' token LayerNorm no bias eps 1e-6);
+#   downsample_norm: None (v1) or 'ln2dnb'; mlp_act: 'gelu' | 'starrelu'; mlp_bias;
+#   layer_scale: per-stage init value or None; res_scale: per-stage init or None; mlp_head: bool.
+TEMPLATE_SPECS: Dict[str, dict] = {}
+
+
+def _v1(depths, dims, ls):
+    return dict(depths=depths, dims=dims, mixers=("pool",) * 4, norm=("gn1",) * 4,
+                downsample_norm=None, mlp_act="gelu", mlp_bias=True, layer_scale=(ls,) * 4,
+                res_scale=(None,) * 4, mlp_head=False)
+
+
+def _v2(mixers, norm=("gn1nb",) * 4, mlp_head=False, **dd):
+    return dict(mixers=mixers, norm=norm, downsample_norm="ln2dnb", mlp_act="starrelu",
+                mlp_bias=False, layer_scale=(None,) * 4, res_scale=(None, None, 1.0, 1.0),
+                mlp_head=mlp_head, **dd)
+
+
+TEMPLATE_SPECS.update({
+    "poolformer_s12": _v1((2, 2, 6, 2), (64, 128, 320, 512), 1e-5),
+    "poolformer_s24": _v1((4, 4, 12, 4), (64, 128, 320, 512), 1e-5),
+    "poolformer_s36": _v1((6, 6, 18, 6), (64, 128, 320, 512), 1e-6),
+    "poolformer_m36": _v1((6, 6, 18, 6), (96, 192, 384, 768), 1e-6),
+    "poolformer_m48": _v1((8, 8, 24, 8), (96, 192, 384, 768), 1e-6),
+    "poolformerv2_s12": _v2(("pool",) * 4, **_S12),
+    "identityformer_s12": _v2(("identity",) * 4, **_S12),
+    "randformer_s12": _v2(("identity", "identity", "random", "random"), **_S12),
+    "convformer_s18": _v2(("sepconv",) * 4, norm=("ln2dnb",) * 4, mlp_head=True,
+                          depths=(3, 3, 9, 3), dims=(64, 128, 320, 512)),
+    "caformer_s18": _v2(("sepconv", "sepconv", "attention", "attention"),
+                        norm=("ln2dnb", "ln2dnb", "lnnb", "lnnb"), mlp_head=True,
+                        depths=(3, 3, 9, 3), dims=(64, 128, 320, 512)),
+})
+
+VIT_SPECS = {"vit_tiny_patch16_224": dict(patch_size=16, embed_dim=192, depth=12, num_heads=3)}
+
+TEMPLATES = tuple(TEMPLATE_SPECS) + tuple(VIT_SPECS)
+
+
+def _norm_factory(kind: Optional[str], device):
+    if kind is None:
+        return None
+    if kind == "gn1":
+        return partial(GroupNorm1, eps=1e-5, bias=True, device=device)
+    if kind == "gn1nb":
+        return partial(GroupNorm1, eps=1e-6, bias=False, device=device)
+    if kind == "ln2dnb":
+        return partial(LayerNorm2d, eps=1e-6, bias=False, device=device)
+    if kind == "lnnb":
+        return partial(LayerNorm, eps=1e-6, bias=False, device=device)
+    raise ValueError(kind)
+
+
+class MetaFormer(nn.Module):
+    """timm ``MetaFormer``: stem → stages.0..3 → head(global_pool, norm, flatten, drop, fc).
+
+    ``head.norm`` is LayerNorm2d *with* bias, eps 1e-6, applied to the pooled ``[B, C, 1, 1]`` map
+    (for every template, poolformer v1 included). ``head.fc`` is Linear, or MlpHead for
+    convformer/caformer.
+    """
+
+    def __init__(self, spec: dict, num_classes: int = 1000, in_chans: int = 3,
+                 img_size: Tuple[int, int] = (224, 224), device=None):
+        super().__init__()
+        depths, dims = spec["depths"], spec["dims"]
+        self.num_classes = num_classes
+        self.num_features = dims[-1]
+        ds_norm = _norm_factory(spec["downsample_norm"], device)
+        act = nn.GELU if spec["mlp_act"] == "gelu" else partial(StarReLU, device=device)
+        self.stem = Stem(in_chans, dims[0], norm_layer=ds_norm, device=device)
+        # Stage i runs at stride 4·2^i (the stem has stride 4, every downsampling stride 2).
+        stages = []
+        prev = dims[0]
+        for i in range(len(depths)):
+            h, w = img_size[0] // (4 * 2 ** i), img_size[1] // (4 * 2 ** i)
+            kind = spec["mixers"][i]
+            if kind == "pool":
+                mixer = Pooling
+            elif kind == "identity":
+                mixer = lambda dim, device=None: nn.Identity()  # noqa: E731
+            elif kind == "sepconv":
+                mixer = SepConv
+            elif kind == "attention":
+                mixer = MetaAttention
+            elif kind == "random":
+                mixer = partial(RandomMixing, h * w)
+            else:
+                raise ValueError(kind)
+            stages.append(MetaFormerStage(
+                prev, dims[i], depths[i], mixer, act, spec["mlp_bias"], ds_norm,
+                _norm_factory(spec["norm"][i], device), spec["layer_scale"][i], spec["res_scale"][i],
+                use_nchw=(kind != "attention"), device=device))
+            prev = dims[i]
+        self.stages = nn.Sequential(*stages)
+        fc = (MlpHead(self.num_features, num_classes, device=device) if spec["mlp_head"]
+              else nn.Linear(self.num_features, num_classes, device=device))
+        self.head = nn.Sequential(OrderedDict([
+            ("global_pool", nn.AdaptiveAvgPool2d(1)),
+            ("norm", LayerNorm2d(self.num_features, eps=1e-6, bias=True, device=device)),
+            ("flatten", nn.Flatten(1)),
+            ("drop", nn.Dropout(0.0)),
+            ("fc", fc),
+        ]))
+
+    def forward_features(self, x):
+        return self.stages(self.stem(x))
+
+    def forward(self, x):
+        return self.head(self.forward_features(x))
+
+
+class VisionTransformer(nn.Module):
+    """timm ``VisionTransformer`` (class token, learned absolute position embedding sized for the
+    build input, pre-norm blocks, final LayerNorm, head on the class token)."""
+
+    def __init__(self, patch_size: int, embed_dim: int, depth: int, num_heads: int,
+                 num_classes: int = 1000, in_chans: int = 3, img_size: Tuple[int, int] = (224, 224),
+                 device=None):
+        super().__init__()
+        self.num_classes = num_classes
+        self.embed_dim = embed_dim
+        self.num_prefix_tokens = 1
+        self.patch_embed = PatchEmbed(img_size, patch_size, in_chans, embed_dim, device=device)
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim, device=device))
+        self.pos_embed = nn.Parameter(
+            torch.zeros(1, self.patch_embed.num_patches + 1, embed_dim, device=device))
+        self.pos_drop = nn.Dropout(0.0)
+        self.patch_drop = nn.Identity()
+        self.norm_pre = nn.Identity()
+        self.blocks = nn.Sequential(*[VitBlock(embed_dim, num_heads, device=device)
+                                      for _ in range(depth)])
+        self.norm = LayerNorm(embed_dim, eps=1e-6, device=device)
+        self.fc_norm = nn.Identity()
+        self.head_drop = nn.Dropout(0.0)
+        self.head = nn.Linear(embed_dim, num_classes, device=device)
+
+    def forward_features(self, x):
+        x = self.patch_embed(x)
+        if x.shape[1] + 1 != self.pos_embed.shape[1]:
+            raise ValueError(f"ViT built for {self.pos_embed.shape[1] - 1} patches got {x.shape[1]}: "
+                             "it runs at its build input size only")
+        x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed
+        x = self.norm_pre(self.patch_drop(self.pos_drop(x)))
+        x = self.blocks(x)
+        return self.norm(x)
+
+    def forward(self, x):
+        x = self.forward_features(x)
+        x = x[:, 0]
+        x = self.head_drop(self.fc_norm(x))
+        return self.head(x)
+
+
+def _trunc_normal_(t: torch.Tensor, std: float = 0.02):
+    # timm.layers.trunc_normal_(std=.02, a=-2, b=2) truncates at ±2 absolute, i.e. ±100σ: a normal
+    # sample clamped there has the same distribution for all practical purposes, and is 5x faster.
+    t.normal_(0.0, std).clamp_(-2.0, 2.0)
+
+
+@torch.no_grad()
+def init_weights(model: nn.Module) -> None:
+    """timm-style init: Conv2d/Linear weights trunc-normal(std .02), biases 0; norms weight 1 /
+    bias 0; scales and StarReLU keep their construction values; ViT cls_token ~ N(0, 1e-6),
+    pos_embed trunc-normal(.02). Uses the global torch RNG (seed it for determinism)."""
+    if isinstance(model, VisionTransformer):
+        _trunc_normal_(model.pos_embed)
+        nn.init.normal_(model.cls_token, std=1e-6)
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            _trunc_normal_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+def build(name: str, num_classes: int = 1000, input_size: Sequence[int] = (3, 224, 224),
+          device=None, init: bool = True) -> nn.Module:
+    """Builds template ``name`` for ``input_size`` = (C, H, W) with H, W multiples of 32.
+
+    Returns the model in eval mode. ``device="meta"`` builds shapes only (no init). RandFormer's
+    mixing matrices and ViT's position embedding are sized for ``input_size``.
+    """
+    c, h, w = (int(v) for v in input_size)
+    if h % 32 or w % 32 or h <= 0 or w <= 0:
+        raise ValueError(f"input size {c}x{h}x{w}: H and W must be positive multiples of 32")
+    is_meta = device is not None and torch.device(device).type == "meta"
+    if name in TEMPLATE_SPECS:
+        model = MetaFormer(TEMPLATE_SPECS[name], num_classes, c, (h, w), device=device)
+    elif name in VIT_SPECS:
+        model = VisionTransformer(**VIT_SPECS[name], num_classes=num_classes, in_chans=c,
+                                  img_size=(h, w), device=device)
+    else:
+        raise KeyError(f"unknown template {name!r}; known: {', '.join(TEMPLATES)}")
+    if init and not is_meta:
+        init_weights(model)
+    model.template_name = name
+    model.input_size = (c, h, w)
+    return model.eval()
+
+
+def count_params(model: nn.Module) -> Tuple[int, int]:
+    """(total, fixed): all parameters, and those with requires_grad False (RandFormer's matrices)."""
+    total = sum(p.numel() for p in model.parameters())
+    fixed = sum(p.numel() for p in model.parameters() if not p.requires_grad)
+    return total, fixed

@@ -1,0 +1,201 @@
+// Graph building, editing, validation messages, shape inference and the JSON format.
+#include <gtest/gtest.h>
+
+#include "core/analysis.h"
+#include "core/error.h"
+#include "core/graph_json.h"
+#include "core/templates.h"
+
+using namespace fw;
+
+namespace {
+
+// input -> conv2d(3->8, k3 s2 p1) -> gelu -> global_avg_pool -> linear(8->4) -> output
+struct Small {
+  Graph g;
+  NodeId in, conv, act, pool, fc, out;
+  Small() {
+    in = g.add(kNoNode, "input", "input", {{"channels", int64_t(3)}, {"height", int64_t(16)}, {"width", int64_t(16)}});
+    conv = g.add(kNoNode, "conv2d", "conv",
+                 {{"in_channels", int64_t(3)}, {"out_channels", int64_t(8)}, {"kernel", int64_t(3)},
+                  {"stride", int64_t(2)}, {"padding", int64_t(1)}});
+    act = g.add(kNoNode, "gelu", "act");
+    pool = g.add(kNoNode, "global_avg_pool", "pool");
+    fc = g.add(kNoNode, "linear", "fc", {{"in_features", int64_t(8)}, {"out_features", int64_t(4)}});
+    out = g.add(kNoNode, "output", "output");
+    g.connect({in, 0}, conv);
+    g.connect({conv, 0}, act);
+    g.connect({act, 0}, pool);
+    g.connect({pool, 0}, fc);
+    g.connect({fc, 0}, out);
+  }
+};
+
+std::string first_problem(const Graph& g) {
+  Analysis a = analyze(g);
+  return a.problems.empty() ? "" : a.problems.front().message;
+}
+
+}  // namespace
+
+TEST(Graph, ShapesParamsAndMacs) {
+  Small s;
+  Analysis a = analyze(s.g);
+  ASSERT_TRUE(a.ok()) << first_problem(s.g);
+  EXPECT_EQ(a.of(s.conv)->out[0], (Shape{8, 8, 8}));
+  EXPECT_EQ(a.of(s.fc)->out[0], (Shape{4}));
+  EXPECT_EQ(a.total_params, 8 * 3 * 9 + 8 + 8 * 4 + 4);
+  EXPECT_EQ(a.total_macs, 8 * 8 * 8 * 3 * 9 + 8 * 4);
+  ASSERT_EQ(a.params.size(), 4u);
+  EXPECT_EQ(a.params[0].name, "conv.weight");
+  EXPECT_EQ(a.params[0].shape, (Shape{8, 3, 3, 3}));
+}
+
+TEST(Graph, ShapeInferenceFollowsTheInputSize) {
+  Small s;
+  s.g.set_attr(s.in, "height", int64_t(33));
+  Analysis a = analyze(s.g);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a.of(s.conv)->out[0], (Shape{8, 17, 8}));
+}
+
+TEST(Graph, UnconnectedPortIsNamed) {
+  Small s;
+  s.g.disconnect(s.fc, 0);
+  EXPECT_EQ(first_problem(s.g), "fc: input 'x' is not connected");
+  Analysis a = analyze(s.g);
+  EXPECT_EQ(a.problems.front().node, s.fc);
+  EXPECT_EQ(a.problems.front().port, 0);
+}
+
+TEST(Graph, ChannelMismatchNamesNodeAndNumbers) {
+  Graph g = build_template("poolformer_s12");
+  const NodeId fc1 = g.find_path("stages.2.blocks.0.mlp.fc1");
+  ASSERT_NE(fc1, kNoNode);
+  g.set_attr(fc1, "in_channels", int64_t(128));
+  EXPECT_EQ(first_problem(g), "stages.2.blocks.0.mlp.fc1: expects 128 channels, gets 320");
+}
+
+TEST(Graph, CycleIsReported) {
+  Small s;
+  // act -> pool -> act
+  s.g.connect({s.pool, 0}, s.act);
+  const std::string p = first_problem(s.g);
+  EXPECT_NE(p.find("cycle"), std::string::npos) << p;
+  EXPECT_NE(p.find("act"), std::string::npos) << p;
+}
+
+TEST(Graph, RefusesBadConnections) {
+  Graph g = build_template("poolformer_s12");
+  const NodeId stem_conv = g.find_path("stem.conv");
+  const NodeId head = g.find_path("head");
+  EXPECT_THROW(g.connect({stem_conv, 0}, head, 0), Error);  // different groups
+  EXPECT_THROW(g.connect({head, 0}, head, 0), Error);       // itself
+  EXPECT_THROW(g.connect({head, 3}, g.top_level_of_kind("output")[0], 0), Error);  // no port 3
+  EXPECT_THROW(g.add(kNoNode, "conv2d", "c", {{"groups", int64_t(3)}}), Error);      // 64 % 3
+  EXPECT_THROW(g.add(kNoNode, "conv2d", "c", {{"kernel", int64_t(0)}}), Error);      // limits
+  EXPECT_THROW(g.add(kNoNode, "nonsense", "c"), Error);
+}
+
+TEST(Graph, RemoveDisconnectsConsumers) {
+  Small s;
+  s.g.remove(s.act);
+  EXPECT_FALSE(s.g.contains(s.act));
+  EXPECT_FALSE(s.g.node(s.pool).inputs[0].connected());
+  EXPECT_EQ(first_problem(s.g), "pool: input 'x' is not connected");
+}
+
+TEST(Graph, CompositeRebuildsFromAttributes) {
+  Graph g = build_template("poolformer_s12", {{3, 64, 64}, 10});
+  const NodeId block = g.find_path("stages.0.blocks.0");
+  g.set_attr(block, "token_mixer", std::string("sepconv"));
+  EXPECT_NE(g.find_path("stages.0.blocks.0.token_mixer.dwconv"), kNoNode);
+  Analysis a = analyze(g);
+  EXPECT_TRUE(a.ok()) << first_problem(g);
+  // A value the block cannot be built with is refused and the block keeps its old state.
+  EXPECT_THROW(g.set_attr(block, "token_mixer", std::string("attention")), Error);  // GroupNorm on tokens
+  EXPECT_EQ(g.node(block).attrs.s("token_mixer"), "sepconv");
+  EXPECT_TRUE(analyze(g).ok());
+}
+
+TEST(Graph, ModulePathsAndLookup) {
+  Graph g = build_template("vit_tiny_patch16_224", {{3, 64, 64}, 10});
+  const NodeId qkv = g.find_path("blocks.3.attn.qkv");
+  ASSERT_NE(qkv, kNoNode);
+  EXPECT_EQ(g.node(qkv).kind, "linear");
+  Analysis a = analyze(g);
+  ASSERT_TRUE(a.ok()) << first_problem(g);
+  auto pos = std::find_if(a.params.begin(), a.params.end(),
+                          [](const ParamInfo& p) { return p.name == "pos_embed"; });
+  ASSERT_NE(pos, a.params.end());
+  EXPECT_EQ(pos->shape, (Shape{1, 17, 192}));
+}
+
+TEST(Graph, FlattenResolvesGroups) {
+  Graph g = build_template("caformer_s18", {{3, 64, 64}, 10});
+  Analysis a = analyze(g);
+  ASSERT_TRUE(a.ok());
+  FlatGraph fg = flatten(g, a);
+  ASSERT_EQ(fg.inputs.size(), 1u);
+  ASSERT_EQ(fg.outputs.size(), 1u);
+  EXPECT_EQ(fg.ops.front().def->id, "input");
+  EXPECT_EQ(fg.ops[size_t(fg.outputs[0].op)].path, "head.fc.fc2");
+  size_t nparams = 0;
+  for (size_t i = 0; i < fg.ops.size(); ++i) {
+    for (const ValueRef& v : fg.ops[i].inputs) EXPECT_LT(size_t(v.op), i);  // topological
+    nparams += fg.ops[i].params.size();
+    EXPECT_EQ(fg.ops[i].def->cls, OpClass::Leaf);
+  }
+  EXPECT_EQ(nparams, a.params.size());
+}
+
+TEST(GraphJson, RoundTripsEveryTemplateExactly) {
+  for (const std::string& name : template_names()) {
+    SCOPED_TRACE(name);
+    Graph g = build_template(name, {{3, 64, 64}, 10});
+    g.move(g.find_path("stem") ? g.find_path("stem") : g.find_path("patch_embed"), 12.5f, -3.25f);
+    const std::string text = graph_to_json(g);
+    Graph back = graph_from_json(text, "mem.json");
+    EXPECT_TRUE(back == g);
+    EXPECT_EQ(graph_to_json(back), text);
+  }
+}
+
+TEST(GraphJson, KeepsIntAndFloatAttributesApart) {
+  Small s;
+  Graph back = graph_from_json(graph_to_json(s.g), "mem.json");
+  EXPECT_TRUE(std::holds_alternative<int64_t>(back.node(s.conv).attrs.get("kernel")));
+  const NodeId ln = s.g.add(kNoNode, "layer_norm", "ln", {{"eps", 1.0}});
+  back = graph_from_json(graph_to_json(s.g), "mem.json");
+  EXPECT_TRUE(std::holds_alternative<double>(back.node(ln).attrs.get("eps")));
+}
+
+TEST(GraphJson, ClearErrors) {
+  auto err = [](const std::string& text) {
+    try {
+      graph_from_json(text, "a.json");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(err("{").find("a.json: not valid JSON"), std::string::npos);
+  EXPECT_NE(err("[]").find("not a Formwork architecture"), std::string::npos);
+  EXPECT_NE(err(R"({"format":"formwork-graph","version":9,"nodes":[]})").find("version 9 is newer"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"format":"formwork-graph","version":1,"nodes":[{"id":1,"kind":"warp"}]})")
+                .find("unknown op kind 'warp'"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"format":"formwork-graph","version":1,"nodes":[
+                {"id":1,"kind":"gelu","inputs":[{"node":7,"port":0}]}]})")
+                .find("node 1 ('')"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"format":"formwork-graph","version":1,"nodes":[
+                {"id":1,"kind":"conv2d","attrs":{"kernel":"big"}}]})")
+                .find("attribute 'kernel' must be int"),
+            std::string::npos);
+  EXPECT_NE(err(R"({"format":"formwork-graph","version":1,"nodes":[
+                {"id":1,"kind":"gelu"},{"id":1,"kind":"gelu"}]})")
+                .find("duplicate node id 1"),
+            std::string::npos);
+}

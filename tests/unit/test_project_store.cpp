@@ -1,0 +1,321 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "core/atomic_file.h"
+#include "core/project_store.h"
+#include "store_test_util.h"
+
+namespace {
+
+using fw::test::ScratchDir;
+using Bytes = std::vector<uint8_t>;
+
+fw::ProjectData sample_project() {
+  fw::ProjectData p;
+  p.graph_json = R"({"nodes":[{"id":1,"kind":"input"}]})";
+  p.graph_format = 3;
+  p.weights["stem.conv.weight"] = fw::Tensor({2, 1, 3}, {1, 2, 3, -4, 5.5f, 1e-20f});
+  p.weights["head.fc.bias"] = fw::Tensor({2}, {0.25f, -0.0f});
+  p.weights["scalar"] = fw::Tensor({}, {9});
+  p.weights["empty"] = fw::Tensor({0, 5});
+  p.meta = {{"name", "demo"}, {"created", "2024-05-01T10:00:00Z"}, {"empty", ""}};
+  p.blobs["sample.png"] = {"image/png", Bytes{0x89, 'P', 'N', 'G', 0, 1, 2}};
+  p.blobs["empty.bin"] = {"application/octet-stream", {}};
+  fw::TrainingRun run;
+  run.id = 3;
+  run.created = "2024-05-01T11:00:00Z";
+  run.settings_json = R"({"epochs":2,"lr":0.001})";
+  run.dataset = "fashion-mnist";
+  run.status = "done";
+  run.curve = {
+      {100, 0.5, "train_loss", 1.25}, {100, 0.5, "lr", 0.001}, {200, 1.0, "val_top1", 0.8}};
+  p.runs.push_back(run);
+  fw::TrainingRun second;
+  second.id = 7;
+  second.status = "running";
+  p.runs.push_back(second);
+  p.search_results.push_back({1, "random-1", R"({"depths":[2,2]})", R"({"params":1e6})", "t0"});
+  p.search_results.push_back({2, "random-1", R"({"depths":[1,2]})", R"({"params":5e5})", "t1"});
+  p.views = {{"attention", R"({"layer":"stages.3"})"}, {"editor", "{}"}};
+  return p;
+}
+
+// A project whose file is several MiB, so saves take many page writes.
+fw::ProjectData big_project() {
+  fw::ProjectData p = sample_project();
+  for (int i = 0; i < 64; ++i)
+    p.weights["blocks." + std::to_string(i) + ".weight"] = fw::Tensor({128, 128}, float(i));
+  return p;
+}
+
+void expect_same(const fw::ProjectData& a, const fw::ProjectData& b) {
+  EXPECT_EQ(a.graph_json, b.graph_json);
+  EXPECT_EQ(a.graph_format, b.graph_format);
+  EXPECT_EQ(a.meta, b.meta);
+  EXPECT_EQ(a.blobs, b.blobs);
+  EXPECT_EQ(a.runs, b.runs);
+  EXPECT_EQ(a.search_results, b.search_results);
+  EXPECT_EQ(a.views, b.views);
+  ASSERT_EQ(a.weights.size(), b.weights.size());
+  for (const auto& [name, t] : a.weights) {
+    ASSERT_TRUE(b.weights.count(name)) << name;
+    const fw::Tensor& u = b.weights.at(name);
+    EXPECT_EQ(t.shape, u.shape) << name;
+    ASSERT_EQ(t.data.size(), u.data.size()) << name;
+    EXPECT_EQ(std::memcmp(t.ptr(), u.ptr(), t.data.size() * 4), 0) << name;
+  }
+}
+
+// Runs SQL on a file directly, bypassing the store (to damage or hand-build files).
+void sql(const std::string& path, const std::string& text) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, text.c_str(), nullptr, nullptr, &err);
+  const std::string msg = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  ASSERT_EQ(rc, SQLITE_OK) << msg;
+}
+
+// ---- Round trips --------------------------------------------------------------------------------
+
+TEST(ProjectStore, RoundTrip) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  const fw::ProjectData in = sample_project();
+  fw::save_project(path, in);
+  expect_same(in, fw::load_project(path));
+  EXPECT_EQ(dir.names(), std::vector<std::string>{"p.formwork"});  // no temp, no journal
+}
+
+TEST(ProjectStore, SaveReplacesPreviousContent) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, big_project());
+  fw::ProjectData smaller = sample_project();
+  smaller.weights.erase("scalar");
+  smaller.meta["name"] = "renamed";
+  fw::save_project(path, smaller);
+  expect_same(smaller, fw::load_project(path));
+}
+
+TEST(ProjectStore, ZeroIdsTakeNextFreeId) {
+  ScratchDir dir;
+  fw::ProjectData in;
+  in.graph_json = "{}";
+  in.runs.resize(2);
+  in.runs[0].id = 5;
+  in.runs[1].curve = {{1, 0.1, "loss", 2.0}};
+  in.search_results.resize(1);
+  fw::save_project(dir.file("p.formwork"), in);
+  const fw::ProjectData out = fw::load_project(dir.file("p.formwork"));
+  ASSERT_EQ(out.runs.size(), 2u);
+  EXPECT_EQ(out.runs[0].id, 5);
+  EXPECT_EQ(out.runs[1].id, 6);
+  EXPECT_EQ(out.runs[1].curve, in.runs[1].curve);
+  EXPECT_EQ(out.search_results.at(0).id, 1);
+}
+
+TEST(ProjectStore, FileCarriesApplicationIdAndSchemaVersion) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto pragma = [&](const char* q) {
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, q, -1, &st, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_ROW);
+    const int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  };
+  EXPECT_EQ(pragma("PRAGMA application_id"), fw::kProjectApplicationId);
+  EXPECT_EQ(pragma("PRAGMA user_version"), fw::kProjectSchemaVersion);
+  EXPECT_EQ(pragma("SELECT count(*) FROM weights WHERE dtype = 'F32'"), 4);
+  sqlite3_close(db);
+}
+
+// ---- Migration ----------------------------------------------------------------------------------
+
+TEST(ProjectStore, MigratesVersion1InMemory) {
+  ScratchDir dir;
+  const std::string path = dir.file("old.formwork");
+  // A version-1 project exactly as Formwork with schema 1 wrote it.
+  sql(path, R"sql(
+    PRAGMA application_id = 1179798871;  -- 0x46524d57
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE graph(id INTEGER PRIMARY KEY CHECK (id = 1), format_version INTEGER NOT NULL,
+                       json TEXT NOT NULL);
+    CREATE TABLE weights(name TEXT PRIMARY KEY, dtype TEXT NOT NULL,
+                         shape TEXT NOT NULL /* JSON array */, data BLOB NOT NULL);
+    INSERT INTO meta VALUES ('name', 'v1 project');
+    INSERT INTO graph VALUES (1, 1, '{"nodes":[]}');
+    INSERT INTO weights VALUES ('fc.weight', 'F32', '[2]', x'0000803f000000c0');  -- 1, -2
+    PRAGMA user_version = 1;
+  )sql");
+  const Bytes before = fw::read_file_bytes(path);
+  const fw::ProjectData p = fw::load_project(path);
+  EXPECT_EQ(p.graph_json, R"({"nodes":[]})");
+  EXPECT_EQ(p.meta.at("name"), "v1 project");
+  EXPECT_EQ(p.weights.at("fc.weight").data, (std::vector<float>{1, -2}));
+  EXPECT_TRUE(p.runs.empty());  // the version-2 tables exist, empty
+  EXPECT_TRUE(p.blobs.empty());
+  EXPECT_EQ(fw::read_file_bytes(path), before);  // loading never writes the user's file
+  EXPECT_EQ(dir.names(), std::vector<std::string>{"old.formwork"});
+  // Saving writes the newest schema.
+  fw::save_project(path, p);
+  EXPECT_EQ(fw::load_project(path).weights.at("fc.weight").data, (std::vector<float>{1, -2}));
+}
+
+TEST(ProjectStore, RefusesNewerSchema) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  fw::save_project(path, sample_project());
+  sql(path, "PRAGMA user_version = 7");
+  EXPECT_ERROR_HAS(fw::load_project(path),
+                   "x.formwork: schema version 7 is newer than this Formwork supports (2); "
+                   "update Formwork");
+}
+
+// ---- Files that are not (valid) projects --------------------------------------------------------
+
+TEST(ProjectStore, RefusesMissingFile) {
+  ScratchDir dir;
+  EXPECT_ERROR_HAS(fw::load_project(dir.file("x.formwork")),
+                   "x.formwork: cannot open (No such file or directory)");
+}
+
+TEST(ProjectStore, RefusesNonSqliteFile) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  const std::string text =
+      "{\"this is\": \"a JSON file, not a project\"}\n" + std::string(200, ' ');
+  fw::test::write_bytes(path, Bytes(text.begin(), text.end()));
+  EXPECT_ERROR_HAS(fw::load_project(path),
+                   "x.formwork: not a Formwork project (not an SQLite database)");
+  fw::test::write_bytes(path, {});
+  EXPECT_ERROR_HAS(fw::load_project(path),
+                   "x.formwork: not a Formwork project (not an SQLite database)");
+}
+
+TEST(ProjectStore, RefusesOtherSqliteDatabase) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  sql(path, "CREATE TABLE t(a); INSERT INTO t VALUES (1);");
+  EXPECT_ERROR_HAS(fw::load_project(path),
+                   "x.formwork: not a Formwork project (SQLite application_id 0x00000000, "
+                   "expected 0x46524d57)");
+}
+
+TEST(ProjectStore, RefusesTruncatedFile) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  fw::save_project(path, big_project());
+  const auto size = std::filesystem::file_size(path);
+  std::filesystem::resize_file(path, size / 2);
+  EXPECT_ERROR_HAS(fw::load_project(path), "x.formwork: file is truncated (" +
+                                               std::to_string(size / 2) + " of " +
+                                               std::to_string(size) + " bytes)");
+}
+
+TEST(ProjectStore, RefusesCorruptFile) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  fw::save_project(path, big_project());
+  Bytes b = fw::read_file_bytes(path);
+  for (size_t i = 4096; i < b.size(); ++i) b[i] = static_cast<uint8_t>(i * 131 + 7);  // pages 2..
+  fw::test::write_bytes(path, b);
+  EXPECT_ERROR_HAS(fw::load_project(path), "x.formwork: file is corrupt");
+}
+
+TEST(ProjectStore, RefusesMissingTable) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  fw::save_project(path, sample_project());
+  sql(path, "DROP TABLE weights");
+  EXPECT_ERROR_HAS(fw::load_project(path), "x.formwork: table 'weights' is missing");
+}
+
+TEST(ProjectStore, RefusesBadWeightRows) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  fw::save_project(path, sample_project());
+  sql(path, "UPDATE weights SET data = x'0000' WHERE name = 'head.fc.bias'");
+  EXPECT_ERROR_HAS(fw::load_project(path),
+                   "x.formwork: weight 'head.fc.bias': blob has 2 bytes, shape 2 F32 needs 8");
+  fw::save_project(path, sample_project());
+  sql(path, "UPDATE weights SET shape = '[2, -1]' WHERE name = 'head.fc.bias'");
+  EXPECT_ERROR_HAS(fw::load_project(path),
+                   "weight 'head.fc.bias': shape '[2, -1]' is not a JSON array of sizes");
+  fw::save_project(path, sample_project());
+  sql(path, "UPDATE weights SET dtype = 'F16' WHERE name = 'head.fc.bias'");
+  EXPECT_ERROR_HAS(fw::load_project(path), "weight 'head.fc.bias': dtype 'F16' is not supported");
+}
+
+TEST(ProjectStore, RefusesCurveOfUnknownRun) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  fw::save_project(path, sample_project());
+  sql(path, "INSERT INTO training_curves VALUES (99, 1, 0.1, 'loss', 1.0)");
+  EXPECT_ERROR_HAS(fw::load_project(path), "a training curve refers to run 99");
+}
+
+TEST(ProjectStore, SaveRefusesInconsistentWeight) {
+  ScratchDir dir;
+  fw::ProjectData p = sample_project();
+  p.weights["head.fc.bias"].data.push_back(1);
+  EXPECT_ERROR_HAS(
+      fw::save_project(dir.file("x.formwork"), p),
+      "x.formwork: weight 'head.fc.bias': shape 2 needs 2 values but the tensor has 3");
+  EXPECT_TRUE(dir.names().empty());
+}
+
+// ---- Atomic save --------------------------------------------------------------------------------
+
+TEST(ProjectStore, CrashMidSaveKeepsOldFile) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  const fw::ProjectData old = sample_project();
+  fw::save_project(path, old);
+  const Bytes before = fw::read_file_bytes(path);
+  const int code = fw::test::run_in_child([&] {
+    fw::testing::set_project_save_row_hook([](int64_t rows) {
+      if (rows == 40) _exit(42);  // killed in the middle of writing the weights
+    });
+    fw::save_project(path, big_project());
+    return 0;
+  });
+  ASSERT_EQ(code, 42);
+  EXPECT_EQ(fw::read_file_bytes(path), before);
+  expect_same(old, fw::load_project(path));
+  // The dead writer's temp file may remain beside the project; nothing else does.
+  const std::vector<std::string> names = dir.names();
+  ASSERT_LE(names.size(), 2u);
+  for (const std::string& n : names)
+    EXPECT_TRUE(n == "p.formwork" || n.rfind(".p.formwork.fwtmp-", 0) == 0) << n;
+  // The next save removes it.
+  fw::save_project(path, big_project());
+  EXPECT_EQ(dir.names(), std::vector<std::string>{"p.formwork"});
+  expect_same(big_project(), fw::load_project(path));
+}
+
+TEST(ProjectStore, FullDiskKeepsOldFile) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  const fw::ProjectData old = sample_project();
+  fw::save_project(path, old);
+  const Bytes before = fw::read_file_bytes(path);
+  const int outcome =
+      fw::test::save_with_full_disk(256 * 1024, [&] { fw::save_project(path, big_project()); });
+  EXPECT_EQ(outcome, fw::test::kThrewWithErrno);  // fw::Error with "File too large"
+  EXPECT_EQ(fw::read_file_bytes(path), before);
+  expect_same(old, fw::load_project(path));
+  EXPECT_EQ(dir.names(), std::vector<std::string>{"p.formwork"});  // temp file removed
+}
+
+}  // namespace
