@@ -28,11 +28,11 @@ ArchTable make_arch_table(const Graph& g, const Analysis& a, std::string title) 
 
   std::unordered_map<NodeId, std::string> problem_of;
   for (const Problem& p : a.problems) {
-    t.problems.push_back(p.message);
+    t.problems.push_back(p);
     if (p.node != kNoNode) problem_of.emplace(p.node, p.message);  // keeps the first
   }
 
-  std::unordered_map<NodeId, int> row_of;
+  std::unordered_map<NodeId, int> index_of;
   for (NodeId id : g.preorder()) {
     const Node& n = g.node(id);
     ArchRow r;
@@ -56,14 +56,15 @@ ArchTable make_arch_table(const Graph& g, const Analysis& a, std::string title) 
     if (auto it = problem_of.find(id); it != problem_of.end()) r.problem = it->second;
 
     const int index = static_cast<int>(t.rows.size());
-    auto parent = row_of.find(n.parent);
-    if (n.parent != kNoNode && parent != row_of.end()) {
+    auto parent = index_of.find(n.parent);
+    if (n.parent != kNoNode && parent != index_of.end()) {
       r.depth = t.rows[parent->second].depth + 1;
+      r.parent = parent->second;
       t.rows[parent->second].children.push_back(index);
     } else {
       t.roots.push_back(index);
     }
-    row_of.emplace(id, index);
+    index_of.emplace(id, index);
     t.rows.push_back(std::move(r));
   }
 
@@ -85,6 +86,12 @@ ArchTable make_arch_table(const Graph& g, const Analysis& a, std::string title) 
       t.output_shape = shape_str(info->in.front());
   }
   return t;
+}
+
+int row_of(const ArchTable& t, NodeId id) {
+  for (size_t i = 0; i < t.rows.size(); ++i)
+    if (t.rows[i].id == id) return static_cast<int>(i);
+  return -1;
 }
 
 }  // namespace fw::gui

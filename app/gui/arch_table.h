@@ -31,6 +31,7 @@ struct ArchRow {
   bool ok = false;              // shapes inferred
   std::string problem;          // first problem reported on this node, "" if none
   bool problem_inside = false;  // a descendant has a problem (the tree opens down to it)
+  int parent = -1;              // row index of the parent; -1 at the top level
   std::vector<int> children;    // row indices of the children
 };
 
@@ -43,9 +44,12 @@ struct ArchTable {
   int64_t total_params = 0;
   int64_t total_trainable = 0;
   int64_t total_macs = 0;
-  std::vector<std::string> problems;  // every problem line, as analyze() reports it
+  std::vector<Problem> problems;  // every problem, as analyze() reports it
 };
 
 ArchTable make_arch_table(const Graph& g, const Analysis& a, std::string title);
+
+// Row index of a node; -1 if it has none.
+int row_of(const ArchTable& t, NodeId id);
 
 }  // namespace fw::gui

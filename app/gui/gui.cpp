@@ -15,8 +15,8 @@
 #include "app/panels/arch_header.h"
 #include "app/panels/node_list.h"
 #include "core/analysis.h"
+#include "core/arch.h"
 #include "core/error.h"
-#include "core/templates.h"
 
 namespace fw {
 
@@ -39,22 +39,20 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 
 // ---- What to show ------------------------------------------------------------------------------
 struct Opened {
-  std::string title;
+  std::string title;  // template name or file name
   Graph graph;
 };
 
+// PROJECT as CONTRACT.md's ARCH: a template name, *.json or *.formwork; empty: the bundled sample.
 Opened open_architecture(const std::string& project) {
   namespace fs = std::filesystem;
-  if (!project.empty() && is_template(project)) return {project, build_template(project)};
-  const std::string path =
+  const std::string spec =
       project.empty() ? std::string(FORMWORK_ASSETS_DIR) + "/sample.formwork" : project;
-  if (!fs::exists(path)) {
-    if (project.empty()) throw Error("the bundled sample project " + path + " is missing");
-    throw Error("'" + project +
-                "' is neither a file nor a template name; see `formwork templates`");
-  }
-  throw Error(path + ": this build cannot open " + fs::path(path).extension().string() +
-              " files yet; open a template instead, e.g. `formwork poolformer_s12`");
+  if (project.empty() && !fs::exists(spec))
+    throw Error("the bundled sample project " + spec + " is missing");
+  LoadedArch loaded = load_arch(spec);
+  std::string title = loaded.source == "template" ? spec : fs::path(spec).filename().string();
+  return {std::move(title), std::move(loaded.graph)};
 }
 
 // ---- The editor view: header + node list -------------------------------------------------------
@@ -81,17 +79,17 @@ void draw_editor(EditorView& v, const gui::Fonts& fonts) {
 
 int run_gui(const GuiOptions& opts) {
   if (!contains(kAllViews, opts.view)) {
-    std::fprintf(stderr, "formwork: unknown view '%s' (views: %s)\n", opts.view.c_str(),
+    std::fprintf(stderr, "formwork: error: unknown view '%s' (views: %s)\n", opts.view.c_str(),
                  join(kAllViews).c_str());
     return 2;
   }
   if (!contains(kBuiltViews, opts.view)) {
-    std::fprintf(stderr, "formwork: the '%s' view is not built yet (available: %s)\n",
+    std::fprintf(stderr, "formwork: error: the '%s' view is not built yet (available: %s)\n",
                  opts.view.c_str(), join(kBuiltViews).c_str());
     return 2;
   }
   if (opts.frames < 1) {
-    std::fprintf(stderr, "formwork: --frames must be at least 1 (got %d)\n", opts.frames);
+    std::fprintf(stderr, "formwork: error: --frames must be at least 1 (got %d)\n", opts.frames);
     return 2;
   }
 
@@ -99,8 +97,11 @@ int run_gui(const GuiOptions& opts) {
   try {
     Opened opened = open_architecture(opts.project);
     editor.table = gui::make_arch_table(opened.graph, analyze(opened.graph), opened.title);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "formwork: error: %s\n", e.what());
+    return 2;
   } catch (const Error& e) {
-    std::fprintf(stderr, "formwork: %s\n", e.what());
+    std::fprintf(stderr, "formwork: error: %s\n", e.what());
     return 1;
   }
 

@@ -6,7 +6,8 @@
 // the
 //   framebuffer as PNG to that path and returns 0. The window is 1280x800 pixels at content scale 1
 //   (what Xvfb gives), so screenshots have a known size.
-// - Failures print one line on stderr ("formwork: ...") and return the exit status: 1 when the work
+// - Failures print one line on stderr ("formwork: error: ...") and return the exit status: 1 when
+// the work
 //   failed (no display, no OpenGL 3.3 context, a bad project, an unwritable PNG), 2 for wrong usage
 //   (unknown view, frames < 1).
 #pragma once

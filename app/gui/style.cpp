@@ -143,12 +143,15 @@ ImU32 category_color(const std::string& category) {
     const char* name;
     ImU32 color;
   };
+  // Status colours (ok green, warning amber, error red) are kept out of the categories.
   static const Entry kColors[] = {
-      {"io", rgb(0x9aa5b1)},        {"conv", rgb(0x5aa9f0)},  {"linear", rgb(0xb48ef0)},
-      {"norm", rgb(0x6cc38b)},      {"act", rgb(0xe5c15a)},   {"mixer", rgb(0x4fc7c0)},
-      {"attention", rgb(0xf07e9c)}, {"shape", rgb(0x8a93a5)}, {"arith", rgb(0xc7a27a)},
-      {"block", rgb(0x7fa7d9)},     {"stage", rgb(0xd98e5a)}, {"head", rgb(0xe7625a)},
+      {"io", rgb(0x9aa5b1)},        {"conv", rgb(0x5aa9f0)}, {"linear", rgb(0xb48ef0)},
+      {"norm", rgb(0x56c2a6)},      {"act", rgb(0xe5c15a)},  {"mixer", rgb(0x57d0e0)},
+      {"attention", rgb(0xf07e9c)}, {"pool", rgb(0x67b7d1)}, {"shape", rgb(0x8a93a5)},
+      {"arith", rgb(0xc7a27a)},     {"reg", rgb(0x8a93a5)},  {"block", rgb(0x7fa7d9)},
+      {"stage", rgb(0xd98e5a)},     {"head", rgb(0xd96c8a)}, {"group", rgb(0x8a93a5)},
   };
+
   for (const Entry& e : kColors)
     if (category == e.name) return e.color;
   return palette::kTextDim;

@@ -110,7 +110,7 @@ int run_window(const WindowOptions& opts, const DrawFn& draw) {
   const bool screenshot = !opts.screenshot.empty();
   Window window;
   if (std::string err = window.open(opts.title, screenshot); !err.empty()) {
-    std::fprintf(stderr, "formwork: %s\n", err.c_str());
+    std::fprintf(stderr, "formwork: error: %s\n", err.c_str());
     return 1;
   }
 
@@ -124,7 +124,7 @@ int run_window(const WindowOptions& opts, const DrawFn& draw) {
         try {
           write_framebuffer_png(opts.screenshot, w, h);
         } catch (const Error& e) {
-          std::fprintf(stderr, "formwork: %s\n", e.what());
+          std::fprintf(stderr, "formwork: error: %s\n", e.what());
           return 1;
         }
       }

@@ -6,8 +6,8 @@
 // - screenshot: opts.frames frames in a window of exactly kScreenshotWidth x kScreenshotHeight
 //   pixels (at content scale 1, as under Xvfb), then the last frame's framebuffer goes to
 //   opts.screenshot as PNG.
-// Returns the exit status: 0, or 1 after printing one line on stderr ("formwork: cannot open a
-// window (no display?): X11: The DISPLAY environment variable is missing").
+// Returns the exit status: 0, or 1 after printing one line on stderr ("formwork: error: cannot open
+// a window (no display?): X11: The DISPLAY environment variable is missing").
 #pragma once
 #include <functional>
 #include <string>

@@ -83,7 +83,15 @@ void row_cells(const ArchRow& r, const Fonts& fonts) {
 
 std::string row_label(const ArchRow& r) { return r.name.empty() ? "(" + r.op + ")" : r.name; }
 
-void tree_row(const ArchTable& t, int index, NodeListState& s, const Fonts& fonts) {
+void reveal_here(NodeListState& s) {
+  ImGui::SetScrollHereY(0.5f);
+  s.selected = s.reveal;
+  s.reveal = kNoNode;
+}
+
+// on_reveal_path[i]: row i is an ancestor of the row being revealed.
+void tree_row(const ArchTable& t, int index, NodeListState& s, const Fonts& fonts,
+              const std::vector<char>& on_reveal_path) {
   const ArchRow& r = t.rows[index];
   ImGui::TableNextRow();
   ImGui::TableSetColumnIndex(kModule);
@@ -93,7 +101,9 @@ void tree_row(const ArchTable& t, int index, NodeListState& s, const Fonts& font
                              ImGuiTreeNodeFlags_OpenOnDoubleClick;
   if (leaf) flags |= ImGuiTreeNodeFlags_Leaf | ImGuiTreeNodeFlags_NoTreePushOnOpen;
   if (s.selected == r.id) flags |= ImGuiTreeNodeFlags_Selected;
-  if (!leaf) {
+  if (!leaf && on_reveal_path[index]) {
+    ImGui::SetNextItemOpen(true, ImGuiCond_Always);
+  } else if (!leaf) {
     if (s.expand_all != 0)
       ImGui::SetNextItemOpen(s.expand_all > 0, ImGuiCond_Always);
     else
@@ -115,11 +125,12 @@ void tree_row(const ArchTable& t, int index, NodeListState& s, const Fonts& font
   ImGui::PopStyleColor();
   if (ImGui::IsItemClicked() && !ImGui::IsItemToggledOpen()) s.selected = r.id;
   if (ImGui::IsItemHovered()) row_tooltip(r, fonts);
+  if (r.id == s.reveal) reveal_here(s);
 
   row_cells(r, fonts);
 
   if (open && !leaf) {
-    for (int child : r.children) tree_row(t, child, s, fonts);
+    for (int child : r.children) tree_row(t, child, s, fonts, on_reveal_path);
     ImGui::TreePop();
   }
 }
@@ -137,6 +148,7 @@ void filtered_rows(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
       s.selected = r.id;
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) row_tooltip(r, fonts);
+    if (r.id == s.reveal) reveal_here(s);
     ImGui::PopID();
     row_cells(r, fonts);
   }
@@ -180,7 +192,23 @@ int auto_open_depth(const ArchTable& t, int max_rows) {
 
 void draw_node_list(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
   if (s.open_depth < 0) s.open_depth = auto_open_depth(t);
+  if (s.reveal_first_problem) {
+    s.reveal_first_problem = false;
+    for (const Problem& p : t.problems)
+      if (row_of(t, p.node) >= 0) {
+        s.reveal = p.node;
+        break;
+      }
+  }
   toolbar(s);
+
+  std::vector<char> on_reveal_path(t.rows.size(), 0);
+  if (s.reveal != kNoNode) {
+    const int row = row_of(t, s.reveal);
+    if (row < 0) s.reveal = kNoNode;
+    for (int i = row >= 0 ? t.rows[row].parent : -1; i >= 0; i = t.rows[i].parent)
+      on_reveal_path[i] = 1;
+  }
 
   const ImGuiStyle& st = ImGui::GetStyle();
   const int problem_lines =
@@ -207,7 +235,7 @@ void draw_node_list(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
     if (s.filter.IsActive())
       filtered_rows(t, s, fonts);
     else
-      for (int root : t.roots) tree_row(t, root, s, fonts);
+      for (int root : t.roots) tree_row(t, root, s, fonts, on_reveal_path);
 
     // Totals, as the last row of the table.
     ImGui::TableNextRow();
@@ -225,7 +253,7 @@ void draw_node_list(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
     ImGui::EndTable();
   }
 
-  // Footer: the problems, if any.
+  // Footer: the problems, if any; a click reveals the node.
   if (!t.problems.empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
     for (int i = 0; i < problem_lines; ++i) {
@@ -233,7 +261,14 @@ void draw_node_list(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
         ImGui::Text("\xE2\x80\xA6 and %zu more", t.problems.size() - 4);  // …
         break;
       }
-      ImGui::Text("\xE2\x9A\xA0 %s", t.problems[i].c_str());  // ⚠
+      const Problem& p = t.problems[i];
+      ImGui::PushID(i);
+      const std::string line = "\xE2\x9A\xA0 " + p.message;  // ⚠
+      if (ImGui::Selectable(line.c_str(), false) && row_of(t, p.node) >= 0) {
+        s.filter.Clear();
+        s.reveal = p.node;
+      }
+      ImGui::PopID();
     }
     ImGui::PopStyleColor();
   }

@@ -17,6 +17,8 @@ struct NodeListState {
                            // that keeps the expanded tree within kAutoOpenRows rows
   int expand_all = 0;      // one frame: +1 expand all, -1 collapse all
   NodeId selected = kNoNode;
+  NodeId reveal = kNoNode;           // open the tree down to this node, select it, scroll to it
+  bool reveal_first_problem = true;  // on the first frame: reveal the first problem's node
 };
 
 // The deepest expansion level (composites at depth < level open) showing at most `max_rows` rows;

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """The GUI's outside behaviour (CONTRACT.md), checked from the outside.
 
-  gui_check.py screenshot FORMWORK OUT.png WIDTHxHEIGHT [ARGS...]
+  gui_check.py screenshot FORMWORK OUT.png WIDTHxHEIGHT [--expect-problem] [ARGS...]
       Runs `FORMWORK --screenshot OUT.png ARGS...` under `xvfb-run -a` (Mesa's llvmpipe) and checks
       exit status 0, silence on stderr, and a decodable PNG of the expected size that shows a real
-      frame: many colours (anti-aliased text), no colour covering almost everything, and the
-      theme's background and accent colours present. Exits 77 (ctest SKIP) when xvfb-run is
-      missing.
+      frame: many colours (anti-aliased text), no colour covering almost everything, the theme's
+      background and accent colours, and the status colour: the "valid graph" green, or with
+      --expect-problem the error red of a problem. Exits 77 (ctest SKIP) when xvfb-run is missing.
   gui_check.py no-display FORMWORK
       Without a display, `--screenshot` exits 1 with one line on stderr that names the display.
   gui_check.py usage FORMWORK
@@ -19,6 +19,8 @@ import sys
 
 BACKGROUND = (0x11, 0x13, 0x18)  # palette::kBackground (app/gui/style.h)
 ACCENT = (0x5A, 0xA9, 0xF0)      # palette::kAccent: the "Formwork" title
+OK = (0x6C, 0xC3, 0x8B)          # palette::kOk: "valid graph"
+ERROR = (0xE7, 0x62, 0x5A)       # palette::kError: a problem's node and message
 
 
 def fail(msg):
@@ -47,6 +49,9 @@ def one_line(stderr, what):
 
 
 def screenshot(formwork, out, size, args):
+    expect_problem = bool(args) and args[0] == "--expect-problem"
+    if expect_problem:
+        args = args[1:]
     xvfb = shutil.which("xvfb-run")
     if xvfb is None:
         print("SKIP: xvfb-run not found (apt-get install xvfb xauth)")
@@ -89,6 +94,12 @@ def screenshot(formwork, out, size, args):
         fail(f"the theme background {BACKGROUND} is missing: style not applied?")
     if ACCENT not in present:
         fail(f"the accent colour {ACCENT} (the title) is missing: header not drawn?")
+    if expect_problem and ERROR not in present:
+        fail(f"the error colour {ERROR} is missing: the problem is not shown")
+    if not expect_problem and OK not in present:
+        fail(f"the 'valid graph' colour {OK} is missing")
+    if not expect_problem and ERROR in present:
+        fail(f"the error colour {ERROR} shows on a valid graph")
     # Every quarter of the frame shows something besides the background (the table fills it).
     for qx in range(2):
         for qy in range(2):

@@ -176,8 +176,12 @@ TEST_F(HeadlessImGui, DrawsTreeFilterAndExpandAll) {
     g.set_attr(g.find_path("head.fc"), "in_features", int64_t{320});
     return table_of(g, "broken");
   }();
+  // The first problem's node is revealed (tree opened down to it) and selected.
   fw::gui::NodeListState s2;
   EXPECT_GT(frames(broken, s2, 3), 0);
+  ASSERT_FALSE(broken.problems.empty());
+  EXPECT_EQ(s2.selected, broken.problems.front().node);
+  EXPECT_EQ(s2.reveal, fw::kNoNode);
 }
 
 }  // namespace
