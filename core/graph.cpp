@@ -230,6 +230,15 @@ std::vector<std::pair<NodeId, int>> Graph::consumers(NodeId id, int port) const 
   return out;
 }
 
+void Graph::restore_node(NodeId id, const Node* state) {
+  if (!state) {
+    nodes_.erase(id);
+    return;
+  }
+  nodes_[id] = *state;
+  next_id_ = std::max(next_id_, id + 1);
+}
+
 bool Graph::operator==(const Graph& o) const {
   return nodes_ == o.nodes_ && roots_ == o.roots_ && meta == o.meta;
 }

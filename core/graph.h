@@ -107,6 +107,12 @@ class Graph {
 
   bool operator==(const Graph& o) const;
 
+  // Raw state access for undo (core/document.cpp): replaces or erases one node's stored state,
+  // or the top-level order. They keep no invariants; apply whole patches only.
+  void restore_node(NodeId id, const Node* state);
+  const std::vector<NodeId>& roots() const { return roots_; }
+  void restore_roots(std::vector<NodeId> roots) { roots_ = std::move(roots); }
+
   // Free-form metadata carried with the graph (template name, input normalisation...).
   Attrs meta;
 

