@@ -26,7 +26,7 @@ void text_right(const std::string& s, ImU32 color) {
 void op_chip(const ArchRow& r) {
   const ImU32 color = category_color(r.category);
   const ImVec2 text = ImGui::CalcTextSize(r.op.c_str());
-  const float pad_x = ImGui::GetFontSize() * 0.4f, pad_y = 1.0f;
+  const float pad_x = ImGui::GetFontSize() * 0.4f, pad_y = ImGui::GetFontSize() * 0.07f;
   const ImVec2 p = ImGui::GetCursorScreenPos();
   ImDrawList* dl = ImGui::GetWindowDrawList();
   const ImU32 fill = (color & ~IM_COL32_A_MASK) | (40u << IM_COL32_A_SHIFT);
