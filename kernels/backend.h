@@ -26,7 +26,9 @@
 //    attention maps in keep_attention; keep_all keeps everything. Buffers are recycled between
 //    runs, so steady-state runs do not allocate.
 //  - backward() follows the last forward() and computes exactly RunOptions::grads: gradients of
-//    Σ dout·outputs with respect to parameters, graph inputs and chosen intermediate values.
+//    Σ dout·outputs with respect to parameters, graph inputs and chosen intermediate values. The
+//    overload that fills a caller-owned Gradients reuses its tensors' storage (a training loop
+//    that keeps one Gradients object allocates nothing per step).
 //  - dropout/drop_path get a per-op seed derived from RunOptions::seed (deterministic).
 #pragma once
 #include <memory>
@@ -63,8 +65,10 @@ struct Gradients {
 };
 
 struct MemoryStats {
-  int64_t live_bytes = 0;  // activations, saved tensors and gradients alive now
-  int64_t peak_bytes = 0;  // maximum since the last forward() started
+  int64_t live_bytes = 0;   // activations, saved tensors and gradients alive now
+  int64_t peak_bytes = 0;   // maximum since the last forward() started
+  int64_t allocations = 0;  // buffers allocated since the executor was created (steady-state
+                            // runs reuse buffers: this stops growing)
 };
 
 // 3. Executor ------------------------------------------------------------------------------------
@@ -77,7 +81,13 @@ class Executor {
   // Runs forward; returns one tensor per graph output.
   virtual std::vector<Tensor> forward(const std::vector<Tensor>& inputs, const RunOptions& opts) = 0;
   // Runs backward after a forward with opts.backward; dout: one gradient per graph output.
-  virtual Gradients backward(const std::vector<Tensor>& dout) = 0;
+  // Overwrites `grads` (entries of other parameters are removed; storage is reused).
+  virtual void backward(const std::vector<Tensor>& dout, Gradients& grads) = 0;
+  Gradients backward(const std::vector<Tensor>& dout) {
+    Gradients g;
+    backward(dout, g);
+    return g;
+  }
   // A value of the last forward, if it was kept (RunOptions::keep/keep_all) or is still alive;
   // nullptr otherwise.
   virtual const Tensor* value(ValueRef v) const = 0;

@@ -20,7 +20,9 @@ namespace {
 
 using TensorPtr = std::shared_ptr<Tensor>;
 
-// Recycled float buffers, by size.
+// Recycled float buffers, keyed by capacity. A buffer is handed out for a request of n floats
+// when its capacity is between n and 2n + 4096; growing a reused vector within its capacity
+// touches no new pages. Steady-state runs (the same shapes again) find every buffer here.
 class Pool {
  public:
   std::vector<float> take(size_t n) {
@@ -29,19 +31,22 @@ class Pool {
     if (it != free_.end() && it->first <= 2 * n + 4096) {
       std::vector<float> v = std::move(it->second);
       free_.erase(it);
-      v.resize(n);  // shrinking keeps the storage
+      v.resize(n);
       return v;
     }
+    ++allocations_;
     return std::vector<float>(n);
   }
   void give(std::vector<float>&& v) {
     if (v.capacity() == 0) return;
-    const size_t n = v.size();
-    free_.emplace(n, std::move(v));
+    const size_t cap = v.capacity();
+    free_.emplace(cap, std::move(v));
   }
+  int64_t allocations() const { return allocations_; }
 
  private:
   std::multimap<size_t, std::vector<float>> free_;
+  int64_t allocations_ = 0;
 };
 
 Shape batched(int64_t B, const Shape& s) {
@@ -87,7 +92,7 @@ class CpuExecutor final : public Executor {
   }
 
   std::vector<Tensor> forward(const std::vector<Tensor>& inputs, const RunOptions& opts) override;
-  Gradients backward(const std::vector<Tensor>& dout) override;
+  void backward(const std::vector<Tensor>& dout, Gradients& grads) override;
 
   const Tensor* value(ValueRef v) const override {
     if (!has_run_ || v.op < 0 || v.op >= int(fg_.ops.size())) return nullptr;
@@ -98,7 +103,7 @@ class CpuExecutor final : public Executor {
     if (op < 0 || op >= int(saved_.size()) || saved_[op].empty()) return nullptr;
     return saved_[op][0].get();
   }
-  MemoryStats memory() const override { return {live_, peak_}; }
+  MemoryStats memory() const override { return {live_, peak_, pool_.allocations()}; }
 
  private:
   // A tensor of `shape` from the pool (values stale).
@@ -266,7 +271,7 @@ void CpuExecutor::accumulate(int v, TensorPtr t) {
   });
 }
 
-Gradients CpuExecutor::backward(const std::vector<Tensor>& dout) {
+void CpuExecutor::backward(const std::vector<Tensor>& dout, Gradients& result) {
   if (!has_run_ || !opts_.backward)
     throw Error("backward: needs a forward() with RunOptions::backward set");
   if (dout.size() != fg_.outputs.size())
@@ -279,8 +284,17 @@ Gradients CpuExecutor::backward(const std::vector<Tensor>& dout) {
                   shape_str(dout[k].shape) + ", expected " + shape_str(shapes_[v]));
     if (plan_.needs_grad[v]) accumulate(v, copy_of(dout[k]));
   }
-  Gradients result;
   const int n = int(fg_.ops.size());
+  // Requested parameters: their tensors in `result` are written in place (storage reused).
+  std::map<std::string, bool> wanted;
+  for (const ParamInfo& info : analysis_.params)
+    if (!opts_.grads.param_names.empty()
+            ? std::find(opts_.grads.param_names.begin(), opts_.grads.param_names.end(),
+                        info.name) != opts_.grads.param_names.end()
+            : opts_.grads.params && info.trainable)
+      wanted[info.name] = false;  // not yet written
+  for (auto it = result.params.begin(); it != result.params.end();)
+    it = wanted.count(it->first) ? std::next(it) : result.params.erase(it);
   for (int o = n - 1; o >= 0; --o) {
     if (!plan_.run_backward[o]) continue;
     const FlatOp& op = fg_.ops[o];
@@ -306,26 +320,32 @@ Gradients CpuExecutor::backward(const std::vector<Tensor>& dout) {
         ba.dout.push_back(grads_[id].get());
       }
     }
-    std::vector<TensorPtr> din(op.inputs.size()), dparams(op.params.size());
-    const bool identity = op.out_shapes.size() == 1 && k->is_identity(*op.attrs, mode);
+    std::vector<TensorPtr> din(op.inputs.size());
+    // Gradient pass-through (identity, add): every input gradient is the output gradient itself.
+    const bool identity =
+        op.out_shapes.size() == 1 && (k->grad_is_dout || k->is_identity(*op.attrs, mode));
     for (int i = 0; i < int(op.inputs.size()); ++i) {
       if (P.want_din[o][i] && !identity) din[i] = fresh(shapes_[P.value_id(op.inputs[i])]);
       ba.din.push_back(din[i].get());
     }
     for (int j = 0; j < int(op.params.size()); ++j) {
-      if (P.want_dparam[o][j]) dparams[j] = fresh(op_params_[o][j]->shape);
-      ba.dparams.push_back(dparams[j].get());
+      Tensor* d = nullptr;
+      if (P.want_dparam[o][j]) {
+        const std::string& name = analysis_.params[op.params[j]].name;
+        d = &result.params[name];
+        wanted[name] = true;
+      }
+      ba.dparams.push_back(d);
     }
     if (identity) {
-      din[0] = grads_[P.value_id({o, 0})];
-      if (!din[0]) din[0] = zeros.at(0);
+      TensorPtr g = grads_[P.value_id({o, 0})];
+      if (!g) g = zeros.at(0);
+      for (TensorPtr& d : din) d = g;
     } else {
       k->backward(ba);
     }
     for (int i = 0; i < int(op.inputs.size()); ++i)
       if (P.want_din[o][i]) accumulate(P.value_id(op.inputs[i]), din[i]);
-    for (int j = 0; j < int(op.params.size()); ++j)
-      if (dparams[j]) result.params[analysis_.params[op.params[j]].name] = *dparams[j];
     if (!P.keep_saved_after[o]) saved_[o].clear();
     for (int v : P.free_after_backward[o]) vals_[v].reset();
     for (int p = 0; p < int(op.out_shapes.size()); ++p) {
@@ -334,24 +354,22 @@ Gradients CpuExecutor::backward(const std::vector<Tensor>& dout) {
     }
   }
   // Requested parameters that no gradient reached: zeros.
-  for (int o = 0; o < n; ++o)
-    for (int j = 0; j < int(fg_.ops[o].params.size()); ++j) {
-      const ParamInfo& info = analysis_.params[fg_.ops[o].params[j]];
-      const bool wanted = !opts_.grads.param_names.empty()
-                              ? std::find(opts_.grads.param_names.begin(),
-                                          opts_.grads.param_names.end(),
-                                          info.name) != opts_.grads.param_names.end()
-                              : opts_.grads.params && info.trainable;
-      if (wanted && !result.params.count(info.name)) result.params[info.name] = Tensor(info.shape);
-    }
+  for (const ParamInfo& info : analysis_.params) {
+    auto it = wanted.find(info.name);
+    if (it == wanted.end() || it->second) continue;
+    Tensor& t = result.params[info.name];
+    resize(t, info.shape);
+    std::fill(t.data.begin(), t.data.end(), 0.0f);
+  }
   auto grad_or_zeros = [&](ValueRef v) {
     const int id = plan_.value_id(v);
     return grads_[id] ? *grads_[id] : Tensor(shapes_[id]);
   };
+  result.inputs.clear();
+  result.values.clear();
   if (opts_.grads.inputs)
     for (int o : fg_.inputs) result.inputs.push_back(grad_or_zeros({o, 0}));
   for (const ValueRef& v : opts_.grads.values) result.values.push_back(grad_or_zeros(v));
-  return result;
 }
 
 class CpuBackend final : public Backend {

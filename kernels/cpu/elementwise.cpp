@@ -245,10 +245,11 @@ void drop_path_backward(const BackwardArgs& a) {
 }  // namespace
 
 const CpuKernel kIdentity = {"identity", needs_nothing, 0, "", identity_forward,
-                             identity_backward, always_identity};
+                             identity_backward, always_identity, true};
 const CpuKernel kScale = {"scale", scale_needs, 0, "", scale_forward, scale_backward,
                           never_identity};
-const CpuKernel kAdd = {"add", needs_nothing, 0, "", add_forward, add_backward, never_identity};
+const CpuKernel kAdd = {"add",       needs_nothing, 0,    "", add_forward, add_backward,
+                        never_identity, true};
 const CpuKernel kDropout = {"dropout", needs_nothing, 0, "", dropout_forward, dropout_backward,
                             dropout_is_identity};
 const CpuKernel kDropPath = {"drop_path", needs_nothing, 0, "", drop_path_forward,

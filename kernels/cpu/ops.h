@@ -92,6 +92,9 @@ struct CpuKernel {
   // True when forward is the identity for these attributes and mode (identity, dropout in
   // evaluation...): an executor may alias output to input instead of copying. Never null.
   bool (*is_identity)(const Attrs& attrs, const RunMode& mode);
+  // True when backward sets every input gradient to dout[0] unchanged (add): an executor may
+  // share the upstream gradient instead of calling backward.
+  bool grad_is_dout = false;
 };
 
 // 5. Lookup ---------------------------------------------------------------------------------------

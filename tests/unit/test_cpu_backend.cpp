@@ -250,10 +250,21 @@ TEST(CpuBackend, MemoryPlanFreesWhatNothingReads) {
   f.ex->forward({x}, {});
   EXPECT_GT(kept_for_backward, f.ex->memory().live_bytes);
 
-  // The same run again: the same peak and result.
+  // The same run again: the same peak and result, and no new buffers.
+  const int64_t allocations = f.ex->memory().allocations;
   const auto y2 = f.ex->forward({x}, {});
   EXPECT_EQ(f.ex->memory().peak_bytes, inference_peak);
+  EXPECT_EQ(f.ex->memory().allocations, allocations);
   EXPECT_EQ(y0[0].data, y2[0].data);
+  fw::Gradients g;
+  for (int step = 0; step < 2; ++step) {
+    f.ex->forward({x}, train);
+    f.ex->backward({random_tensor({4, 3}, 20)}, g);
+  }
+  const int64_t after_steps = f.ex->memory().allocations;
+  f.ex->forward({x}, train);
+  f.ex->backward({random_tensor({4, 3}, 20)}, g);
+  EXPECT_EQ(f.ex->memory().allocations, after_steps);
 }
 
 TEST(CpuBackend, AttentionMapsAreKeptOnRequest) {
