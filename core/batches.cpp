@@ -89,12 +89,14 @@ std::vector<int64_t> BatchLoader::epoch_order(int64_t epoch) const {
 }
 
 Batch BatchLoader::next_batch() {
-  FW_ASSERT(has_next(), "next_batch past the end of the epoch: check has_next(), then call "
-                        "start_epoch(next epoch)");
+  FW_ASSERT(has_next(),
+            "next_batch past the end of the epoch: check has_next(), then call "
+            "start_epoch(next epoch)");
   if (opt_.prefetch <= 0) return assemble(order_, epoch_, cursor_++);
   while (queued_ < num_batches() && int64_t(ahead_.size()) <= opt_.prefetch) {
     const int64_t b = queued_++, e = epoch_;
-    ahead_.push_back(std::async(std::launch::async, [this, e, b] { return assemble(order_, e, b); }));
+    ahead_.push_back(
+        std::async(std::launch::async, [this, e, b] { return assemble(order_, e, b); }));
   }
   Batch out = ahead_.front().get();
   ahead_.pop_front();

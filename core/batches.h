@@ -61,14 +61,14 @@ struct Batch {
 
 struct BatchOptions {
   int64_t batch_size = 64;
-  bool shuffle = true;       // false: dataset order
-  bool drop_last = false;    // drop a final batch shorter than batch_size
-  uint64_t seed = 0;         // shuffling and augmentation
-  bool augment = false;      // apply augmentation (training); false for evaluation
+  bool shuffle = true;                  // false: dataset order
+  bool drop_last = false;               // drop a final batch shorter than batch_size
+  uint64_t seed = 0;                    // shuffling and augmentation
+  bool augment = false;                 // apply augmentation (training); false for evaluation
   std::optional<Augment> augmentation;  // unset = the dataset's recommendation
-  Normalization norm;        // empty = the dataset's
-  int channels = 0;          // 0 = the dataset's; 3 replicates a gray dataset
-  int prefetch = 0;          // batches assembled ahead on background threads
+  Normalization norm;                   // empty = the dataset's
+  int channels = 0;                     // 0 = the dataset's; 3 replicates a gray dataset
+  int prefetch = 0;                     // batches assembled ahead on background threads
 };
 
 class BatchLoader {

@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "core/datasets.h"
+#include "core/datasets_internal.h"
 #include "core/error.h"
 #include "core/image_io.h"
 #include "core/init.h"
@@ -83,8 +84,9 @@ struct Layout {
 Layout scan(const fs::path& root, double holdout) {
   Layout L;
   std::error_code ec;
-  const bool split_dirs = fs::is_directory(root / "train", ec) &&
-                          (fs::is_directory(root / "test", ec) || fs::is_directory(root / "val", ec));
+  const bool split_dirs =
+      fs::is_directory(root / "train", ec) &&
+      (fs::is_directory(root / "test", ec) || fs::is_directory(root / "val", ec));
   if (split_dirs) {
     const std::string test = fs::is_directory(root / "test", ec) ? "test" : "val";
     L.classes = class_folders(root / "train");
@@ -164,7 +166,8 @@ Dataset load_image_folder(const std::string& dir, const std::string& split,
     const Entry& e = entries[i];
     ds.labels[i] = e.label;
     ds.files[i] = e.rel;
-    const Image8 img = resize_bilinear(read_image((root / e.rel).string(), channels), width, height);
+    const Image8 img =
+        resize_bilinear(read_image((root / e.rel).string(), channels), width, height);
     uint8_t* dst = ds.pixels.data() + i * channels * plane;
     for (int c = 0; c < channels; ++c)  // HWC -> CHW
       for (int64_t p = 0; p < plane; ++p) dst[c * plane + p] = img.data[p * channels + c];

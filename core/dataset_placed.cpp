@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/datasets.h"
+#include "core/datasets_internal.h"
 #include "core/error.h"
 #include "core/init.h"
 
@@ -15,9 +16,7 @@ constexpr int kDefaultCanvas = 64;
 constexpr uint64_t kPlacedStream = 0x706c61636564ULL;  // "placed"
 
 // Uniform integer in [lo, hi] (hi >= lo). The modulo bias (< 2^-50 here) does not matter.
-int uniform_int(Rng& rng, int lo, int hi) {
-  return lo + int(rng.next() % uint64_t(hi - lo + 1));
-}
+int uniform_int(Rng& rng, int lo, int hi) { return lo + int(rng.next() % uint64_t(hi - lo + 1)); }
 
 // Tight box of the non-zero pixels of an item; the whole item when it has none.
 Box content_box(const uint8_t* px, int rows, int cols) {
@@ -98,9 +97,15 @@ Box render(uint8_t* out, int size, const IdxImages& items, int64_t i, uint64_t s
   const int elements = clutter > 0 ? uniform_int(rng, (clutter + 1) / 2, clutter) : 0;
   for (int e = 0; e < elements; ++e) {
     switch (rng.next() % 3) {
-      case 0: draw_stroke(canvas, rng); break;
-      case 1: draw_blob(canvas, rng); break;
-      default: draw_fragment(canvas, rng, items, i); break;
+      case 0:
+        draw_stroke(canvas, rng);
+        break;
+      case 1:
+        draw_blob(canvas, rng);
+        break;
+      default:
+        draw_fragment(canvas, rng, items, i);
+        break;
     }
   }
   const int rows = int(items.rows), cols = int(items.cols);

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/datasets_internal.h"
 #include "core/error.h"
 #include "core/image_io.h"
 
@@ -95,7 +96,8 @@ Dataset load_fashion_mnist(const std::string& split, const LoadOptions& opt) {
     uint8_t* dst = ds.pixels.data() + i * size * size;
     const uint8_t* src = p.images.image(i);
     if (opt.fit == Fit::Pad) {
-      for (int y = 0; y < rows; ++y) std::memcpy(dst + (y + top) * size + left, src + y * cols, cols);
+      for (int y = 0; y < rows; ++y)
+        std::memcpy(dst + (y + top) * size + left, src + y * cols, cols);
     } else {
       Image8 im(cols, rows, 1);
       std::memcpy(im.data.data(), src, im.data.size());
@@ -114,9 +116,12 @@ Dataset load_placed(const std::string& split, const LoadOptions& opt) {
 Dataset load_split(Kind kind, const std::string& name, const std::string& split,
                    const LoadOptions& opt) {
   switch (kind) {
-    case Kind::FashionMnist: return load_fashion_mnist(split, opt);
-    case Kind::Placed: return load_placed(split, opt);
-    case Kind::Folder: return load_image_folder(name, split, opt);
+    case Kind::FashionMnist:
+      return load_fashion_mnist(split, opt);
+    case Kind::Placed:
+      return load_placed(split, opt);
+    case Kind::Folder:
+      return load_image_folder(name, split, opt);
   }
   return {};
 }
@@ -124,8 +129,8 @@ Dataset load_split(Kind kind, const std::string& name, const std::string& split,
 }  // namespace
 
 const std::vector<std::string>& fashion_mnist_classes() {
-  static const std::vector<std::string> names = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                                 "Coat",        "Sandal",  "Shirt",    "Sneaker",
+  static const std::vector<std::string> names = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                                 "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                                  "Bag",         "Ankle boot"};
   return names;
 }

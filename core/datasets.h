@@ -76,7 +76,6 @@
 //    load_dataset builds it; tests use it with synthetic items).
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -132,14 +131,15 @@ struct Dataset {
 enum class Fit { Pad, Resize };
 
 struct LoadOptions {
-  int image_size = 0;      // output H = W; 0 = the dataset's own (28, 64, first image)
-  Fit fit = Fit::Pad;      // fashion-mnist above 28: pad with black or resize
-  int channels = 0;        // image folders: 0 auto, 1 gray, 3 RGB
-  uint64_t seed = 0;       // fashion-mnist-placed generator seed
-  int clutter = 4;         // fashion-mnist-placed: most clutter elements per image (0 = none)
-  int64_t limit = 0;       // keep only the first `limit` samples of the split (0 = all)
-  double holdout = 0.1;    // image folders without train/test sub-folders: test fraction
-  int threads = 0;         // decoding / generation threads (0 = hardware concurrency)
+  int image_size = 0;         // output H = W; 0 = the dataset's own (28, 64, first image)
+  Fit fit = Fit::Pad;         // fashion-mnist above 28: pad with black or resize
+  int channels = 0;           // image folders: 0 auto, 1 gray, 3 RGB
+  uint64_t seed = 0;          // fashion-mnist-placed generator seed
+  int clutter = 4;            // fashion-mnist-placed: most clutter elements per image (0 = none)
+  int64_t limit = 0;          // keep only the first `limit` samples of the split (0 = all;
+                              // image folders are in class order: a limit cuts whole classes)
+  double holdout = 0.1;       // image folders without train/test sub-folders: test fraction
+  int threads = 0;            // decoding / generation threads (0 = hardware concurrency)
   bool normalization = true;  // compute `norm` (false: leave it empty, e.g. when the caller
                               // brings a project's stored one; saves loading the train split)
   std::string fashion_mnist_dir;  // "" = $FORMWORK_FASHION_MNIST_DIR or the Debian path
@@ -161,15 +161,5 @@ uint64_t mix_seed(uint64_t seed, std::initializer_list<uint64_t> parts);
 // has no norm set (load_dataset sets it from the train split).
 Dataset make_placed(const IdxImages& items, const std::vector<uint8_t>& labels,
                     const std::string& split, const LoadOptions& options);
-
-// Internal, shared by the dataset files: worker count for `threads`, and running fn(i) for i in
-// [0, n) on that many std::threads in contiguous chunks (fn must only write its own slot). If fn
-// throws, the exception of the lowest failing index is rethrown after all threads stop.
-int dataset_threads(int threads);
-void dataset_parallel_for(int64_t n, int threads, const std::function<void(int64_t)>& fn);
-
-// Image folder loader (core/dataset_folder.cpp); `split` already validated.
-Dataset load_image_folder(const std::string& dir, const std::string& split,
-                          const LoadOptions& options);
 
 }  // namespace fw

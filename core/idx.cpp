@@ -71,7 +71,7 @@ std::vector<uint8_t> gunzip(const uint8_t* data, size_t size, const std::string&
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
     throw Error(what + ": cannot start zlib (" + (zs.msg ? zs.msg : "out of memory") + ")");
   size_t fed = 0;  // input bytes handed to zlib so far
-  for (;;) {  // one gzip member per iteration (`cat a.gz b.gz` makes several)
+  for (;;) {       // one gzip member per iteration (`cat a.gz b.gz` makes several)
     int rc = Z_OK;
     while (rc != Z_STREAM_END) {
       if (zs.avail_in == 0) {
@@ -158,8 +158,8 @@ IdxPair read_idx_pair(const std::string& images_path, const std::string& labels_
   p.images = read_idx_images(images_path);
   p.labels = read_idx_labels(labels_path);
   if (int64_t(p.labels.size()) != p.images.count)
-    throw Error(images_path + ": " + std::to_string(p.images.count) + " images but " +
-                labels_path + " has " + std::to_string(p.labels.size()) + " labels");
+    throw Error(images_path + ": " + std::to_string(p.images.count) + " images but " + labels_path +
+                " has " + std::to_string(p.labels.size()) + " labels");
   for (size_t i = 0; i < p.labels.size(); ++i)
     if (p.labels[i] >= num_classes)
       throw Error(labels_path + ": label " + std::to_string(p.labels[i]) + " at index " +

@@ -15,7 +15,8 @@
 // - resize_bilinear(img, width, height): PIL's BILINEAR resampling (what torchvision's Resize does
 //   on PIL images): a triangle filter on pixel centres (align_corners=False) whose support widens
 //   with the downscale factor, so shrinking averages over the covered pixels instead of aliasing.
-//   Edges are clamped; results are rounded to nearest. Same size returns a copy.
+//   Edges are clamped; results are rounded to nearest. Same size returns a copy. Results are
+//   within one level of PIL's (PIL rounds to 8 bits between its two passes, this does not).
 // - write_png(path, img): 1, 3 or 4 channels; atomic replacement (core/atomic_file.h).
 #pragma once
 #include <cstdint>

@@ -51,8 +51,7 @@ double cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, d
     total += (1.0 - smoothing) * (lse - z[y]) + off * (double(K) * lse - zsum);
     if (grad) {
       float* g = grad->ptr() + b * K;
-      for (int64_t k = 0; k < K; ++k)
-        g[k] = float((e[k] / sum - (k == y ? on : off)) / double(B));
+      for (int64_t k = 0; k < K; ++k) g[k] = float((e[k] / sum - (k == y ? on : off)) / double(B));
     }
   }
   return total / double(B);

@@ -14,7 +14,9 @@ constexpr const char* kVmax = "adam.vmax.";
 constexpr const char* kT = "adam.t.";
 constexpr const char* kSteps = "adam.steps";
 
-bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+bool starts_with(const std::string& s, const std::string& p) {
+  return s.compare(0, p.size(), p) == 0;
+}
 
 std::string last_component(const std::string& name) {
   const size_t dot = name.rfind('.');
@@ -71,7 +73,8 @@ void AdamW::step(TensorMap& params, const TensorMap& grads, double lr) {
       s.m = Tensor(p.shape);
       s.v = Tensor(p.shape);
     }
-    if (opt_.amsgrad && s.vmax.shape != p.shape) s.vmax = Tensor(p.shape);
+    // The running maximum starts at zero (also when a state saved without amsgrad resumes).
+    if (opt_.amsgrad && s.vmax.data.size() != p.data.size()) s.vmax = Tensor(p.shape);
     s.t += 1;
     const double t = double(s.t);
     const double wd = is_decayed(name, p.shape) ? opt_.weight_decay : 0.0;
@@ -113,7 +116,7 @@ TensorMap AdamW::state() const {
   for (const auto& [name, s] : slots_) {
     st[kM + name] = s.m;
     st[kV + name] = s.v;
-    if (opt_.amsgrad) st[kVmax + name] = s.vmax;
+    if (!s.vmax.data.empty()) st[kVmax + name] = s.vmax;
     st[kT + name] = scalar(double(s.t));
   }
   return st;

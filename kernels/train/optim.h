@@ -67,7 +67,7 @@
 namespace fw {
 
 struct AdamWOptions {
-  double lr = 1e-3;            // used by step(params, grads) without an explicit lr
+  double lr = 1e-3;  // used by step(params, grads) without an explicit lr
   double beta1 = 0.9;
   double beta2 = 0.999;
   double eps = 1e-8;
@@ -120,10 +120,10 @@ class AdamW {
 
 struct LrScheduleOptions {
   double base_lr = 1e-3;
-  double warmup_lr = 1e-6;   // lr of step 0 when warmup_steps > 0
-  double min_lr = 1e-5;      // reached at total_steps
+  double warmup_lr = 1e-6;  // lr of step 0 when warmup_steps > 0
+  double min_lr = 1e-5;     // reached at total_steps
   int64_t warmup_steps = 0;
-  int64_t total_steps = 1;   // warm-up included
+  int64_t total_steps = 1;  // warm-up included
 };
 
 class LrSchedule {

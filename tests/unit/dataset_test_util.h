@@ -80,9 +80,9 @@ inline bool fashion_mnist_installed() {
   return stat((default_fashion_mnist_dir() + "/train-images-idx3-ubyte.gz").c_str(), &st) == 0;
 }
 
-#define SKIP_WITHOUT_FASHION_MNIST()                                                     \
-  do {                                                                                   \
-    if (!::fw::test::fashion_mnist_installed())                                          \
+#define SKIP_WITHOUT_FASHION_MNIST()                                                            \
+  do {                                                                                          \
+    if (!::fw::test::fashion_mnist_installed())                                                 \
       GTEST_SKIP() << "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)"; \
   } while (0)
 

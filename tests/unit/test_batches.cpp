@@ -70,7 +70,8 @@ TEST(Batches, NormalisesAndReplicatesGray) {
   o.batch_size = 5;
   o.shuffle = false;
   const Batch b = BatchLoader(ds, o).make_batch(0, 0);
-  for (int64_t i = 0; i < 5 * 6; ++i) ASSERT_FLOAT_EQ(b.images.data[i], norm_value(ds, 0, ds.pixels[i]));
+  for (int64_t i = 0; i < 5 * 6; ++i)
+    ASSERT_FLOAT_EQ(b.images.data[i], norm_value(ds, 0, ds.pixels[i]));
   o.channels = 3;
   o.norm = Normalization{{0.1f, 0.2f, 0.3f}, {1.0f, 2.0f, 4.0f}};
   const Batch rgb = BatchLoader(ds, o).make_batch(0, 0);

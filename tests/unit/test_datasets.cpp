@@ -110,7 +110,7 @@ TEST(Placed, DeterministicForSeedAndThreads) {
   EXPECT_NE(a.boxes, c.boxes);
   const Dataset d = make_placed(items, labels, "test", placed_options(7));
   EXPECT_NE(a.pixels, d.pixels);  // the split is part of the seed
-  o.limit = 40;  // a prefix of the full set, unchanged
+  o.limit = 40;                   // a prefix of the full set, unchanged
   const Dataset e = make_placed(items, labels, "train", o);
   ASSERT_EQ(e.size(), 40);
   EXPECT_TRUE(std::equal(e.pixels.begin(), e.pixels.end(), a.pixels.begin()));
@@ -217,7 +217,8 @@ Image8 make_image(int w, int h, int c, int base) {
   Image8 im(w, h, c);
   for (int y = 0; y < h; ++y)
     for (int x = 0; x < w; ++x)
-      for (int k = 0; k < c; ++k) im.pixel(x, y)[k] = uint8_t((base + 3 * x + 5 * y + 40 * k) % 256);
+      for (int k = 0; k < c; ++k)
+        im.pixel(x, y)[k] = uint8_t((base + 3 * x + 5 * y + 40 * k) % 256);
   return im;
 }
 
@@ -234,7 +235,7 @@ TEST(ImageFolder, HoldoutLayout) {
                 make_image(6 + i % 3, 8, c == 2 && i == 0 ? 3 : 1, int(c * 50 + i)));
   }
   test::write_bytes(root + "/circle/notes.txt", {'h', 'i'});  // ignored
-  mkdirs(root + "/.hidden");                                   // ignored
+  mkdirs(root + "/.hidden");                                  // ignored
   LoadOptions o;
   o.image_size = 16;
   const Dataset train = load_dataset(root, "train", o);
@@ -247,7 +248,8 @@ TEST(ImageFolder, HoldoutLayout) {
   std::set<std::string> seen(train.files.begin(), train.files.end());
   for (const std::string& f : test.files) EXPECT_TRUE(seen.insert(f).second) << f;
   for (int64_t i = 0; i < train.size(); ++i)
-    EXPECT_EQ(train.class_names[train.labels[i]], train.files[i].substr(0, train.files[i].find('/')));
+    EXPECT_EQ(train.class_names[train.labels[i]],
+              train.files[i].substr(0, train.files[i].find('/')));
   EXPECT_EQ(train.augment, (Augment{2, PadMode::Reflect, true}));
   ASSERT_EQ(train.norm.mean.size(), 3u);
   EXPECT_EQ(test.norm, train.norm);

@@ -121,10 +121,10 @@ TEST(Idx, PairChecksCountAndLabelRange) {
 TEST(Idx, RealFashionMnist) {
   SKIP_WITHOUT_FASHION_MNIST();
   const std::string d = default_fashion_mnist_dir();
-  const IdxPair train = read_idx_pair(d + "/train-images-idx3-ubyte.gz",
-                                      d + "/train-labels-idx1-ubyte.gz", 10);
-  const IdxPair test = read_idx_pair(d + "/t10k-images-idx3-ubyte.gz",
-                                     d + "/t10k-labels-idx1-ubyte.gz", 10);
+  const IdxPair train =
+      read_idx_pair(d + "/train-images-idx3-ubyte.gz", d + "/train-labels-idx1-ubyte.gz", 10);
+  const IdxPair test =
+      read_idx_pair(d + "/t10k-images-idx3-ubyte.gz", d + "/t10k-labels-idx1-ubyte.gz", 10);
   EXPECT_EQ(train.images.count, 60000);
   EXPECT_EQ(test.images.count, 10000);
   EXPECT_EQ(train.images.rows, 28);

@@ -1,5 +1,6 @@
 // AdamW, the learning-rate schedule, gradient clipping, the loss and accuracy helpers.
-// (Step-by-step agreement with torch.optim.AdamW is checked by tests/python/test_optim_vs_torch.py.)
+// (Step-by-step agreement with torch.optim.AdamW is checked by
+// tests/python/test_optim_vs_torch.py.)
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,8 +22,8 @@ Tensor randn(Shape s, uint64_t seed) {
 }
 
 TEST(LrSchedule, WarmupThenCosine) {
-  const LrSchedule s({.base_lr = 1.0, .warmup_lr = 0.1, .min_lr = 0.0, .warmup_steps = 2,
-                      .total_steps = 6});
+  const LrSchedule s(
+      {.base_lr = 1.0, .warmup_lr = 0.1, .min_lr = 0.0, .warmup_steps = 2, .total_steps = 6});
   EXPECT_DOUBLE_EQ(s.lr_at(0), 0.1);
   EXPECT_DOUBLE_EQ(s.lr_at(1), 0.55);
   EXPECT_DOUBLE_EQ(s.lr_at(2), 1.0);
@@ -136,13 +137,14 @@ TEST(AdamW, LoadStateRejectsMalformedEntries) {
   EXPECT_ERROR_HAS(opt.load_state({{"sgd.momentum.w", Tensor({1})}}), "unexpected entry");
   EXPECT_ERROR_HAS(opt.load_state({{"adam.m.w", Tensor({2})}, {"adam.t.w", Tensor({}, 1.0f)}}),
                    "adam.v.w is missing");
-  EXPECT_ERROR_HAS(opt.load_state({{"adam.m.w", Tensor({2})},
-                                   {"adam.v.w", Tensor({3})},
-                                   {"adam.t.w", Tensor({}, 1.0f)}}),
-                   "differ in shape");
+  EXPECT_ERROR_HAS(
+      opt.load_state(
+          {{"adam.m.w", Tensor({2})}, {"adam.v.w", Tensor({3})}, {"adam.t.w", Tensor({}, 1.0f)}}),
+      "differ in shape");
   EXPECT_ERROR_HAS(opt.load_state({{"adam.steps", Tensor({}, 1.5f)}}), "whole number");
   // A state whose shape no longer matches the parameter is refused at the next step.
-  opt.load_state({{"adam.m.w", Tensor({2})}, {"adam.v.w", Tensor({2})}, {"adam.t.w", Tensor({}, 1.0f)}});
+  opt.load_state(
+      {{"adam.m.w", Tensor({2})}, {"adam.v.w", Tensor({2})}, {"adam.t.w", Tensor({}, 1.0f)}});
   TensorMap p{{"w", Tensor({3})}};
   EXPECT_ERROR_HAS(opt.step(p, {{"w", Tensor({3})}}, 0.1), "the state of 'w' is 2");
 }
@@ -189,9 +191,9 @@ TEST(Loss, CrossEntropyValuesAndGradient) {
 }
 
 TEST(Loss, TopKAndAccuracy) {
-  const Tensor z({3, 6}, std::vector<float>{0, 9, 1, 2, 3, 4,   // label 1: top-1
-                                            9, 8, 7, 6, 5, 0,   // label 5: last -> not top-5
-                                            1, 1, 1, 1, 1, 1}); // ties: counted as top-1
+  const Tensor z({3, 6}, std::vector<float>{0, 9, 1, 2, 3, 4,    // label 1: top-1
+                                            9, 8, 7, 6, 5, 0,    // label 5: last -> not top-5
+                                            1, 1, 1, 1, 1, 1});  // ties: counted as top-1
   const std::vector<int64_t> y{1, 5, 3};
   EXPECT_EQ(topk_correct(z, y, 1), 2);
   EXPECT_EQ(topk_correct(z, y, 5), 2);
