@@ -64,12 +64,13 @@
 //    - Every image is decoded (core/image_io.h) and resized bilinearly, stretching, to
 //      image_size x image_size; image_size 0 takes the first train image's own height and width.
 //      channels: 1 (gray) or 3 (RGB); 0 picks 3 when any train image has colour, else 1.
-//    - Errors (fw::Error naming the path): not a directory, no class sub-folders, a class
-//      sub-folder without images, an image that cannot be decoded, an empty split.
+//    - Errors (fw::Error naming the path): no class sub-folders, a class sub-folder without
+//      images, an image that cannot be decoded, an empty split, a test class unknown to train.
 //    - augment: pad round(H/8) reflect, hflip (the CIFAR recipe: 4 pixels at 32).
 //
 // 4. Helpers
-//  - compute_normalization(ds): per-channel mean/std of v/255 over all of ds (exact integer sums).
+//  - compute_normalization(ds): per-channel mean/std of v/255 over all of ds (exact integer sums,
+//    so independent of threads); a constant channel gets std 1 instead of 0.
 //  - mix_seed(seed, {parts...}): a 64-bit seed for a sub-stream (splitmix64 chain); used for the
 //    per-sample generators here and in core/batches.h.
 //  - make_placed(items, labels, split, options): the placed generator on given 28x28 items (how
