@@ -10,6 +10,7 @@
 #include "app/cli/engine.h"
 #include "core/error.h"
 #include "core/graph_json.h"
+#include "core/image_io.h"
 #include "core/init.h"
 #include "core/safetensors.h"
 #include "core/weights.h"
@@ -67,6 +68,7 @@ void register_train(CLI::App& app) {
     TrainSettings s;
     std::string out;
     bool resume = false, force = false, no_augment = false;
+    int64_t keep_samples = 0;
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
@@ -87,6 +89,9 @@ void register_train(CLI::App& app) {
   cmd->add_option("--out", a->out, "project file to write (*.formwork)")->required();
   cmd->add_flag("--resume", a->resume, "continue the training stored in --out");
   cmd->add_flag("--force", a->force, "overwrite an existing --out project");
+  cmd->add_option("--keep-samples", a->keep_samples,
+                  "store the first N test images (PNG, with labels and boxes) in the project")
+      ->check(CLI::Range(0, 256));
   cmd->callback([a] {
     if (!ends_with(a->out, ".formwork"))
       throw UsageError("train: --out must be a *.formwork project file");
@@ -152,6 +157,24 @@ void register_train(CLI::App& app) {
     p.meta["input_norm"] = normalization_to_json(data.norm);
     p.meta["dataset"] = a->s.dataset;
     p.meta["class_names"] = nlohmann::json(data.test.class_names).dump();
+    if (a->keep_samples > 0) {
+      nlohmann::json samples = nlohmann::json::array();
+      const Dataset& t = data.test;
+      for (int64_t i = 0; i < std::min<int64_t>(a->keep_samples, t.size()); ++i) {
+        Image8 img(t.width, t.height, t.channels);
+        const uint8_t* src = t.sample(i);  // CHW
+        for (int y = 0; y < t.height; ++y)
+          for (int x = 0; x < t.width; ++x)
+            for (int c = 0; c < t.channels; ++c)
+              img.pixel(x, y)[c] = src[(size_t(c) * t.height + y) * t.width + x];
+        const std::string name = "samples/" + std::to_string(i) + ".png";
+        p.blobs[name] = {"image/png", encode_png(img)};
+        nlohmann::json s = {{"blob", name}, {"label", t.labels[i]}};
+        if (!t.boxes.empty()) s["box"] = {t.boxes[i].x0, t.boxes[i].y0, t.boxes[i].x1, t.boxes[i].y1};
+        samples.push_back(s);
+      }
+      p.meta["samples"] = samples.dump();
+    }
     std::fprintf(stderr, "training %s on %s: %lld train / %lld test images, %lld epochs, batch %lld\n",
                  a->engine.arch.arch.c_str(), a->s.dataset.c_str(), (long long)data.train.size(),
                  (long long)data.test.size(), (long long)a->s.epochs, (long long)a->s.batch);
