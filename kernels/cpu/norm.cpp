@@ -433,9 +433,19 @@ void layer_norm_backward(const BackwardArgs& a) {
       const float mean = st[r * 2], rstd = st[r * 2 + 1];
       const float* xr = x + r * C;
       const float* dr = dy + r * C;
-      float m1 = 0, m2 = 0;
-#pragma omp simd reduction(+ : m1, m2)
-      for (int64_t c = 0; c < C; ++c) {
+      V16 v1{}, v2{};
+      int64_t c = 0;
+      for (; c + kLanes <= C; c += kLanes) {
+        const V16 d = load16(dr + c);
+        const V16 xh = (load16(xr + c) - mean) * rstd;
+        const V16 gw = d * load16(w + c);
+        v1 += gw;
+        v2 += gw * xh;
+        store16(cw + c, load16(cw + c) + d * xh);
+        store16(cb + c, load16(cb + c) + d);
+      }
+      float m1 = hsum16(v1), m2 = hsum16(v2);
+      for (; c < C; ++c) {
         const float xh = (xr[c] - mean) * rstd;
         const float gw = dr[c] * w[c];
         m1 += gw;
