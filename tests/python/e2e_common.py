@@ -37,6 +37,9 @@ METAFORMERS = ("poolformer_s12", "poolformerv2_s12", "convformer_s18", "caformer
                "identityformer_s12", "randformer_s12")
 VIT = "vit_tiny_patch16_224"
 MODELS = METAFORMERS + (VIT,)
+# FWTEST_MODELS=a,b restricts the e2e tests to those templates (debugging; default: all).
+if os.environ.get("FWTEST_MODELS"):
+    MODELS = tuple(m for m in MODELS if m in os.environ["FWTEST_MODELS"].split(","))
 
 
 def init_weights(arch: str, seed: int, path: str) -> "OrderedDict[str, np.ndarray]":
