@@ -1,14 +1,64 @@
 // formwork: one binary, two faces. `formwork COMMAND ...` runs headless (app/cli/); anything else
 // opens the GUI (app/gui/, when built with FORMWORK_GUI=ON).
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "app/cli/cli.h"
+#ifdef FORMWORK_WITH_GUI
+#include "app/gui/gui.h"
+#endif
+
+#ifdef FORMWORK_WITH_GUI
+// `formwork [--screenshot OUT.png [--view V] [--frames N]] [PROJECT]`
+// (setup branch: a plain parser for the GUI face; the lead's main.cpp supersedes it.)
+static int gui_main(int argc, char** argv) {
+  fw::GuiOptions opts;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](const char* flag) -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "formwork: error: %s needs a value\n", flag);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--screenshot") {
+      opts.screenshot = value("--screenshot");
+    } else if (arg == "--view") {
+      opts.view = value("--view");
+    } else if (arg == "--frames") {
+      const std::string v = value("--frames");
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 100000) {
+        std::fprintf(stderr, "formwork: error: --frames needs a count from 1 (got '%s')\n",
+                     v.c_str());
+        return 2;
+      }
+      opts.frames = static_cast<int>(n);
+    } else if (arg.rfind("-", 0) == 0 || !opts.project.empty()) {
+      std::fprintf(stderr,
+                   "formwork: error: unexpected '%s'; usage: formwork [--screenshot OUT.png "
+                   "[--view V] [--frames N]] [PROJECT], or formwork COMMAND (see --help)\n",
+                   arg.c_str());
+      return 2;
+    } else {
+      opts.project = arg;
+    }
+  }
+  return fw::run_gui(opts);
+}
+#endif
 
 int main(int argc, char** argv) {
   if (argc >= 2 && fw::cli::is_command(argv[1])) return fw::cli::run(argc, argv);
+#ifdef FORMWORK_WITH_GUI
+  return gui_main(argc, argv);
+#else
   std::fprintf(stderr,
                "formwork: error: this build has no GUI (configured with FORMWORK_GUI=OFF); "
                "run `formwork --help` for the headless commands\n");
   return 2;
+#endif
 }

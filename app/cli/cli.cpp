@@ -9,7 +9,8 @@ namespace fw::cli {
 
 namespace {
 const std::set<std::string>& command_names() {
-  static const std::set<std::string> names = {"templates", "info", "new", "weights",
+  static const std::set<std::string> names = {"templates", "info", "new", "weights", "infer",
+                                              "gradcam", "attention", "score", "bench",
                                               "--help", "-h", "--version"};
   return names;
 }
@@ -67,6 +68,11 @@ int run(int argc, char** argv) {
   register_info(app);
   register_new(app);
   register_weights(app);
+  register_infer(app);
+  register_gradcam(app);
+  register_attention(app);
+  register_score(app);
+  register_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

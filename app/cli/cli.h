@@ -38,5 +38,10 @@ void register_templates(CLI::App& app);
 void register_info(CLI::App& app);
 void register_new(CLI::App& app);
 void register_weights(CLI::App& app);
+void register_infer(CLI::App& app);
+void register_bench(CLI::App& app);
+void register_gradcam(CLI::App& app);
+void register_attention(CLI::App& app);
+void register_score(CLI::App& app);
 
 }  // namespace fw::cli

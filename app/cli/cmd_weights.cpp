@@ -7,32 +7,11 @@
 #include "core/graph_json.h"
 #include "core/init.h"
 #include "core/safetensors.h"
+#include "core/weights.h"
 
 namespace fw::cli {
 
 namespace {
-
-struct Match {
-  std::vector<std::string> missing, unexpected, misshaped;
-  bool exact() const { return missing.empty() && unexpected.empty() && misshaped.empty(); }
-};
-
-Match compare(const Analysis& an, const TensorMap& w) {
-  Match m;
-  std::set<std::string> expected;
-  for (const ParamInfo& p : an.params) {
-    expected.insert(p.name);
-    auto it = w.find(p.name);
-    if (it == w.end())
-      m.missing.push_back(p.name);
-    else if (it->second.shape != p.shape)
-      m.misshaped.push_back(p.name + " (file " + shape_str(it->second.shape) + ", model " +
-                            shape_str(p.shape) + ")");
-  }
-  for (const auto& [name, t] : w)
-    if (!expected.count(name)) m.unexpected.push_back(name + " (" + shape_str(t.shape) + ")");
-  return m;
-}
 
 void print_list(const char* title, const std::vector<std::string>& names) {
   if (names.empty()) return;
@@ -91,7 +70,7 @@ void register_weights(CLI::App& app) {
       const Analysis an = analyze(g);
       require_valid(an);
       TensorMap file = read_safetensors(a->file);
-      const Match m = compare(an, file);
+      const WeightsMatch m = match_weights(an, file);
       print_list("missing in the file", m.missing);
       print_list("unexpected in the file", m.unexpected);
       print_list("mis-shaped", m.misshaped);

@@ -1,0 +1,46 @@
+// The look of the window: fonts (DejaVu from fonts-dejavu-core) and a dark colour theme, both
+// scaled by the monitor's content scale (HiDPI).
+//
+// - load_fonts(scale): DejaVu Sans (regular, bold, large bold for titles) and DejaVu Sans Mono for
+//   numbers and shapes. A missing font file prints one warning on stderr and falls back to ImGui's
+//   built-in font, so the window still opens.
+// - apply_style(scale): sizes and the palette below, on ImGui::GetStyle().
+// - category_color(): the colour of an op category ("conv", "norm", ...; core/registry.h), used for
+//   op chips in every view.
+#pragma once
+#include <imgui.h>
+
+#include <string>
+
+namespace fw::gui {
+
+struct Fonts {
+  ImFont* regular = nullptr;
+  ImFont* bold = nullptr;
+  ImFont* title = nullptr;
+  ImFont* mono = nullptr;
+};
+
+// Must be called before the renderer builds the font atlas (ImGui_ImplOpenGL3_NewFrame).
+Fonts load_fonts(float scale);
+void apply_style(float scale);
+
+namespace palette {
+constexpr ImU32 rgb(unsigned hex, unsigned alpha = 255) {
+  return IM_COL32((hex >> 16) & 0xFF, (hex >> 8) & 0xFF, hex & 0xFF, alpha);
+}
+inline constexpr ImU32 kBackground = rgb(0x111318);  // behind everything
+inline constexpr ImU32 kPanel = rgb(0x171a21);       // the table, panels
+inline constexpr ImU32 kHeader = rgb(0x1f232c);      // table header, title bar
+inline constexpr ImU32 kBorder = rgb(0x2a2f3a);
+inline constexpr ImU32 kText = rgb(0xd9dee8);
+inline constexpr ImU32 kTextDim = rgb(0x8a93a5);
+inline constexpr ImU32 kAccent = rgb(0x5aa9f0);
+inline constexpr ImU32 kOk = rgb(0x6cc38b);
+inline constexpr ImU32 kWarning = rgb(0xe5a14a);
+inline constexpr ImU32 kError = rgb(0xe7625a);
+}  // namespace palette
+
+ImU32 category_color(const std::string& category);
+
+}  // namespace fw::gui

@@ -1,0 +1,153 @@
+#include "app/gui/window.h"
+
+#include <GLFW/glfw3.h>
+#include <imgui.h>
+#include <imgui_impl_glfw.h>
+#include <imgui_impl_opengl3.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "app/gui/screenshot.h"
+#include "core/error.h"
+
+namespace fw::gui {
+
+namespace {
+
+std::string g_glfw_error;  // the last GLFW error, for the one-line failure message
+
+void on_glfw_error(int code, const char* description) {
+  (void)code;
+  g_glfw_error = description ? description : "unknown GLFW error";
+}
+
+// GLFW + GL context + ImGui, torn down in reverse order.
+class Window {
+ public:
+  Window() = default;
+  Window(const Window&) = delete;
+  Window& operator=(const Window&) = delete;
+  ~Window() {
+    if (imgui_gl_) ImGui_ImplOpenGL3_Shutdown();
+    if (imgui_glfw_) ImGui_ImplGlfw_Shutdown();
+    if (ImGui::GetCurrentContext()) ImGui::DestroyContext();
+    if (window_) glfwDestroyWindow(window_);
+    if (glfw_) glfwTerminate();
+  }
+
+  // Returns an empty string on success, else the reason.
+  std::string open(const std::string& title, bool screenshot) {
+    glfwSetErrorCallback(on_glfw_error);
+    if (!glfwInit()) return "cannot open a window (no display?): " + g_glfw_error;
+    glfw_ = true;
+
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MAJOR, 3);
+    glfwWindowHint(GLFW_CONTEXT_VERSION_MINOR, 3);
+    glfwWindowHint(GLFW_OPENGL_PROFILE, GLFW_OPENGL_CORE_PROFILE);
+    glfwWindowHint(GLFW_OPENGL_FORWARD_COMPAT, GLFW_TRUE);
+    int width = kScreenshotWidth, height = kScreenshotHeight;
+    if (!screenshot) {
+      // Interactive: the window follows the monitor's scale and fits on it.
+      glfwWindowHint(GLFW_SCALE_TO_MONITOR, GLFW_TRUE);
+      if (const GLFWvidmode* mode = glfwGetVideoMode(glfwGetPrimaryMonitor())) {
+        width = std::min(1440, mode->width * 9 / 10);
+        height = std::min(900, mode->height * 9 / 10);
+      }
+    }
+    window_ = glfwCreateWindow(width, height, title.c_str(), nullptr, nullptr);
+    if (!window_) return "cannot create an OpenGL 3.3 core window: " + g_glfw_error;
+    glfwMakeContextCurrent(window_);
+    glfwSwapInterval(screenshot ? 0 : 1);
+
+    float xscale = 1, yscale = 1;
+    glfwGetWindowContentScale(window_, &xscale, &yscale);
+    const float scale = std::clamp(std::max(xscale, yscale), 1.0f, 4.0f);
+
+    IMGUI_CHECKVERSION();
+    ImGui::CreateContext();
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // the layout is fixed; nothing to remember between runs
+    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    fonts_ = load_fonts(scale);
+    apply_style(scale);
+
+    imgui_glfw_ = ImGui_ImplGlfw_InitForOpenGL(window_, true);
+    if (!imgui_glfw_) return "cannot start ImGui's GLFW backend";
+    imgui_gl_ = ImGui_ImplOpenGL3_Init("#version 330 core");
+    if (!imgui_gl_) return "cannot start ImGui's OpenGL 3 backend";
+    return {};
+  }
+
+  // One frame: ImGui frame around `draw`, clear, render. The caller swaps.
+  void render(const DrawFn& draw) {
+    ImGui_ImplOpenGL3_NewFrame();
+    ImGui_ImplGlfw_NewFrame();
+    ImGui::NewFrame();
+    draw(fonts_);
+    ImGui::Render();
+    int w = 0, h = 0;
+    glfwGetFramebufferSize(window_, &w, &h);
+    glViewport(0, 0, w, h);
+    const ImVec4 bg = ImGui::ColorConvertU32ToFloat4(palette::kBackground);
+    glClearColor(bg.x, bg.y, bg.z, 1.0f);
+    glClear(GL_COLOR_BUFFER_BIT);
+    ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+  }
+
+  GLFWwindow* handle() const { return window_; }
+
+ private:
+  bool glfw_ = false, imgui_glfw_ = false, imgui_gl_ = false;
+  GLFWwindow* window_ = nullptr;
+  Fonts fonts_;
+};
+
+}  // namespace
+
+int run_window(const WindowOptions& opts, const DrawFn& draw) {
+  FW_ASSERT(opts.frames >= 1, "run_window needs at least one frame (check --frames first)");
+  const bool screenshot = !opts.screenshot.empty();
+  Window window;
+  if (std::string err = window.open(opts.title, screenshot); !err.empty()) {
+    std::fprintf(stderr, "formwork: error: %s\n", err.c_str());
+    return 1;
+  }
+
+  if (screenshot) {
+    for (int i = 0; i < opts.frames; ++i) {
+      glfwPollEvents();
+      window.render(draw);
+      if (i + 1 == opts.frames) {
+        int w = 0, h = 0;
+        glfwGetFramebufferSize(window.handle(), &w, &h);
+        try {
+          write_framebuffer_png(opts.screenshot, w, h);
+        } catch (const Error& e) {
+          std::fprintf(stderr, "formwork: error: %s\n", e.what());
+          return 1;
+        }
+      }
+      glfwSwapBuffers(window.handle());
+    }
+    return 0;
+  }
+
+  // Interactive: render a few frames after each event (ImGui settles hover and layout over a
+  // frame or two), then sleep until the next one.
+  int eager = 3;
+  while (!glfwWindowShouldClose(window.handle())) {
+    if (eager > 0) {
+      glfwPollEvents();
+      --eager;
+    } else {
+      glfwWaitEvents();
+      eager = 2;
+    }
+    window.render(draw);
+    glfwSwapBuffers(window.handle());
+  }
+  return 0;
+}
+
+}  // namespace fw::gui

@@ -1,0 +1,31 @@
+// The window every view draws into: GLFW + an OpenGL 3.3 core context + Dear ImGui (Debian's
+// libimgui with its imgui_impl_glfw and imgui_impl_opengl3 backends), fonts and style applied.
+//
+// run_window(opts, draw) calls `draw` once per frame inside ImGui::NewFrame()/Render():
+// - interactive (opts.screenshot empty): until the window is closed; sleeps between events.
+// - screenshot: opts.frames frames in a window of exactly kScreenshotWidth x kScreenshotHeight
+//   pixels (at content scale 1, as under Xvfb), then the last frame's framebuffer goes to
+//   opts.screenshot as PNG.
+// Returns the exit status: 0, or 1 after printing one line on stderr ("formwork: error: cannot open
+// a window (no display?): X11: The DISPLAY environment variable is missing").
+#pragma once
+#include <functional>
+#include <string>
+
+#include "app/gui/style.h"
+
+namespace fw::gui {
+
+constexpr int kScreenshotWidth = 1280, kScreenshotHeight = 800;
+
+struct WindowOptions {
+  std::string title;       // window title
+  std::string screenshot;  // PNG path; empty = interactive
+  int frames = 3;          // screenshot mode: frames rendered before the capture (>= 1)
+};
+
+using DrawFn = std::function<void(const Fonts&)>;
+
+int run_window(const WindowOptions& opts, const DrawFn& draw);
+
+}  // namespace fw::gui

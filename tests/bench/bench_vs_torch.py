@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""Inference speed of Formwork against PyTorch, measured in the same run (a benchmark, not a test).
+
+For each model and batch size it runs `formwork bench ARCH --batch B --threads T --json` and the
+same model built by tests/python/fwref in PyTorch with torch.set_num_threads(T) (Debian's
+PyTorch; install libopenblas0-pthread for its fast BLAS), both warmed up and timed as the median
+of repeats, and prints the ratio Formwork/PyTorch of the median latencies (< 1: Formwork is
+faster). It also reports the peak resident memory of `formwork infer` on poolformer_s12,
+batch 1, 3x224x224.
+
+Usage: /usr/bin/python3 tests/bench/bench_vs_torch.py [--formwork build/app/formwork]
+       [--threads 2] [--models poolformer_s12,caformer_s18] [--batches 1,8] [--size 224]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "python"))
+
+
+def torch_median_ms(model, x, repeats, warmup):
+    import torch
+    with torch.inference_mode():
+        for _ in range(warmup):
+            model(x)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            model(x)
+            times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--formwork", default=os.environ.get("FORMWORK_BIN", os.path.join(HERE, "..", "..", "build", "app", "formwork")))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--models", default="poolformer_s12,caformer_s18")
+    ap.add_argument("--batches", default="1,8")
+    ap.add_argument("--size", type=int, default=224)
+    ap.add_argument("--repeats", type=int, default=10)
+    args = ap.parse_args()
+
+    import numpy as np
+    import torch
+    import fwref
+
+    torch.set_num_threads(args.threads)
+    size = f"3,{args.size},{args.size}"
+    rows = []
+    print(f"threads {args.threads}, input 3x{args.size}x{args.size}, median of {args.repeats} after warm-up")
+    print(f"{'model':<16} {'batch':>5} {'formwork ms':>12} {'pytorch ms':>11} {'ratio':>7}")
+    for name in args.models.split(","):
+        model = fwref.build(name, num_classes=1000, input_size=(3, args.size, args.size)).eval()
+        for b in [int(v) for v in args.batches.split(",")]:
+            out = subprocess.run([args.formwork, "bench", name, "--batch", str(b), "--threads", str(args.threads),
+                                  "--input-size", size, "--repeats", str(args.repeats), "--json"],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                print(f"formwork bench failed: {out.stderr.strip()}", file=sys.stderr)
+                return 1
+            fw_ms = json.loads(out.stdout)["median_ms"]
+            x = torch.randn(b, 3, args.size, args.size)
+            pt_ms = torch_median_ms(model, x, args.repeats, warmup=3)
+            rows.append((name, b, fw_ms, pt_ms))
+            print(f"{name:<16} {b:>5} {fw_ms:>12.2f} {pt_ms:>11.2f} {fw_ms / pt_ms:>7.2f}", flush=True)
+
+    # Peak memory of a real inference: weights + input written to a temp dir, then `infer`.
+    with tempfile.TemporaryDirectory() as tmp:
+        w = os.path.join(tmp, "w.safetensors")
+        x = os.path.join(tmp, "x.npy")
+        y = os.path.join(tmp, "y.npy")
+        subprocess.run([args.formwork, "weights", "init", "poolformer_s12", "--seed", "0", "--out", w],
+                       check=True, capture_output=True)
+        np.save(x, np.random.default_rng(0).standard_normal((1, 3, 224, 224)).astype(np.float32))
+        # os.wait4 gives this one child's resource usage (ru_maxrss in KiB on Linux).
+        proc = subprocess.Popen([args.formwork, "infer", "poolformer_s12", "--weights", w, "--input", x,
+                                 "--out", y, "--threads", str(args.threads)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
+        if status != 0:
+            print(f"formwork infer failed: {proc.stderr.read().decode().strip()}", file=sys.stderr)
+            return 1
+        print(f"peak RSS, formwork infer poolformer_s12 batch 1: {usage.ru_maxrss / 1024:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

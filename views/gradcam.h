@@ -1,0 +1,42 @@
+// Grad-CAM and attention maps, computed through an execution backend (kernels/backend.h).
+//
+// Layers are named by module path (`stages.3`, `stages.2.blocks.1`, `blocks.11`,
+// `stages.2.blocks.0.token_mixer`); a group or block stands for the value it outputs.
+//
+// - layer_grid(): where a layer's output lives on a spatial grid. [C,h,w] maps are used as they
+//   are. [N,C] token outputs are reshaped to the grid of stride s in {1,2,4,...,64} of the input
+//   whose h*w equals N (or N-1: a class token in front, which is dropped) — as
+//   pytorch-grad-cam's reshape transforms do for CAFormer's attention stages and for ViT.
+//   Errors: "no layer 'x'", "layer 'head.fc' outputs [10]: it has no spatial grid".
+// - gradcam(): raw Grad-CAM as pytorch-grad-cam's GradCAM computes it, before upsampling and
+//   normalisation: A = the layer's output, score = Σ_b logits[b, class_b], G = ∂score/∂A,
+//   α[b,c] = mean_ij G[b,c,i,j], cam[b,i,j] = max(0, Σ_c α[b,c]·A[b,c,i,j]) -> [B, h, w].
+//   `classes` has one entry (used for every sample) or one per sample; each must be within the
+//   model's classes.
+// - attention_maps(): the softmax probabilities [B, heads, N, N] of the one attention node at or
+//   under `layer`.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "kernels/backend.h"
+
+namespace fw {
+
+struct LayerGrid {
+  ValueRef value;
+  bool tokens = false;   // value is [N, C] per sample
+  int64_t prefix = 0;    // tokens dropped in front (class token)
+  int64_t channels = 0, h = 0, w = 0;
+};
+
+LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& layer);
+
+// Returns the CAM [B, h, w]; `logits` (if given) receives the forward's logits.
+Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
+               const std::vector<int64_t>& classes, Tensor* logits = nullptr);
+
+int attention_op(const Graph& g, const FlatGraph& fg, const std::string& layer);
+Tensor attention_maps(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer);
+
+}  // namespace fw
