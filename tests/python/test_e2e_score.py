@@ -13,8 +13,8 @@ snip, naswot and jacob_cov in float32 too (measured here against float64: ≤ 2e
 binary codes identical) and synflow/synflow_log in float64. Tolerances: relative 1e-3 for synflow,
 grad_norm, snip, naswot, jacob_cov; absolute 1e-3 on synflow_log (= 1e-3 relative on synflow).
 Also: the JSON object has every requested proxy plus synflow_log, params, macs, latency_ms; no
-value is null/NaN/inf; params and macs equal `formwork info --json` (and fwref's counts);
-latency_ms > 0.
+value is null/NaN/inf; params and macs are integers equal to `formwork info --json`'s (and
+fwref's counts); latency_ms > 0.
 Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN unset, or no torch); a missing command FAILS.
 """
 import json
@@ -95,6 +95,8 @@ def main():
             if is_number(got.get("synflow_log")):
                 check.close(f"{arch}: synflow_log", np.float64(got["synflow_log"]), np.float64(want["synflow_log"]),
                             LOG_ATOL, 0)
+            ints = [f"{k}={got.get(k)!r}" for k in ("params", "macs") if not isinstance(got.get(k), int)]
+            check.ok(f"{arch}: params and macs are JSON integers (as in info --json)", not ints, ", ".join(ints))
             check.equal(f"{arch}: params == info --json params", got.get("params"), info.get("params"))
             check.equal(f"{arch}: macs == info --json macs", got.get("macs"), info.get("macs"))
             check.equal(f"{arch}: params == fwref count", got.get("params"), total)
