@@ -1,0 +1,53 @@
+// 8-bit images: decoding PNG/JPEG/BMP files, resizing, writing PNG.
+//
+// Decoding and PNG writing use stb_image / stb_image_write from Debian's libstb-dev, whose
+// implementation lives in libstb (so no STB_*_IMPLEMENTATION is defined anywhere in Formwork).
+//
+// - Image8: height x width x channels bytes, interleaved (HWC), row-major; channels 1 (gray),
+//   3 (RGB) or 4 (RGBA, only when asked for).
+// - read_image(path, channels): decodes PNG, JPEG (baseline and progressive), BMP, GIF (first
+//   frame), TGA, PSD, PNM. `channels` 0 keeps the file's own count (gray+alpha comes back as
+//   gray, RGBA as RGB: alpha is dropped); 1 converts to gray with stb's luma (77R+150G+29B)/256;
+//   3 converts to RGB (gray is replicated). 16-bit PNGs are reduced to 8 bits.
+//   fw::Error naming the file when it cannot be read or decoded: "a/b.png: cannot decode image
+//   (bad png sig)".
+// - image_info(path): width, height and channel count from the header, without decoding.
+// - resize_bilinear(img, width, height): PIL's BILINEAR resampling (what torchvision's Resize does
+//   on PIL images): a triangle filter on pixel centres (align_corners=False) whose support widens
+//   with the downscale factor, so shrinking averages over the covered pixels instead of aliasing.
+//   Edges are clamped; results are rounded to nearest. Same size returns a copy. Results are
+//   within one level of PIL's (PIL rounds to 8 bits between its two passes, this does not).
+// - write_png(path, img): 1, 3 or 4 channels; atomic replacement (core/atomic_file.h).
+//   encode_png(img): the same bytes in memory (project blobs).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fw {
+
+struct Image8 {
+  int width = 0, height = 0, channels = 0;
+  std::vector<uint8_t> data;  // height*width*channels, HWC
+
+  Image8() = default;
+  Image8(int w, int h, int c) : width(w), height(h), channels(c), data(size_t(w) * h * c, 0) {}
+  uint8_t* pixel(int x, int y) { return data.data() + (size_t(y) * width + x) * channels; }
+  const uint8_t* pixel(int x, int y) const {
+    return data.data() + (size_t(y) * width + x) * channels;
+  }
+};
+
+struct ImageInfo {
+  int width = 0, height = 0, channels = 0;
+};
+
+Image8 read_image(const std::string& path, int channels = 0);
+// Returns false (and leaves `info` alone) when the header cannot be read.
+bool image_info(const std::string& path, ImageInfo& info);
+Image8 resize_bilinear(const Image8& img, int width, int height);
+void write_png(const std::string& path, const Image8& img);
+// The PNG bytes of `img` (empty if it cannot be encoded, e.g. an empty image).
+std::vector<uint8_t> encode_png(const Image8& img);
+
+}  // namespace fw
