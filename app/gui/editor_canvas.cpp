@@ -8,6 +8,7 @@
 #include "app/gui/format.h"
 #include "app/gui/layout.h"
 #include "app/gui/node_geometry.h"
+#include "app/gui/ui_probe.h"
 #include "app/panels/palette.h"
 #include "core/error.h"
 #include "core/graph_json.h"
@@ -1182,8 +1183,10 @@ void EditorCanvas::context_menus(AppState& app, const Fonts& fonts) {
     }
     if (ImGui::MenuItem("Rename\xE2\x80\xA6", "F2", false, n_sel == 1 && !locked)) rename_selected(app);
     if (ImGui::MenuItem("Duplicate", "Ctrl+D", false, !locked)) duplicate(app);
+    probe::note("menu:duplicate");
     if (ImGui::MenuItem("Copy", "Ctrl+C")) copy_selection(app);
     if (ImGui::MenuItem("Delete", "Del", false, !locked)) delete_selection(app);
+    probe::note("menu:delete");
     if (locked) ImGui::TextDisabled("Built by its block: edit the block's attributes");
     ImGui::EndPopup();
   }
@@ -1193,7 +1196,9 @@ void EditorCanvas::context_menus(AppState& app, const Fonts& fonts) {
       ImGui::TextDisabled("%s", scene_.links[ctx_link_].label.c_str());
       ImGui::PopFont();
     }
-    if (ImGui::MenuItem("Delete link", "Del", false, !locked)) {
+    const bool del = ImGui::MenuItem("Delete link", "Del", false, !locked);
+    probe::note("menu:delete_link");
+    if (del) {
       selected_link_ = ctx_link_;
       delete_selection(app);
     }

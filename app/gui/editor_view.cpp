@@ -142,8 +142,8 @@ bool EditorView::animating() const {
 }
 
 std::string EditorView::dialog() const {
-  if (ImGui::IsPopupOpen("Save changes?")) return "unsaved";
-  if (ImGui::IsPopupOpen("Error")) return "error";
+  if (unsaved_visible_) return "unsaved";
+  if (error_visible_) return "error";
   if (files_.is_open()) return "files";
   if (gallery_.is_open()) return "templates";
   return "";
@@ -314,7 +314,8 @@ void EditorView::dialogs(const Fonts& fonts) {
     ask_unsaved_ = false;
     ImGui::OpenPopup("Save changes?");
   }
-  if (ImGui::BeginPopupModal("Save changes?", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+  unsaved_visible_ = ImGui::BeginPopupModal("Save changes?", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
+  if (unsaved_visible_) {
     ImGui::PushFont(fonts.bold);
     ImGui::Text("Save the changes to %s?", app_.name.empty() ? "Untitled" : app_.name.c_str());
     ImGui::PopFont();
@@ -378,7 +379,8 @@ void EditorView::dialogs(const Fonts& fonts) {
   if (!app_.error.empty() && !ImGui::IsPopupOpen("Error")) ImGui::OpenPopup("Error");
   ImGui::SetNextWindowSizeConstraints(ImVec2(ImGui::GetFontSize() * 20, 0),
                                       ImVec2(ImGui::GetFontSize() * 44, FLT_MAX));
-  if (ImGui::BeginPopupModal("Error", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+  error_visible_ = ImGui::BeginPopupModal("Error", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
+  if (error_visible_) {
     ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
     ImGui::PushFont(fonts.bold);
     ImGui::TextUnformatted("\xE2\x9A\xA0 Something went wrong");

@@ -94,6 +94,7 @@ class EditorView {
   bool save_then_continue_ = false;  // the file browser is choosing where to save before pending_
   bool quit_ = false;
   bool show_shortcuts_ = false;
+  bool unsaved_visible_ = false, error_visible_ = false;  // drawn in the last frame
   bool focus_problems_ = false;
 };
 

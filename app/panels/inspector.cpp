@@ -238,6 +238,11 @@ void no_selection(AppState& app, const Fonts& fonts) {
 }  // namespace
 
 void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
+  // A drag that ended without a deactivation event (its widget vanished): close its step.
+  if (st.group_open && !ImGui::IsAnyItemActive()) {
+    app.doc.end_group();
+    st.group_open = false;
+  }
   const Graph& g = app.doc.graph();
   const EditorState& e = app.editor;
   if (e.selection.empty()) {
@@ -265,7 +270,6 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     const NodeId id = *e.selection.begin();
     const Node node = g.node(id);  // a copy: edits below change the graph
     const OpDef* def = find_op(node.kind);
-    const NodeInfo* info = app.doc.analysis().of(id);
     const NodeId builder = builder_of(g, id);
     const bool read_only = builder != kNoNode;
 
@@ -341,6 +345,9 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
       }
     }
 
+    if (!app.doc.graph().contains(id)) return;
+    // After the edits above: the analysis may be a new one.
+    const NodeInfo* info = app.doc.analysis().of(id);
     section("Analysis", fonts);
     if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingStretchProp)) {
       ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
