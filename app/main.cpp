@@ -10,8 +10,8 @@
 #endif
 
 #ifdef FORMWORK_WITH_GUI
-// `formwork [--screenshot OUT.png [--view V] [--frames N]] [PROJECT]`
-// (setup branch: a plain parser for the GUI face; the lead's main.cpp supersedes it.)
+// `formwork [--screenshot OUT.png [--view V] [--frames N]] [--enter MODULE] [--select MODULE]
+//           [--expand MODULE|all]... [--dialog templates|open|shortcuts] [PROJECT]`
 static int gui_main(int argc, char** argv) {
   fw::GuiOptions opts;
   for (int i = 1; i < argc; ++i) {
@@ -27,6 +27,14 @@ static int gui_main(int argc, char** argv) {
       opts.screenshot = value("--screenshot");
     } else if (arg == "--view") {
       opts.view = value("--view");
+    } else if (arg == "--enter") {
+      opts.enter = value("--enter");
+    } else if (arg == "--select") {
+      opts.select = value("--select");
+    } else if (arg == "--expand") {
+      opts.expand.push_back(value("--expand"));
+    } else if (arg == "--dialog") {
+      opts.dialog = value("--dialog");
     } else if (arg == "--frames") {
       const std::string v = value("--frames");
       char* end = nullptr;
@@ -40,7 +48,8 @@ static int gui_main(int argc, char** argv) {
     } else if (arg.rfind("-", 0) == 0 || !opts.project.empty()) {
       std::fprintf(stderr,
                    "formwork: error: unexpected '%s'; usage: formwork [--screenshot OUT.png "
-                   "[--view V] [--frames N]] [PROJECT], or formwork COMMAND (see --help)\n",
+                   "[--view V] [--frames N]] [--enter M] [--select M] [--expand M|all] "
+                   "[--dialog D] [PROJECT], or formwork COMMAND (see --help)\n",
                    arg.c_str());
       return 2;
     } else {

@@ -221,6 +221,12 @@ EditResult Document::move(const std::vector<NodeId>& ids, float dx, float dy) {
   });
 }
 
+EditResult Document::place(const std::vector<Placement>& where, const std::string& label) {
+  return apply(label, where.empty() ? kNoNode : where.front().id, -1, [&](EditResult&) {
+    for (const Placement& p : where) graph_.move(p.id, p.x, p.y);
+  });
+}
+
 EditResult Document::remove(const std::vector<NodeId>& ids) {
   return apply("Delete", ids.empty() ? kNoNode : ids.front(), -1, [&](EditResult&) {
     for (NodeId id : ids)

@@ -3,8 +3,8 @@
 // command that is refused changes nothing and comes back as {node, port, reason}, shown where
 // it happened.
 //
-// - Edits: add, connect, disconnect, set_attr, rename, move, remove, paste (a JSON fragment of
-//   nodes, e.g. from copy()), each one undo step. begin_group()/end_group() merge several calls
+// - Edits: add, connect, disconnect, set_attr, rename, move, place, remove, paste (a JSON fragment
+//   of nodes, e.g. from copy()), each one undo step. begin_group()/end_group() merge several calls
 //   into one step (a drag that moves many nodes, a paste that also connects).
 // - connect() refuses a connection that would make a cycle or whose shapes do not fit the
 //   consumer ("expects 320 channels, gets 128"): the graph is analysed with the new edge, and a
@@ -21,6 +21,12 @@
 #include "core/graph.h"
 
 namespace fw {
+
+// Where place() puts one node, in its level's canvas units.
+struct Placement {
+  NodeId id = kNoNode;
+  float x = 0, y = 0;
+};
 
 struct EditResult {
   bool ok = true;
@@ -63,6 +69,8 @@ class Document {
   EditResult set_attr(NodeId id, const std::string& name, AttrValue value);
   EditResult rename(NodeId id, const std::string& name);
   EditResult move(const std::vector<NodeId>& ids, float dx, float dy);
+  // Sets absolute positions of many nodes in one step (automatic layout); `label` names the step.
+  EditResult place(const std::vector<Placement>& where, const std::string& label = "Arrange");
   EditResult remove(const std::vector<NodeId>& ids);
   // Copy: a JSON fragment holding the given nodes (and their descendants) and the edges among
   // them. Paste: inserts a fragment under `parent` with fresh ids, offset by (dx, dy).

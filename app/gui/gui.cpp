@@ -1,5 +1,5 @@
-// run_gui: checks the options, opens the architecture and runs the chosen view in the window
-// (app/gui/window.h). A view is one full-window ImGui window whose panels live in app/panels/.
+// run_gui: checks the options, opens the project and runs the editor view in the window
+// (app/gui/window.h).
 #include "app/gui/gui.h"
 
 #include <imgui.h>
@@ -10,22 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "app/gui/arch_table.h"
+#include "app/gui/app_state.h"
+#include "app/gui/editor_view.h"
 #include "app/gui/window.h"
-#include "app/panels/arch_header.h"
-#include "app/panels/node_list.h"
-#include "core/analysis.h"
-#include "core/arch.h"
 #include "core/error.h"
 
 namespace fw {
 
 namespace {
 
-// The views of CONTRACT.md, and those this build has.
-const std::vector<std::string> kAllViews = {"editor",  "attention", "gradcam",
-                                            "circuit", "nas",       "training"};
-const std::vector<std::string> kBuiltViews = {"editor"};
+constexpr const char* kFallbackTemplate = "poolformer_s12";
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
@@ -37,77 +31,111 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-// ---- What to show ------------------------------------------------------------------------------
-struct Opened {
-  std::string title;  // template name or file name
-  Graph graph;
-};
-
-// PROJECT as CONTRACT.md's ARCH: a template name, *.json or *.formwork; empty: the bundled sample.
-Opened open_architecture(const std::string& project) {
-  namespace fs = std::filesystem;
-  const std::string spec =
-      project.empty() ? std::string(FORMWORK_ASSETS_DIR) + "/sample.formwork" : project;
-  if (project.empty() && !fs::exists(spec))
-    throw Error("the bundled sample project " + spec + " is missing");
-  LoadedArch loaded = load_arch(spec);
-  std::string title = loaded.source == "template" ? spec : fs::path(spec).filename().string();
-  return {std::move(title), std::move(loaded.graph)};
+int usage(const std::string& msg) {
+  std::fprintf(stderr, "formwork: error: %s\n", msg.c_str());
+  return 2;
 }
 
-// ---- The editor view: header + node list -------------------------------------------------------
-struct EditorView {
-  gui::ArchTable table;
-  gui::NodeListState nodes;
-};
-
-void draw_editor(EditorView& v, const gui::Fonts& fonts) {
-  const ImGuiViewport* vp = ImGui::GetMainViewport();
-  ImGui::SetNextWindowPos(vp->WorkPos);
-  ImGui::SetNextWindowSize(vp->WorkSize);
-  const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                                 ImGuiWindowFlags_NoSavedSettings |
-                                 ImGuiWindowFlags_NoBringToFrontOnFocus;
-  if (ImGui::Begin("Editor", nullptr, flags)) {
-    gui::draw_arch_header(v.table, fonts);
-    gui::draw_node_list(v.table, v.nodes, fonts);
+// Puts the editor in the state the options ask for. Returns an error line, or "".
+std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOptions& o) {
+  const Graph& g = app.doc.graph();
+  auto find = [&](const std::string& path, const char* flag, NodeId* id) -> std::string {
+    *id = g.find_path(path);
+    if (*id == kNoNode) return std::string(flag) + ": no node '" + path + "' in this graph";
+    return "";
+  };
+  for (const std::string& e : o.expand) {
+    if (e == "all") {
+      for (const auto& [id, n] : g.nodes())
+        if (!n.children.empty()) app.editor.set_expanded(id, true);
+      continue;
+    }
+    NodeId id;
+    if (std::string err = find(e, "--expand", &id); !err.empty()) return err;
+    if (g.node(id).children.empty()) return "--expand: '" + e + "' has no children";
+    app.editor.set_expanded(id, true);
   }
-  ImGui::End();
+  if (!o.enter.empty()) {
+    NodeId id;
+    if (std::string err = find(o.enter, "--enter", &id); !err.empty()) return err;
+    if (g.node(id).children.empty()) return "--enter: '" + o.enter + "' has no children";
+    gui::enter_level(app, id);
+  }
+  if (!o.select.empty()) {
+    NodeId id;
+    if (std::string err = find(o.select, "--select", &id); !err.empty()) return err;
+    if (o.enter.empty())
+      gui::reveal_node(app, id);
+    else
+      app.editor.select_only(id);
+  }
+  if (o.dialog == "templates")
+    view.show_templates();
+  else if (o.dialog == "open")
+    view.show_open_dialog();
+  else if (o.dialog == "shortcuts")
+    view.show_shortcuts();
+  else if (!o.dialog.empty())
+    return "--dialog: expected templates, open or shortcuts (got '" + o.dialog + "')";
+  return "";
 }
 
 }  // namespace
 
+const std::vector<std::string>& contract_views() {
+  static const std::vector<std::string> v = {"editor", "attention", "gradcam", "circuit", "nas", "training"};
+  return v;
+}
+
+const std::vector<std::string>& built_views() {
+  static const std::vector<std::string> v = {"editor"};
+  return v;
+}
+
 int run_gui(const GuiOptions& opts) {
-  if (!contains(kAllViews, opts.view)) {
-    std::fprintf(stderr, "formwork: error: unknown view '%s' (views: %s)\n", opts.view.c_str(),
-                 join(kAllViews).c_str());
-    return 2;
+  if (!contains(contract_views(), opts.view))
+    return usage("unknown view '" + opts.view + "' (views: " + join(contract_views()) + ")");
+  if (!contains(built_views(), opts.view))
+    return usage("view '" + opts.view + "' is not available in this build (available: " +
+                 join(built_views()) + ")");
+  if (opts.frames < 1) return usage("--frames must be at least 1 (got " + std::to_string(opts.frames) + ")");
+  const bool screenshot = !opts.screenshot.empty();
+
+  gui::AppState app;
+  if (!screenshot) {
+    app.config_dir = gui::default_config_dir();
+    app.recent = gui::load_recent(app.config_dir);
   }
-  if (!contains(kBuiltViews, opts.view)) {
-    std::fprintf(stderr, "formwork: error: the '%s' view is not built yet (available: %s)\n",
-                 opts.view.c_str(), join(kBuiltViews).c_str());
-    return 2;
-  }
-  if (opts.frames < 1) {
-    std::fprintf(stderr, "formwork: error: --frames must be at least 1 (got %d)\n", opts.frames);
-    return 2;
+  std::string error_line;
+  if (opts.project.empty()) {
+    const std::string sample = std::string(FORMWORK_ASSETS_DIR) + "/sample.formwork";
+    if (std::filesystem::exists(sample)) {
+      if (!gui::open_spec(app, sample, &error_line) && screenshot)
+        return std::fprintf(stderr, "formwork: error: %s\n", error_line.c_str()), 1;
+    } else {
+      gui::open_spec(app, kFallbackTemplate);
+      app.status = {gui::Message::Warning, "The sample project " + sample +
+                                               " is missing: showing the built-in template " +
+                                               kFallbackTemplate};
+    }
+  } else if (!gui::open_spec(app, opts.project, &error_line)) {
+    if (screenshot) return std::fprintf(stderr, "formwork: error: %s\n", error_line.c_str()), 1;
+    app.name = "Untitled";  // the error dialog says why; the window stays
   }
 
-  EditorView editor;
-  try {
-    Opened opened = open_architecture(opts.project);
-    editor.table = gui::make_arch_table(opened.graph, analyze(opened.graph), opened.title);
-  } catch (const UsageError& e) {
-    std::fprintf(stderr, "formwork: error: %s\n", e.what());
-    return 2;
-  } catch (const Error& e) {
-    std::fprintf(stderr, "formwork: error: %s\n", e.what());
-    return 1;
-  }
+  gui::EditorView view(app);
+  view.views = built_views();
+  if (std::string err = apply_state(app, view, opts); !err.empty()) return usage(err);
 
-  const gui::DrawFn draw = [&](const gui::Fonts& fonts) { draw_editor(editor, fonts); };
-  return gui::run_window(
-      {"Formwork \xE2\x80\x94 " + editor.table.title, opts.screenshot, opts.frames}, draw);
+  gui::WindowOptions w;
+  w.title = gui::window_title(app);
+  w.screenshot = opts.screenshot;
+  w.frames = opts.frames;
+  w.title_fn = [&] { return gui::window_title(app); };
+  w.on_close = [&] { return view.request_close(); };
+  w.should_quit = [&] { return view.quit_requested(); };
+  w.animating = [&] { return view.animating(); };
+  return gui::run_window(w, [&](const gui::Fonts& fonts) { view.draw(fonts); });
 }
 
 }  // namespace fw

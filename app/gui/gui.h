@@ -1,17 +1,21 @@
-// The Formwork window: GLFW + OpenGL 3.3 core + Dear ImGui.
+// The Formwork window: GLFW + OpenGL 3.3 core + Dear ImGui, showing the editor view.
 //
-// - run_gui(opts) opens `opts.project` (a template name, an architecture or project file; empty:
-//   the bundled sample project in assets/) and shows it until the window is closed; returns 0.
+// - run_gui(opts) opens `opts.project` (a template name, an architecture or project file) and
+//   shows it until the window is closed (asking to save unsaved changes first); returns 0. With
+//   no project it opens the bundled sample project (assets/sample.formwork); when that file is
+//   missing it shows the built-in template poolformer_s12 and says so in the status bar. A
+//   project that cannot be opened is shown as an error in the window, over an empty document.
 // - Screenshot mode (`opts.screenshot` set): renders `opts.frames` frames of `opts.view`, writes
-// the
-//   framebuffer as PNG to that path and returns 0. The window is 1280x800 pixels at content scale 1
-//   (what Xvfb gives), so screenshots have a known size.
+//   the framebuffer as PNG to that path and returns 0. The window is 1280x800 pixels at content
+//   scale 1 (what Xvfb gives), so screenshots have a known size. Recent files are not touched.
+//   `enter`, `select`, `expand` and `dialog` put the editor in a given state first.
 // - Failures print one line on stderr ("formwork: error: ...") and return the exit status: 1 when
-// the work
-//   failed (no display, no OpenGL 3.3 context, a bad project, an unwritable PNG), 2 for wrong usage
-//   (unknown view, frames < 1).
+//   the work failed (no display, no OpenGL 3.3 context, a bad project in screenshot mode, an
+//   unwritable PNG), 2 for wrong usage (a view this build does not have, frames < 1, a module
+//   that is not in the graph).
 #pragma once
 #include <string>
+#include <vector>
 
 namespace fw {
 
@@ -20,7 +24,15 @@ struct GuiOptions {
   std::string screenshot;  // PNG path; empty = interactive
   std::string view = "editor";
   int frames = 3;
+  std::string enter;       // module path of a group or block to show the inside of
+  std::string select;      // module path of a node to select (its level is shown)
+  std::vector<std::string> expand;  // module paths of groups to open in place, or "all"
+  std::string dialog;      // "templates", "open" or "shortcuts": a dialog in front
 };
+
+// The views of CONTRACT.md and those this build has.
+const std::vector<std::string>& contract_views();
+const std::vector<std::string>& built_views();
 
 int run_gui(const GuiOptions& opts);
 

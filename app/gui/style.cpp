@@ -11,14 +11,16 @@ namespace {
 constexpr float kFontSize = 15.0f;
 constexpr float kTitleSize = 19.0f;
 constexpr float kMonoSize = 14.0f;
+constexpr float kCanvasFontSize = 22.0f;  // node text is drawn scaled down from this
 
-// Latin-1 plus the few symbols the views use: – — ’ “ ” … → ✓ ⚠ × ·
+// Latin-1 plus the few symbols the views use: – — ’ “ ” • … → ✓ ⚠ × · › ▸ ▾ ← ↑ ↓ ✕ ↶ ↷
 const ImWchar* glyph_ranges() {
   static ImVector<ImWchar> ranges;
   if (ranges.empty()) {
     ImFontGlyphRangesBuilder builder;
     builder.AddRanges(ImGui::GetIO().Fonts->GetGlyphRangesDefault());
-    for (ImWchar c : {0x2013, 0x2014, 0x2019, 0x201C, 0x201D, 0x2026, 0x2192, 0x2713, 0x26A0})
+    for (ImWchar c : {0x2013, 0x2014, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026, 0x2192, 0x2713, 0x26A0,
+                     0x203A, 0x25B8, 0x25BE, 0x2190, 0x2191, 0x2193, 0x2715, 0x21B6, 0x21B7})
       builder.AddChar(c);
     builder.BuildRanges(&ranges);
   }
@@ -58,6 +60,10 @@ Fonts load_fonts(float scale) {
   f.bold = add_font("DejaVuSans-Bold.ttf", kFontSize * scale);
   f.title = add_font("DejaVuSans-Bold.ttf", kTitleSize * scale);
   f.mono = add_font("DejaVuSansMono.ttf", kMonoSize * scale);
+  f.canvas_bold = add_font("DejaVuSans-Bold.ttf", kCanvasFontSize * scale);
+  f.canvas_regular = add_font("DejaVuSans.ttf", kCanvasFontSize * scale);
+  f.canvas_mono = add_font("DejaVuSansMono.ttf", kCanvasFontSize * scale);
+  f.scale = scale;
   return f;
 }
 

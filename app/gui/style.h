@@ -19,6 +19,12 @@ struct Fonts {
   ImFont* bold = nullptr;
   ImFont* title = nullptr;
   ImFont* mono = nullptr;
+  // The editor canvas draws these at any zoom: rasterised larger than the panel fonts so that
+  // text stays sharp when scaled (downsampling looks better than upsampling).
+  ImFont* canvas_bold = nullptr;
+  ImFont* canvas_regular = nullptr;
+  ImFont* canvas_mono = nullptr;
+  float scale = 1;  // the content scale the fonts and style were made for (HiDPI)
 };
 
 // Must be called before the renderer builds the font atlas (ImGui_ImplOpenGL3_NewFrame).
@@ -39,6 +45,14 @@ inline constexpr ImU32 kAccent = rgb(0x5aa9f0);
 inline constexpr ImU32 kOk = rgb(0x6cc38b);
 inline constexpr ImU32 kWarning = rgb(0xe5a14a);
 inline constexpr ImU32 kError = rgb(0xe7625a);
+// The editor canvas.
+inline constexpr ImU32 kCanvas = rgb(0x13161c);
+inline constexpr ImU32 kGridMinor = rgb(0x1a1e26);
+inline constexpr ImU32 kGridMajor = rgb(0x20252f);
+inline constexpr ImU32 kNodeBody = rgb(0x1e222b);
+inline constexpr ImU32 kNodeBorder = rgb(0x313847);
+inline constexpr ImU32 kLink = rgb(0x66718a);
+inline constexpr ImU32 kPort = rgb(0x9aa6bd);
 }  // namespace palette
 
 ImU32 category_color(const std::string& category);

@@ -136,16 +136,32 @@ int run_window(const WindowOptions& opts, const DrawFn& draw) {
   // Interactive: render a few frames after each event (ImGui settles hover and layout over a
   // frame or two), then sleep until the next one.
   int eager = 3;
-  while (!glfwWindowShouldClose(window.handle())) {
+  std::string title = opts.title;
+  while (true) {
+    if (glfwWindowShouldClose(window.handle())) {
+      if (!opts.on_close || opts.on_close()) break;
+      glfwSetWindowShouldClose(window.handle(), GLFW_FALSE);  // the app asks first
+      eager = 3;
+    }
+    if (opts.should_quit && opts.should_quit()) break;
     if (eager > 0) {
       glfwPollEvents();
       --eager;
+    } else if (opts.animating && opts.animating()) {
+      glfwWaitEventsTimeout(1.0 / 30);
     } else {
       glfwWaitEvents();
       eager = 2;
     }
     window.render(draw);
     glfwSwapBuffers(window.handle());
+    if (opts.title_fn) {
+      std::string t = opts.title_fn();
+      if (t != title) {
+        title = std::move(t);
+        glfwSetWindowTitle(window.handle(), title.c_str());
+      }
+    }
   }
   return 0;
 }

@@ -6,6 +6,8 @@
 // - screenshot: opts.frames frames in a window of exactly kScreenshotWidth x kScreenshotHeight
 //   pixels (at content scale 1, as under Xvfb), then the last frame's framebuffer goes to
 //   opts.screenshot as PNG.
+// Interactive mode asks on_close() before closing (the editor's "save changes?" prompt) and
+// closes when should_quit() says so.
 // Returns the exit status: 0, or 1 after printing one line on stderr ("formwork: error: cannot open
 // a window (no display?): X11: The DISPLAY environment variable is missing").
 #pragma once
@@ -22,6 +24,11 @@ struct WindowOptions {
   std::string title;       // window title
   std::string screenshot;  // PNG path; empty = interactive
   int frames = 3;          // screenshot mode: frames rendered before the capture (>= 1)
+  // Interactive mode (each optional):
+  std::function<std::string()> title_fn;  // polled after each frame; the title follows it
+  std::function<bool()> on_close;         // the close button: true = close now, false = not yet
+  std::function<bool()> should_quit;      // the app has decided to close
+  std::function<bool()> animating;        // true: keep drawing without waiting for input
 };
 
 using DrawFn = std::function<void(const Fonts&)>;

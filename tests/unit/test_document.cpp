@@ -124,3 +124,17 @@ TEST(Document, DirtyFollowsSavedRevision) {
   ASSERT_TRUE(d.redo());
   EXPECT_TRUE(d.dirty());
 }
+
+TEST(Document, PlaceSetsManyPositionsInOneStep) {
+  NodeId conv, pool;
+  Document d = small_doc(&conv, &pool);
+  ASSERT_TRUE(d.place({{conv, 100, 20}, {pool, 300, -40}}));
+  EXPECT_FLOAT_EQ(d.graph().node(conv).x, 100);
+  EXPECT_FLOAT_EQ(d.graph().node(pool).y, -40);
+  EXPECT_EQ(d.undo_label(), "Arrange");
+  ASSERT_TRUE(d.undo());
+  EXPECT_FLOAT_EQ(d.graph().node(conv).x, 0);
+  EXPECT_FLOAT_EQ(d.graph().node(pool).y, 0);
+  EXPECT_FALSE(d.place({{9999, 1, 1}}).ok);  // unknown node: refused, nothing changes
+  EXPECT_FALSE(d.can_redo() && d.redo_label() != "Arrange");
+}

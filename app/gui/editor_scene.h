@@ -1,0 +1,106 @@
+// The editor canvas's scene: one level of the graph (the children of the shown group) turned into
+// boxes, ports and links in canvas units, with every string the canvas draws already made. It is
+// built once per document revision / level / set of groups open in place, so a frame only
+// transforms, culls and draws (app/gui/editor_canvas.h).
+//
+// - Items: a collapsed node is a box (node_geometry.h); a group open in place is a frame whose
+//   children are laid out inside it (their stored positions, relative to each other), recursively.
+//   Siblings right of or below an open frame are pushed aside by its extra size, so nothing
+//   overlaps. Inside a group, two boundary items show the group's own inputs (left) and
+//   outputs (right).
+// - Ports know what they can be in a connection: a producer (PortRef, possibly a group input seen
+//   from inside) and/or a consumer (a node input, or a group output seen from inside). A frame's
+//   edge ports are both, which is how a link crosses into an open group.
+// - A link that would cross boxes of its own level arcs over them (routed, route_y).
+#pragma once
+#include <imgui.h>
+
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/analysis.h"
+#include "core/graph.h"
+
+namespace fw::gui {
+
+inline constexpr float kFramePadX = 52;      // inner margin of an open group, left and right
+inline constexpr float kFramePadY = 34;      // inner margin, top (room for arcs) and bottom
+inline constexpr float kBoundaryWidth = 120;  // the shown group's input/output items
+inline constexpr float kBoundaryGap = 90;     // between them and the children
+
+struct SceneItem {
+  enum class Kind : uint8_t { Node, Frame, In, Out };
+  Kind kind = Kind::Node;
+  NodeId id = kNoNode;  // In/Out: the shown group
+  int parent = -1;      // index of the enclosing frame item; -1 at the shown level
+  int depth = 0;
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // canvas units
+  ImU32 color = 0;                        // category colour
+  std::string title, subtitle, shape, params;  // fitted to the box
+  int port_begin = 0, inputs = 0, outputs = 0;  // left ports, then right ports
+  bool container = false;  // has children: can be entered or opened in place
+  bool problem = false;    // a problem names this node
+  bool problem_inside = false;
+};
+
+struct ScenePort {
+  int item = -1;
+  bool left = true;  // on the item's left edge
+  int index = 0;     // port number on its node
+  float x = 0, y = 0;
+  std::string name, shape;
+  PortRef src;                      // as a producer (src.connected(): can be one)
+  NodeId dst = kNoNode;             // as a consumer: node whose input (or group output) it is
+  int dst_port = -1;
+  bool dst_group_output = false;    // dst's output `dst_port`, fed from inside
+  bool connected = false;
+  bool problem = false;
+};
+
+struct SceneLink {
+  int from = -1, to = -1;  // ports
+  int level = -1;          // frame item whose children it joins; -1: the shown level
+  bool routed = false;
+  float route_y = 0;
+  float bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;  // bounding box of the curve
+  std::string label;                         // shape carried
+  bool problem = false;                      // the consumer's port has a problem
+};
+
+struct Scene {
+  std::vector<SceneItem> items;
+  std::vector<ScenePort> ports;
+  std::vector<SceneLink> links;
+  std::vector<int> frames;  // frame items, outermost first
+  std::vector<int> boxes;   // the other items
+  float bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;  // bounds of all items
+  std::unordered_map<NodeId, int> item_of;  // node -> its item (not In/Out)
+  int in_item = -1, out_item = -1;
+
+  int find(NodeId id) const {
+    auto it = item_of.find(id);
+    return it == item_of.end() ? -1 : it->second;
+  }
+};
+
+struct SceneFonts {
+  ImFont* bold = nullptr;
+  ImFont* regular = nullptr;
+  ImFont* mono = nullptr;
+};
+
+Scene build_scene(const Graph& g, const Analysis& a, NodeId container,
+                  const std::set<NodeId>& open_in_place, const SceneFonts& fonts);
+
+// Control points of a link's curve: one cubic p0..p3, or when routed three: up (p0..p3), across
+// (p3..p6, straight) and down (p6..p9). Same units as the arguments.
+struct LinkCurve {
+  ImVec2 p[10];
+  int beziers = 1;
+  ImVec2 mid() const;  // where the label goes
+};
+LinkCurve link_curve(ImVec2 from, ImVec2 to, bool routed, float route_y);
+
+}  // namespace fw::gui

@@ -1,0 +1,456 @@
+#include "app/gui/editor_view.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "app/panels/breadcrumb.h"
+#include "app/panels/problems.h"
+#include "app/panels/status_bar.h"
+#include "app/gui/ui_probe.h"
+
+namespace fw::gui {
+
+namespace fs = std::filesystem;
+
+// ---- Actions ---------------------------------------------------------------------------------------
+
+void EditorView::show_open_dialog(const std::string& dir) {
+  std::string start = dir;
+  if (start.empty() && !app_.path.empty()) start = fs::path(app_.path).parent_path().string();
+  files_.open(FileBrowser::Mode::Open, start);
+}
+
+void EditorView::do_save_as() {
+  std::string dir, name;
+  if (!app_.path.empty()) {
+    dir = fs::path(app_.path).parent_path().string();
+    name = fs::path(app_.path).filename().string();
+  } else {
+    name = (app_.doc.graph().meta.has("template") ? attr_to_string(app_.doc.graph().meta.get("template"))
+                                                   : std::string("untitled")) +
+           ".formwork";
+  }
+  files_.open(FileBrowser::Mode::Save, dir, name);
+}
+
+void EditorView::proceed(Pending what, const std::string& arg) {
+  switch (what) {
+    case Pending::New:
+      gallery_.open();
+      break;
+    case Pending::Open:
+      if (arg.empty())
+        show_open_dialog();
+      else
+        open_spec(app_, arg);
+      break;
+    case Pending::Quit:
+      quit_ = true;
+      break;
+    case Pending::None:
+      break;
+  }
+}
+
+void EditorView::guarded(Pending what, const std::string& arg) {
+  if (app_.doc.dirty()) {
+    pending_ = what;
+    pending_arg_ = arg;
+    ask_unsaved_ = true;
+    return;
+  }
+  proceed(what, arg);
+}
+
+bool EditorView::request_close() {
+  if (quit_ || !app_.doc.dirty()) return true;
+  guarded(Pending::Quit, "");
+  return false;
+}
+
+void EditorView::run(Action a, const std::string& arg) {
+  AppState& app = app_;
+  switch (a) {
+    case Action::None: break;
+    case Action::New: guarded(Pending::New, ""); break;
+    case Action::Open: guarded(Pending::Open, ""); break;
+    case Action::OpenRecent: guarded(Pending::Open, arg); break;
+    case Action::ClearRecent:
+      app.recent.clear();
+      try {
+        save_recent(app.config_dir, app.recent);
+      } catch (const std::exception& e) {
+        app.status = {Message::Warning, e.what()};
+      }
+      break;
+    case Action::Save:
+      if (save(app) == SaveResult::NeedsPath) do_save_as();
+      break;
+    case Action::SaveAs: do_save_as(); break;
+    case Action::Quit: guarded(Pending::Quit, ""); break;
+    case Action::Undo: {
+      const std::string label = app.doc.undo_label();
+      if (app.doc.undo()) app.status = {Message::Info, "Undid " + label};
+      break;
+    }
+    case Action::Redo: {
+      const std::string label = app.doc.redo_label();
+      if (app.doc.redo()) app.status = {Message::Info, "Redid " + label};
+      break;
+    }
+    case Action::Cut: canvas_.cut_selection(app); break;
+    case Action::Copy: canvas_.copy_selection(app); break;
+    case Action::Paste: canvas_.paste(app); break;
+    case Action::Duplicate: canvas_.duplicate(app); break;
+    case Action::Delete: canvas_.delete_selection(app); break;
+    case Action::SelectAll: canvas_.select_all(app); break;
+    case Action::Rename: canvas_.rename_selected(app); break;
+    case Action::FrameAll: app.editor.frame_all = true; break;
+    case Action::FrameSelection: app.editor.frame_selection = true; break;
+    case Action::Arrange: canvas_.arrange(app); break;
+    case Action::ToggleOpen: canvas_.toggle_open_selected(app); break;
+    case Action::OpenAll: {
+      // Every group below the shown level.
+      std::vector<NodeId> stack(app.doc.graph().children(app.editor.container));
+      while (!stack.empty()) {
+        const NodeId id = stack.back();
+        stack.pop_back();
+        const Node& n = app.doc.graph().node(id);
+        if (n.children.empty()) continue;
+        app.editor.set_expanded(id, true);
+        stack.insert(stack.end(), n.children.begin(), n.children.end());
+      }
+      app.editor.frame_all = true;
+      break;
+    }
+    case Action::CloseAll:
+      app.editor.expanded.clear();
+      ++app.editor.expanded_version;
+      app.editor.frame_all = true;
+      break;
+    case Action::Enter: canvas_.enter_selected(app); break;
+    case Action::Up: canvas_.up_level(app); break;
+    case Action::Escape: canvas_.escape(app); break;
+    case Action::TogglePalette: panels_.palette = !panels_.palette; break;
+    case Action::ToggleInspector: panels_.inspector = !panels_.inspector; break;
+    case Action::Shortcuts: show_shortcuts_ = true; break;
+  }
+}
+
+bool EditorView::animating() const {
+  return app_.editor.refusal.until > 0 || gallery_.is_open();
+}
+
+std::string EditorView::dialog() const {
+  if (unsaved_visible_) return "unsaved";
+  if (error_visible_) return "error";
+  if (files_.is_open()) return "files";
+  if (gallery_.is_open()) return "templates";
+  return "";
+}
+
+// ---- Layout ----------------------------------------------------------------------------------------
+
+void EditorView::toolbar(const Fonts& fonts) {
+  draw_breadcrumb(app_, fonts);
+  // Right: undo/redo and view actions.
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const char* labels[] = {"\xE2\x86\xB6 Undo", "\xE2\x86\xB7 Redo", "Arrange", "Frame all"};
+  float w = 0;
+  for (const char* l : labels) w += ImGui::CalcTextSize(l).x + st.FramePadding.x * 2 + st.ItemSpacing.x;
+  ImGui::SameLine(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - w + st.ItemSpacing.x));
+  ImGui::BeginDisabled(!app_.doc.can_undo());
+  if (ImGui::Button(labels[0])) run(Action::Undo);
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("Undo %s (Ctrl+Z)", app_.doc.undo_label().c_str());
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!app_.doc.can_redo());
+  if (ImGui::Button(labels[1])) run(Action::Redo);
+  if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+    ImGui::SetTooltip("Redo %s (Ctrl+Shift+Z)", app_.doc.redo_label().c_str());
+  ImGui::EndDisabled();
+  ImGui::SameLine();
+  if (ImGui::Button(labels[2])) run(Action::Arrange);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Automatic layout of this level (Ctrl+L)");
+  ImGui::SameLine();
+  if (ImGui::Button(labels[3])) run(Action::FrameAll);
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("Fit everything in view (F)");
+}
+
+void EditorView::left_panel(const Fonts& fonts, float width, float height) {
+  ImGui::BeginChild("left", ImVec2(width, height), true);
+  if (ImGui::BeginTabBar("left_tabs")) {
+    if (ImGui::BeginTabItem("Palette")) {
+      left_tab_ = 0;
+      draw_palette(palette_, fonts);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("Outline")) {
+      left_tab_ = 1;
+      if (outline_doc_ != &app_.doc || outline_revision_ != app_.doc.revision()) {
+        outline_table_ = make_arch_table(app_.doc.graph(), app_.doc.analysis(), app_.name);
+        outline_doc_ = &app_.doc;
+        outline_revision_ = app_.doc.revision();
+        outline_.reveal_first_problem = false;
+      }
+      // The canvas's single selection is the outline's, and a click in the outline shows its node.
+      const NodeId sel = app_.editor.selection.size() == 1 ? *app_.editor.selection.begin() : kNoNode;
+      if (sel != outline_synced_) {
+        outline_.selected = sel;
+        if (sel != kNoNode) outline_.reveal = sel;
+        outline_synced_ = sel;
+      }
+      draw_node_list(outline_table_, outline_, fonts);
+      if (outline_.selected != outline_synced_ && outline_.selected != kNoNode) {
+        reveal_node(app_, outline_.selected);
+        outline_synced_ = outline_.selected;
+      }
+      ImGui::EndTabItem();
+    }
+    ImGui::EndTabBar();
+  }
+  ImGui::EndChild();
+}
+
+void EditorView::right_panel(const Fonts& fonts, float width, float height) {
+  ImGui::BeginGroup();
+  const bool problems = !app_.doc.analysis().problems.empty();
+  const float problems_h = problems ? std::max(height * 0.32f, ImGui::GetFrameHeight() * 5)
+                                    : ImGui::GetTextLineHeightWithSpacing() * 2 +
+                                          ImGui::GetStyle().WindowPadding.y * 2 + 4;
+  const float inspector_h = height - problems_h - ImGui::GetStyle().ItemSpacing.y;
+  ImGui::BeginChild("inspector", ImVec2(width, inspector_h), true);
+  draw_inspector(app_, inspector_, fonts);
+  ImGui::EndChild();
+  if (focus_problems_) {
+    ImGui::SetNextWindowFocus();
+    focus_problems_ = false;
+  }
+  ImGui::BeginChild("problems", ImVec2(width, problems_h), true);
+  draw_problems(app_, fonts);
+  ImGui::EndChild();
+  ImGui::EndGroup();
+}
+
+void EditorView::splitter(const char* id, float* width, float min, float max, bool left_side,
+                          float height) {
+  const float thickness = std::max(4.0f, ImGui::GetFontSize() * 0.45f);
+  const ImVec2 p = ImGui::GetCursorScreenPos();
+  ImGui::InvisibleButton(id, ImVec2(thickness, height));
+  const bool hot = ImGui::IsItemHovered() || ImGui::IsItemActive();
+  if (hot) ImGui::SetMouseCursor(ImGuiMouseCursor_ResizeEW);
+  if (ImGui::IsItemActive()) {
+    const float d = ImGui::GetIO().MouseDelta.x;
+    *width = std::clamp(*width + (left_side ? d : -d), min, max);
+  }
+  if (hot)
+    ImGui::GetWindowDrawList()->AddLine(ImVec2(p.x + thickness * 0.5f, p.y),
+                                        ImVec2(p.x + thickness * 0.5f, p.y + height),
+                                        palette::kAccent, 2);
+}
+
+void EditorView::layout(const Fonts& fonts) {
+  const float fs = ImGui::GetFontSize();
+  if (left_w_ <= 0) left_w_ = fs * 16;
+  if (right_w_ <= 0) right_w_ = fs * 21;
+  toolbar(fonts);
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float status_h = ImGui::GetFrameHeight();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float height = avail.y - status_h - st.ItemSpacing.y;
+  const float sp = std::max(4.0f, fs * 0.45f);  // the splitters
+  float center = avail.x;
+  if (panels_.palette) center -= left_w_ + sp;
+  if (panels_.inspector) center -= right_w_ + sp;
+  if (center < fs * 12) {  // a narrow window: panels give way to the canvas
+    const float give = fs * 12 - center;
+    if (panels_.palette) left_w_ = std::max(fs * 8, left_w_ - give * 0.5f);
+    if (panels_.inspector) right_w_ = std::max(fs * 10, right_w_ - give * 0.5f);
+    center = std::max(fs * 4, avail.x - (panels_.palette ? left_w_ + sp : 0) -
+                                  (panels_.inspector ? right_w_ + sp : 0));
+  }
+  if (panels_.palette) {
+    left_panel(fonts, left_w_, height);
+    ImGui::SameLine(0, 0);
+    splitter("##split_left", &left_w_, fs * 8, avail.x * 0.4f, true, height);
+    ImGui::SameLine(0, 0);
+  }
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
+  ImGui::BeginChild("canvas", ImVec2(center, height), true,
+                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse |
+                        ImGuiWindowFlags_NoMove);
+  ImGui::PopStyleVar();
+  const ImVec2 wmin = ImGui::GetWindowPos();
+  const ImVec2 wsize = ImGui::GetWindowSize();
+  // The canvas fills the child, inside its 1px border.
+  ImGui::SetCursorScreenPos(ImVec2(wmin.x + 1, wmin.y + 1));
+  canvas_.draw(app_, fonts, ImVec2(wsize.x - 2, wsize.y - 2));
+  ImGui::EndChild();
+  if (panels_.inspector) {
+    ImGui::SameLine(0, 0);
+    splitter("##split_right", &right_w_, fs * 12, avail.x * 0.45f, false, height);
+    ImGui::SameLine(0, 0);
+    right_panel(fonts, right_w_, height);
+  }
+  // Status bar.
+  const ViewTransform& v = app_.editor.views[app_.editor.container];
+  if (draw_status_bar(app_, fonts, v.zoom)) {
+    panels_.inspector = true;
+    focus_problems_ = true;
+    if (!app_.doc.analysis().problems.empty()) {
+      const NodeId n = app_.doc.analysis().problems.front().node;
+      if (n != kNoNode && app_.doc.graph().contains(n)) reveal_node(app_, n);
+    }
+  }
+}
+
+// ---- Dialogs ---------------------------------------------------------------------------------------
+
+void EditorView::dialogs(const Fonts& fonts) {
+  const float bw = ImGui::GetFontSize() * 7;
+  // Save changes?
+  if (ask_unsaved_) {
+    ask_unsaved_ = false;
+    ImGui::OpenPopup("Save changes?");
+  }
+  unsaved_visible_ = ImGui::BeginPopupModal("Save changes?", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
+  if (unsaved_visible_) {
+    ImGui::PushFont(fonts.bold);
+    ImGui::Text("Save the changes to %s?", app_.name.empty() ? "Untitled" : app_.name.c_str());
+    ImGui::PopFont();
+    const char* what = pending_ == Pending::Quit ? "quitting" : pending_ == Pending::New ? "starting a new project"
+                                                                                          : "opening another file";
+    ImGui::Text("They are lost when %s without saving.", what);
+    ImGui::Spacing();
+    const bool save_clicked = ImGui::Button("Save", ImVec2(bw, 0));
+    probe::note("unsaved:save");
+    if (save_clicked) {
+      ImGui::CloseCurrentPopup();
+      const SaveResult r = save(app_);
+      if (r == SaveResult::Saved) {
+        proceed(pending_, pending_arg_);
+        pending_ = Pending::None;
+      } else if (r == SaveResult::NeedsPath) {
+        save_then_continue_ = true;
+        do_save_as();
+      } else {
+        pending_ = Pending::None;  // the error dialog says why
+      }
+    }
+    ImGui::SameLine();
+    const bool discard = ImGui::Button("Don't save", ImVec2(bw, 0));
+    probe::note("unsaved:discard");
+    if (discard) {
+      ImGui::CloseCurrentPopup();
+      const Pending p = pending_;
+      pending_ = Pending::None;
+      proceed(p, pending_arg_);
+    }
+    ImGui::SameLine();
+    const bool cancel = ImGui::Button("Cancel", ImVec2(bw, 0));
+    probe::note("unsaved:cancel");
+    if (cancel || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+      ImGui::CloseCurrentPopup();
+      pending_ = Pending::None;
+    }
+    ImGui::EndPopup();
+  }
+
+  // File browser: open or save.
+  if (files_.draw(fonts)) {
+    if (files_.mode() == FileBrowser::Mode::Open) {
+      open_spec(app_, files_.chosen());
+    } else if (save_as(app_, files_.chosen()) && save_then_continue_) {
+      save_then_continue_ = false;
+      const Pending p = pending_;
+      pending_ = Pending::None;
+      proceed(p, pending_arg_);
+    }
+  } else if (!files_.is_open() && save_then_continue_) {
+    save_then_continue_ = false;  // cancelled: so is what was waiting for the save
+    pending_ = Pending::None;
+  }
+
+  // New from template.
+  if (gallery_.draw(fonts)) new_from_template(app_, gallery_.chosen(), gallery_.options());
+
+  // Errors (a bad file, a failed save): the window stays open.
+  if (!app_.error.empty() && !ImGui::IsPopupOpen("Error")) ImGui::OpenPopup("Error");
+  ImGui::SetNextWindowSizeConstraints(ImVec2(ImGui::GetFontSize() * 20, 0),
+                                      ImVec2(ImGui::GetFontSize() * 44, FLT_MAX));
+  error_visible_ = ImGui::BeginPopupModal("Error", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
+  if (error_visible_) {
+    ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
+    ImGui::PushFont(fonts.bold);
+    ImGui::TextUnformatted("\xE2\x9A\xA0 Something went wrong");
+    ImGui::PopFont();
+    ImGui::PopStyleColor();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 42);
+    ImGui::TextUnformatted(app_.error.c_str());
+    ImGui::PopTextWrapPos();
+    ImGui::Spacing();
+    const bool ok = ImGui::Button("OK", ImVec2(bw, 0));
+    probe::note("error:ok");
+    if (ok || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter)) ||
+        ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+      app_.error.clear();
+      ImGui::CloseCurrentPopup();
+    }
+    ImGui::EndPopup();
+  }
+
+  // Shortcuts.
+  if (show_shortcuts_) {
+    show_shortcuts_ = false;
+    ImGui::OpenPopup("Keyboard and mouse");
+  }
+  bool keep = true;
+  if (ImGui::BeginPopupModal("Keyboard and mouse", &keep, ImGuiWindowFlags_AlwaysAutoResize)) {
+    if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
+      for (const auto& [keys, what] : shortcut_list()) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::PushFont(fonts.mono);
+        ImGui::TextUnformatted(keys);
+        ImGui::PopFont();
+        ImGui::TableSetColumnIndex(1);
+        ImGui::TextUnformatted(what);
+      }
+      ImGui::EndTable();
+    }
+    if (ImGui::Button("Close", ImVec2(bw, 0)) || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)))
+      ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+  }
+}
+
+// ---- Frame -----------------------------------------------------------------------------------------
+
+void EditorView::draw(const Fonts& fonts) {
+  sync_editor(app_);
+  const ImGuiViewport* vp = ImGui::GetMainViewport();
+  ImGui::SetNextWindowPos(vp->WorkPos);
+  ImGui::SetNextWindowSize(vp->WorkSize);
+  const ImGuiWindowFlags flags = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                                 ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_MenuBar |
+                                 ImGuiWindowFlags_NoBringToFrontOnFocus;
+  ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(8 * fonts.scale, 6 * fonts.scale));
+  if (ImGui::Begin("Formwork", nullptr, flags)) {
+    ImGui::PopStyleVar();
+    const MenuChoice menu = draw_main_menu(app_, panels_, views, fonts);
+    layout(fonts);
+    // Keyboard: not while a dialog is up.
+    const bool modal = ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId);
+    const Action key = modal ? Action::None : shortcut_pressed();
+    run(menu.action, menu.path);
+    if (key != Action::None) run(key);
+    if (palette_.added >= 0) canvas_.add_entry_at_center(app_, palette_.added);
+    dialogs(fonts);
+  } else {
+    ImGui::PopStyleVar();
+  }
+  ImGui::End();
+}
+
+}  // namespace fw::gui

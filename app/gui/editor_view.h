@@ -1,0 +1,101 @@
+// The editor view: the whole window's content when the editor is in front. Menu bar; a toolbar
+// with the breadcrumb; the palette (with the outline tree in a second tab) on the left; the
+// canvas; the inspector and the problems list on the right; the status bar. It carries out the
+// menu and keyboard actions (app/panels/project_menu.h) and owns the dialogs: new from template,
+// the file browser, "save changes?" before New/Open/Quit, errors, shortcuts help.
+//
+// The view holds view state only; the document is app.doc. Nothing here needs a renderer: the UI
+// tests create an ImGui context, set io.DisplaySize and the font atlas, and call draw() between
+// NewFrame() and Render().
+#pragma once
+#include <imgui.h>
+
+#include <string>
+#include <vector>
+
+#include "app/gui/app_state.h"
+#include "app/gui/arch_table.h"
+#include "app/gui/editor_canvas.h"
+#include "app/gui/style.h"
+#include "app/panels/file_browser.h"
+#include "app/panels/inspector.h"
+#include "app/panels/node_list.h"
+#include "app/panels/palette.h"
+#include "app/panels/project_menu.h"
+#include "app/panels/template_gallery.h"
+
+namespace fw::gui {
+
+class EditorView {
+ public:
+  explicit EditorView(AppState& app) : app_(app) {}
+
+  // Draws the full window (call between ImGui::NewFrame and ImGui::Render).
+  void draw(const Fonts& fonts);
+
+  // The window's close button: true = close now; false = a "save changes?" prompt is shown.
+  bool request_close();
+  // The user confirmed quitting (File > Quit, or the prompt): the window should close.
+  bool quit_requested() const { return quit_; }
+
+  // Carries out an action as if chosen from the menu (tests, scripts).
+  void run(Action a, const std::string& arg = "");
+
+  // Dialogs to show first (screenshots, tests).
+  void show_templates() { gallery_.open(); }
+  void show_open_dialog(const std::string& dir = "");
+  void show_shortcuts() { show_shortcuts_ = true; }
+
+  EditorCanvas& canvas() { return canvas_; }
+  FileBrowser& files() { return files_; }
+  TemplateGallery& gallery() { return gallery_; }
+  PaletteState& palette() { return palette_; }
+  InspectorState& inspector() { return inspector_; }
+  PanelVisibility& panels() { return panels_; }
+  // The views this build has (the View menu lists them when there is more than one).
+  std::vector<std::string> views = {"editor"};
+  // True while the view wants frames without input (progress, timed messages).
+  bool animating() const;
+  // The prompt in front, for tests: "", "unsaved", "error", "files", "templates".
+  std::string dialog() const;
+
+ private:
+  enum class Pending { None, New, Open, Quit };
+
+  void layout(const Fonts& fonts);
+  void toolbar(const Fonts& fonts);
+  void left_panel(const Fonts& fonts, float width, float height);
+  void right_panel(const Fonts& fonts, float width, float height);
+  void splitter(const char* id, float* width, float min, float max, bool left_side, float height);
+  void dialogs(const Fonts& fonts);
+  // New/Open/Quit: asks to save first when there are unsaved changes.
+  void guarded(Pending what, const std::string& arg);
+  void proceed(Pending what, const std::string& arg);
+  void do_save_as();
+
+  AppState& app_;
+  EditorCanvas canvas_;
+  FileBrowser files_;
+  TemplateGallery gallery_;
+  PaletteState palette_;
+  InspectorState inspector_;
+  PanelVisibility panels_;
+  NodeListState outline_;
+  ArchTable outline_table_;
+  int64_t outline_revision_ = -1;
+  const Document* outline_doc_ = nullptr;
+  NodeId outline_synced_ = kNoNode;
+  int left_tab_ = 0;  // 0: palette, 1: outline
+
+  float left_w_ = 0, right_w_ = 0;  // 0: defaults from the font size
+  Pending pending_ = Pending::None;
+  std::string pending_arg_;
+  bool ask_unsaved_ = false;
+  bool save_then_continue_ = false;  // the file browser is choosing where to save before pending_
+  bool quit_ = false;
+  bool show_shortcuts_ = false;
+  bool unsaved_visible_ = false, error_visible_ = false;  // drawn in the last frame
+  bool focus_problems_ = false;
+};
+
+}  // namespace fw::gui

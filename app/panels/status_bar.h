@@ -1,0 +1,15 @@
+// The status bar along the bottom of the window: the last message (what an edit did, why it was
+// refused, what was opened) on the left; the graph's state and totals on the right: valid or the
+// number of problems, nodes, parameters, MACs, and the canvas zoom.
+#pragma once
+#include <imgui.h>
+
+#include "app/gui/app_state.h"
+#include "app/gui/style.h"
+
+namespace fw::gui {
+
+// Returns true when the problem count was clicked (the view shows the problems list).
+bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom);
+
+}  // namespace fw::gui
