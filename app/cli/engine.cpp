@@ -83,7 +83,6 @@ Tensor load_input(const std::string& path, const Engine& e) {
                 std::to_string(want[0]) + "," + std::to_string(want[1]) + "," +
                 std::to_string(want[2]) + "]");
   Tensor x = read_npy(path);
-  if (x.rank() == 3) x.shape.insert(x.shape.begin(), 1);
   const std::string expect = "[B," + std::to_string(want[0]) + "," + std::to_string(want[1]) +
                              "," + std::to_string(want[2]) + "]";
   if (x.rank() != 4)

@@ -34,7 +34,7 @@ struct Engine {
 // Loads everything; `with_weights` false builds no executor and needs no weights.
 std::unique_ptr<Engine> load_engine(const EngineArgs& a, bool with_weights = true);
 
-// Reads `--input`: a .npy float32 batch [B,C,H,W] (or one image [C,H,W]) that must fit the input
+// Reads `--input`: a .npy float32 batch [B,C,H,W] (NCHW, as CONTRACT.md says) that must fit the input
 // shape, or an image file (PNG/JPEG...) resized, cropped and normalised as the architecture's
 // data settings say. Rejects NaN/Inf with the element's index.
 Tensor load_input(const std::string& path, const Engine& e);
