@@ -36,7 +36,7 @@ void register_score(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W])")->required();
+  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W]) or an image file")->required();
   cmd->add_option("--labels", a->labels, "labels (*.npy int64 [B]); needed by grad_norm and snip");
   cmd->add_option("--proxies", a->proxies, "comma-separated list (default: all five)");
   cmd->add_flag("--json", a->json, "print one JSON object: proxy name -> number");
