@@ -947,17 +947,22 @@ void EditorCanvas::draw_box(ImDrawList* dl, const SceneItem& it, ImVec2 off, boo
                     palette::kTextDim, it.params.c_str());
     }
   } else {
-    // Semantic zoom: the title and the shape, larger than the zoom would make them.
+    // Semantic zoom: the title (then as much of the op line as fits) and the shape, larger
+    // than the zoom would make them.
     const float h = p1.y - p0.y;
     const float tsize = std::min(std::max(kNodeTitleSize * z_ * 1.5f, 10.0f * scale_), h * 0.34f);
     const float msize = std::min(std::max(kNodeMonoSize * z_ * 1.35f, 9.0f * scale_), h * 0.3f);
     if (tsize >= 6.0f) {
       const float gap = (h - tsize - msize) / 3;
-      dl->AddText(fonts_.bold, tsize, ImVec2(p0.x + pad, p0.y + gap), palette::kText,
-                  it.title.c_str(), nullptr, 0, &clip);
+      const ImVec2 tp(p0.x + pad, p0.y + gap);
+      dl->AddText(fonts_.bold, tsize, tp, palette::kText, it.title.c_str(), nullptr, 0, &clip);
+      const float tw = fonts_.bold->CalcTextSizeA(tsize, FLT_MAX, 0, it.title.c_str()).x;
+      if (tp.x + tw + 8 * scale_ < p1.x - pad)
+        dl->AddText(fonts_.regular, tsize * 0.9f, ImVec2(tp.x + tw + 6 * scale_, tp.y + tsize * 0.06f),
+                    palette::kTextDim, it.subtitle.c_str(), nullptr, 0, &clip);
       if (msize >= 6.0f)
         dl->AddText(fonts_.mono, msize, ImVec2(p0.x + pad, p0.y + gap * 2 + tsize),
-                    it.problem ? palette::kError : palette::kTextDim, shape, nullptr, 0, &clip);
+                    it.problem ? palette::kError : palette::kText, shape, nullptr, 0, &clip);
     }
   }
   if (it.problem) {  // a badge at the top-right corner

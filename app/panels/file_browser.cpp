@@ -152,7 +152,8 @@ bool FileBrowser::draw(const Fonts& fonts) {
   }
 
   // Listing.
-  const float footer = ImGui::GetFrameHeightWithSpacing() * 2 + ImGui::GetStyle().ItemSpacing.y;
+  const float footer = ImGui::GetFrameHeightWithSpacing() + ImGui::GetTextLineHeightWithSpacing() +
+                       ImGui::GetStyle().ItemSpacing.y;
   if (ImGui::BeginTable("files", 3,
                         ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter |
                             ImGuiTableFlags_SizingStretchProp,
@@ -208,14 +209,14 @@ bool FileBrowser::draw(const Fonts& fonts) {
 
   // Name, filter, buttons.
   const float button_w = ImGui::GetFontSize() * 6;
-  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w * 2 - ImGui::GetFontSize() * 13 -
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w * 2 - ImGui::GetFontSize() * 10 -
                           ImGui::GetStyle().ItemSpacing.x * 3);
   const bool enter = ImGui::InputTextWithHint("##name", mode_ == Mode::Save ? "file name" : "file",
                                               name_buf_, sizeof name_buf_,
                                               ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 13);
-  const char* filters[] = {"Formwork (*.formwork, *.json)", "All files"};
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
+  const char* filters[] = {"*.formwork, *.json", "All files"};
   ImGui::Combo("##filter", &filter, filters, 2);
   ImGui::SameLine();
   const char* verb = mode_ == Mode::Open ? "Open" : "Save";

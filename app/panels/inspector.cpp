@@ -81,15 +81,11 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
   ImGui::TableNextRow();
   ImGui::TableSetColumnIndex(0);
   ImGui::AlignTextToFramePadding();
+  // Names of values changed from the default stand out; defaults are dim.
   const bool is_default = attrs.has(spec.name) && attrs.get(spec.name) == spec.def;
-  if (!is_default) {
-    // A dot marks values changed from the default.
-    const ImVec2 p = ImGui::GetCursorScreenPos();
-    const float r = ImGui::GetFontSize() * 0.16f;
-    ImGui::GetWindowDrawList()->AddCircleFilled(
-        ImVec2(p.x - r * 2.2f, p.y + ImGui::GetFrameHeight() * 0.5f), r, palette::kAccent);
-  }
+  ImGui::PushStyleColor(ImGuiCol_Text, is_default ? palette::kTextDim : palette::kText);
   ImGui::TextUnformatted(pretty_name(spec.name).c_str());
+  ImGui::PopStyleColor();
   if (ImGui::IsItemHovered()) {
     ImGui::BeginTooltip();
     ImGui::PushTextWrapPos(ImGui::GetFontSize() * 22);
@@ -335,7 +331,7 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     if (def && !def->attrs.empty()) {
       section("Attributes", fonts);
       if (ImGui::BeginTable("attrs", 2, ImGuiTableFlags_SizingStretchProp)) {
-        ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+        ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 8.2f);
         ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
         for (const AttrSpec& spec : def->attrs) {
           attribute_row(app, st, id, spec, node.attrs, read_only);
