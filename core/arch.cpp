@@ -46,23 +46,15 @@ void set_input_size(Graph& g, const Shape& chw) {
   g.set_attr(inputs[0], "width", chw[2]);
 }
 
-void set_num_classes(Graph& g, int64_t k) {
+NodeId find_classifier(const Graph& g) {
   const std::vector<NodeId> outputs = g.top_level_of_kind("output");
-  if (outputs.size() != 1)
-    throw Error("--num-classes needs a graph with exactly one output node");
+  if (outputs.size() != 1) return kNoNode;
   PortRef r = g.node(outputs[0]).inputs.at(0);
-  // Walk back through groups to the op that produces the logits.
+  // Walk back through groups and parameterless ops to the op or block that makes the logits.
   for (int guard = 0; r.connected() && !r.group_input && guard < 64; ++guard) {
     const Node& n = g.node(r.node);
     const OpDef& def = op_def(n.kind);
-    if (def.attr("num_classes")) {
-      g.set_attr(n.id, "num_classes", k);
-      return;
-    }
-    if (n.kind == "linear") {
-      g.set_attr(n.id, "out_features", k);
-      return;
-    }
+    if (def.attr("num_classes") || n.kind == "linear") return n.id;
     if (def.cls == OpClass::Leaf) {
       if (n.inputs.empty()) break;
       r = n.inputs[0];
@@ -70,7 +62,16 @@ void set_num_classes(Graph& g, int64_t k) {
     }
     r = n.outputs.at(r.port);
   }
-  throw Error("--num-classes: found no classifier (a linear layer or head) feeding the output");
+  return kNoNode;
+}
+
+void set_num_classes(Graph& g, int64_t k) {
+  if (g.top_level_of_kind("output").size() != 1)
+    throw Error("--num-classes needs a graph with exactly one output node");
+  const NodeId c = find_classifier(g);
+  if (c == kNoNode)
+    throw Error("--num-classes: found no classifier (a linear layer or head) feeding the output");
+  g.set_attr(c, op_def(g.node(c).kind).attr("num_classes") ? "num_classes" : "out_features", k);
 }
 
 LoadedArch load_arch(const std::string& spec, const ArchOptions& opts) {

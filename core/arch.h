@@ -38,6 +38,9 @@ void set_input_size(Graph& g, const Shape& chw);
 // Sets the class count of the classifier feeding the graph's output: a composite with a
 // `num_classes` attribute or a linear layer (out_features). Throws if none is found.
 void set_num_classes(Graph& g, int64_t k);
+// The classifier feeding the graph's single output: the nearest linear layer or block with a
+// `num_classes` attribute (walking back through groups and parameterless ops); kNoNode if none.
+NodeId find_classifier(const Graph& g);
 
 bool ends_with(const std::string& s, const std::string& suffix);
 

@@ -112,14 +112,21 @@ Image8 resize_bilinear(const Image8& img, int width, int height) {
   return out;
 }
 
-void write_png(const std::string& path, const Image8& img) {
-  FW_ASSERT(img.channels >= 1 && img.channels <= 4, "write_png: channels must be 1..4");
+std::vector<uint8_t> encode_png(const Image8& img) {
+  FW_ASSERT(img.channels >= 1 && img.channels <= 4, "encode_png: channels must be 1..4");
   FW_ASSERT(img.data.size() == size_t(img.width) * img.height * img.channels,
-            "write_png: data size does not match width*height*channels");
+            "encode_png: data size does not match width*height*channels");
   std::vector<uint8_t> png;
-  if (!stbi_write_png_to_func(append_bytes, &png, img.width, img.height, img.channels,
+  if (img.width <= 0 || img.height <= 0 ||
+      !stbi_write_png_to_func(append_bytes, &png, img.width, img.height, img.channels,
                               img.data.data(), img.width * img.channels))
-    throw Error(path + ": cannot encode PNG");
+    png.clear();
+  return png;
+}
+
+void write_png(const std::string& path, const Image8& img) {
+  const std::vector<uint8_t> png = encode_png(img);
+  if (png.empty()) throw Error(path + ": cannot encode PNG");
   write_file_atomic(path, [&](int fd) { write_all(fd, png.data(), png.size(), path); });
 }
 

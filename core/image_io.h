@@ -18,6 +18,7 @@
 //   Edges are clamped; results are rounded to nearest. Same size returns a copy. Results are
 //   within one level of PIL's (PIL rounds to 8 bits between its two passes, this does not).
 // - write_png(path, img): 1, 3 or 4 channels; atomic replacement (core/atomic_file.h).
+//   encode_png(img): the same bytes in memory (project blobs).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -46,5 +47,7 @@ Image8 read_image(const std::string& path, int channels = 0);
 bool image_info(const std::string& path, ImageInfo& info);
 Image8 resize_bilinear(const Image8& img, int width, int height);
 void write_png(const std::string& path, const Image8& img);
+// The PNG bytes of `img` (empty if it cannot be encoded, e.g. an empty image).
+std::vector<uint8_t> encode_png(const Image8& img);
 
 }  // namespace fw

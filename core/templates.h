@@ -1,8 +1,10 @@
 // Built-in architecture templates, built with timm's structure and parameter names.
 //
 // - template_names(): every template, in display order (CONTRACT.md lists the required ones).
-// - build_template(name, opts): the graph at opts.input ([C,H,W]; H and W divisible by 32 for
-//   the MetaFormers, by the patch size for ViT) with opts.num_classes outputs. Throws fw::Error
+// - build_template(name, opts): the graph at opts.input ([C,H,W]; H and W divisible by the
+//   network's total stride: 32 for timm's MetaFormers, 16 for ViT/16 and caformer_mini64, 8 for
+//   formwork_fm32) with opts.num_classes outputs; unset options take the template's defaults
+//   (3x224x224 and 1000 classes for timm's; 1x32x32 / 1x64x64 and 10 for Formwork's own). Throws fw::Error
 //   for an unknown name ("unknown template 'x'; see `formwork templates`") or a bad size.
 // - RandFormer's mixing matrices and ViT's position embedding are sized for the input given here,
 //   so those graphs run at that input size only.
@@ -15,8 +17,8 @@
 namespace fw {
 
 struct TemplateOptions {
-  Shape input = {3, 224, 224};  // C, H, W
-  int64_t num_classes = 1000;
+  Shape input;              // C, H, W; empty: the template's default (3x224x224 for timm's)
+  int64_t num_classes = 0;  // 0: the template's default (1000 for timm's)
 };
 
 struct TemplateInfo {

@@ -51,6 +51,7 @@ struct RunOptions {
   bool keep_all = false;   // keep every activation and saved tensor
   std::vector<ValueRef> keep;        // activations to keep (see find_value)
   std::vector<int> keep_attention;   // self_attention ops whose probabilities to keep
+  bool profile = false;              // time every op (Executor::op_times)
 };
 
 // The seed dropout/drop_path of op `op` (FlatGraph index) get in a run with RunOptions::seed.
@@ -96,6 +97,10 @@ class Executor {
   virtual const Tensor* attention(int op) const = 0;
   virtual MemoryStats memory() const = 0;
   virtual const FlatGraph& flat() const = 0;
+  // With RunOptions::profile: milliseconds per op (FlatGraph order) of the last forward and of
+  // the last backward (0 for ops that did not run). Empty otherwise.
+  virtual const std::vector<double>& forward_times() const = 0;
+  virtual const std::vector<double>& backward_times() const = 0;
 };
 
 // 4. Backend -------------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stb/stb_image_write.h>
 
-#include "core/atomic_file.h"
+#include "core/image_io.h"
 #include "core/error.h"
 
 namespace fw {
@@ -95,14 +94,9 @@ Image hconcat(const std::vector<Image>& images, int gap) {
 
 void write_png(const std::string& path, const Image& img) {
   if (img.w <= 0 || img.h <= 0) throw Error(path + ": cannot write an empty image");
-  std::vector<uint8_t> png;
-  auto sink = [](void* ctx, void* data, int size) {
-    auto* v = static_cast<std::vector<uint8_t>*>(ctx);
-    v->insert(v->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
-  };
-  if (!stbi_write_png_to_func(sink, &png, img.w, img.h, 3, img.rgb.data(), img.w * 3))
-    throw Error(path + ": PNG encoding failed");
-  write_file_atomic(path, [&](int fd) { write_all(fd, png.data(), png.size(), path); });
+  Image8 out(img.w, img.h, 3);
+  out.data = img.rgb;
+  fw::write_png(path, out);
 }
 
 }  // namespace fw

@@ -10,7 +10,7 @@ namespace fw::cli {
 namespace {
 const std::set<std::string>& command_names() {
   static const std::set<std::string> names = {"templates", "info", "new", "weights", "infer",
-                                              "gradcam", "attention", "score", "bench",
+                                              "gradcam", "attention", "score", "bench", "train", "eval",
                                               "--help", "-h", "--version"};
   return names;
 }
@@ -73,6 +73,8 @@ int run(int argc, char** argv) {
   register_attention(app);
   register_score(app);
   register_bench(app);
+  register_train(app);
+  register_eval(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -43,5 +43,7 @@ void register_bench(CLI::App& app);
 void register_gradcam(CLI::App& app);
 void register_attention(CLI::App& app);
 void register_score(CLI::App& app);
+void register_train(CLI::App& app);
+void register_eval(CLI::App& app);
 
 }  // namespace fw::cli

@@ -1,4 +1,5 @@
 // formwork weights init|import|export
+#include <algorithm>
 #include <cstdio>
 
 #include "app/cli/cli.h"
@@ -57,20 +58,43 @@ void register_weights(CLI::App& app) {
                   "and refuses on any mismatch unless --partial");
     struct Args {
       std::string project, file;
-      bool partial = false;
+      bool partial = false, reset_head = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("PROJECT", a->project, "project file (*.formwork)")->required();
     cmd->add_option("WEIGHTS", a->file, "weights (*.safetensors; F32, F16 or BF16)")->required();
     cmd->add_flag("--partial", a->partial,
                   "import the tensors that match; keep (or initialise) the others");
+    cmd->add_flag("--reset-head", a->reset_head,
+                  "initialise the classifier afresh when its shapes differ (another class count: "
+                  "fine-tuning a pretrained checkpoint)");
     cmd->callback([a] {
       ProjectData p = load_project(a->project);
       const Graph g = graph_from_json(p.graph_json, a->project);
       const Analysis an = analyze(g);
       require_valid(an);
       TensorMap file = read_safetensors(a->file);
-      const WeightsMatch m = match_weights(an, file);
+      // --reset-head: the classifier's mis-shaped tensors are dropped from the file (and so
+      // initialised below) instead of refused.
+      std::vector<std::string> reset;
+      if (a->reset_head) {
+        const NodeId head = find_classifier(g);
+        if (head == kNoNode) throw Error(a->project + ": --reset-head found no classifier");
+        const std::string prefix = g.path(head) + ".";
+        for (const ParamInfo& pi : an.params) {
+          auto it = file.find(pi.name);
+          if (pi.name.rfind(prefix, 0) == 0 && (it == file.end() || it->second.shape != pi.shape)) {
+            if (it != file.end()) file.erase(it);
+            reset.push_back(pi.name);
+            p.weights.erase(pi.name);
+          }
+        }
+      }
+      WeightsMatch m = match_weights(an, file);
+      std::erase_if(m.missing, [&](const std::string& n) {
+        return std::find(reset.begin(), reset.end(), n) != reset.end();
+      });
+      for (const std::string& n : reset) std::printf("re-initialised (--reset-head): %s\n", n.c_str());
       print_list("missing in the file", m.missing);
       print_list("unexpected in the file", m.unexpected);
       print_list("mis-shaped", m.misshaped);

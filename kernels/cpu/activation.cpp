@@ -5,6 +5,7 @@
 //  - star_relu:    y = s·relu(x)² + b, s and b (1)         backward reads x
 // Loops are branch-free and vectorise (erf_f/exp_f from common.h).
 #include "kernels/cpu/common.h"
+#include "kernels/cpu/simd.h"
 
 namespace fw::cpu {
 namespace {
@@ -145,13 +146,20 @@ void star_relu_backward(const BackwardArgs& a) {
   if (!dst && !dbt) return;
   const int64_t chunks = num_chunks(n, kGrain);
   std::vector<double> ps(chunks, 0.0), pb(chunks, 0.0);
-  parallel_chunks(n, kGrain, [&](int64_t c, int64_t lo, int64_t hi) {
-    float as = 0, ab = 0;  // blocks of <= 4096 in float, then double
+  parallel_chunks(n, kGrain, [&, x, dy](int64_t c, int64_t lo, int64_t hi) {
+    // 16-lane float sums over blocks of 4096, accumulated in double.
     for (int64_t i0 = lo; i0 < hi; i0 += 4096) {
-      as = ab = 0;
       const int64_t i1 = std::min(hi, i0 + 4096);
-#pragma omp simd reduction(+ : as, ab)
-      for (int64_t i = i0; i < i1; ++i) {
+      V16 vs{}, vb{};
+      int64_t i = i0;
+      for (; i + kLanes <= i1; i += kLanes) {
+        const V16 xv = load16(x + i), d = load16(dy + i);
+        const V16 r = xv > 0.0f ? xv : V16{};
+        vs += d * r * r;
+        vb += d;
+      }
+      float as = hsum16(vs), ab = hsum16(vb);
+      for (; i < i1; ++i) {
         const float r = x[i] > 0.0f ? x[i] : 0.0f;
         as += dy[i] * r * r;
         ab += dy[i];

@@ -116,18 +116,28 @@ void col2im_rows(const Geom& G, const float* dcol, int64_t oy0, int64_t oy1, flo
       }
 }
 
+// Tiles a sample/group is cut into so that every thread has work: at least num_threads() tasks
+// over the batch and groups together (small late-stage maps at batch 1 would run on one thread).
+int64_t min_tiles(const Geom& G) {
+  const int64_t outer = G.B * G.g;
+  return std::max<int64_t>(1, (num_threads() + outer - 1) / outer);
+}
+
 // Output rows per im2col tile: the column buffer stays around 512 KB, and a tile is at least
 // ceil(k/s) rows tall so that tiles two apart never touch the same input rows (col2im phases).
 int64_t rows_per_tile(const Geom& G) {
-  const int64_t target = std::max<int64_t>(1, (128 * 1024) / (G.K * G.Wo));
+  int64_t rows = std::max<int64_t>(1, (128 * 1024) / (G.K * G.Wo));
+  rows = std::min(rows, (G.Ho + min_tiles(G) - 1) / min_tiles(G));
   const int64_t min_rows = (G.k + G.s - 1) / G.s;
-  return std::min(G.Ho, std::max(target, min_rows));
+  return std::min(G.Ho, std::max(rows, min_rows));
 }
 
-// Pixels per pointwise tile: the X tile (cig x T) stays around 256 KB.
+// Pixels per pointwise tile: the X tile (cig x T) stays around 256 KB; tiles of equal size, a
+// multiple of 16.
 int64_t pixels_per_tile(const Geom& G) {
-  const int64_t t = std::max<int64_t>(64, (64 * 1024) / std::max<int64_t>(1, G.cig)) / 16 * 16;
-  return std::min(G.P, t);
+  const int64_t cap = std::max<int64_t>(64, (64 * 1024) / std::max<int64_t>(1, G.cig));
+  const int64_t nt = std::max((G.P + cap - 1) / cap, std::min(min_tiles(G), (G.P + 15) / 16));
+  return std::min(G.P, round_up16((G.P + nt - 1) / nt));
 }
 
 DwGeom dw_geom(const Geom& G) { return {G.H, G.W, G.k, G.s, G.p, G.Ho, G.Wo}; }

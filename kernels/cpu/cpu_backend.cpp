@@ -6,6 +6,7 @@
 // their attributes and mode share their input instead of copying). Between runs of the same
 // shapes the pool hands back the same buffers, so steady-state runs do not allocate.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 
@@ -19,6 +20,12 @@ namespace fw::cpu {
 namespace {
 
 using TensorPtr = std::shared_ptr<Tensor>;
+
+double now_ms() {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // Recycled float buffers, keyed by capacity. A buffer is handed out for a request of n floats
 // when its capacity is between n and 2n + 4096; growing a reused vector within its capacity
@@ -104,6 +111,8 @@ class CpuExecutor final : public Executor {
     return saved_[op][0].get();
   }
   MemoryStats memory() const override { return {live_, peak_, pool_.allocations()}; }
+  const std::vector<double>& forward_times() const override { return fwd_ms_; }
+  const std::vector<double>& backward_times() const override { return bwd_ms_; }
 
  private:
   // A tensor of `shape` from the pool (values stale).
@@ -160,6 +169,8 @@ class CpuExecutor final : public Executor {
 
   std::vector<std::vector<size_t>> saved_size_;  // per op and slot: size in the last run
 
+  std::vector<double> fwd_ms_, bwd_ms_;  // per op, with RunOptions::profile
+
   Pool pool_;
   std::map<const Tensor*, int64_t> counted_;  // bytes counted in live_ per tensor
   int64_t live_ = 0, peak_ = 0;
@@ -191,9 +202,12 @@ std::vector<Tensor> CpuExecutor::forward(const std::vector<Tensor>& inputs,
   grads_.assign(plan_.num_values, nullptr);
   shapes_.assign(plan_.num_values, {});
   peak_ = live_;
+  fwd_ms_.assign(opts.profile ? n : 0, 0.0);
+  bwd_ms_.assign(opts.profile ? n : 0, 0.0);
 
   for (int o = 0; o < n; ++o) {
     const FlatOp& op = fg_.ops[o];
+    const double t0 = opts.profile ? now_ms() : 0.0;
     for (int p = 0; p < int(op.out_shapes.size()); ++p)
       shapes_[plan_.value_id({o, p})] = batched(batch_, op.out_shapes[p]);
     if (is_input_op(o)) {
@@ -251,6 +265,7 @@ std::vector<Tensor> CpuExecutor::forward(const std::vector<Tensor>& inputs,
       }
     }
     for (int v : plan_.free_after_forward[o]) vals_[v].reset();
+    if (opts.profile) fwd_ms_[o] = now_ms() - t0;
   }
   has_run_ = true;
   std::vector<Tensor> outs;
@@ -297,6 +312,7 @@ void CpuExecutor::backward(const std::vector<Tensor>& dout, Gradients& result) {
     it = wanted.count(it->first) ? std::next(it) : result.params.erase(it);
   for (int o = n - 1; o >= 0; --o) {
     if (!plan_.run_backward[o]) continue;
+    const double t0 = opts_.profile ? now_ms() : 0.0;
     const FlatOp& op = fg_.ops[o];
     const CpuKernel* k = kernels_[o];
     const RunMode mode = mode_of(o);
@@ -352,6 +368,7 @@ void CpuExecutor::backward(const std::vector<Tensor>& dout, Gradients& result) {
       const int id = P.value_id({o, p});
       if (!P.grad_target[id]) grads_[id].reset();
     }
+    if (opts_.profile) bwd_ms_[o] = now_ms() - t0;
   }
   // Requested parameters that no gradient reached: zeros.
   for (const ParamInfo& info : analysis_.params) {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "kernels/cpu/common.h"
+#include "kernels/cpu/simd.h"
 
 namespace fw::cpu {
 namespace {
@@ -113,21 +114,33 @@ void scale_backward(const BackwardArgs& a) {
                  });
   }
   if (Tensor* dst = want_dparam(a, 0)) {
+    // dscale[c] = Σ dy·x over everything but the channel: per-chunk float partials (vectorised
+    // over the inner extent, or over channels for `last`), summed in double.
     const float* x = need_in(a, 0, "scale").ptr();
-    const int64_t chunks = num_chunks(g.outer, std::max<int64_t>(1, kGrain / (g.dim * g.inner)));
-    std::vector<double> parts(chunks * g.dim, 0.0);
-    parallel_chunks(g.outer, std::max<int64_t>(1, kGrain / (g.dim * g.inner)),
-                    [&](int64_t ch, int64_t lo, int64_t hi) {
-                      double* p = &parts[ch * g.dim];
-                      for (int64_t o = lo; o < hi; ++o)
-                        for (int64_t c = 0; c < g.dim; ++c) {
-                          const int64_t base = (o * g.dim + c) * g.inner;
-                          float acc = 0;
-#pragma omp simd reduction(+ : acc)
-                          for (int64_t i = 0; i < g.inner; ++i) acc += dy[base + i] * x[base + i];
-                          p[c] += acc;
-                        }
-                    });
+    const int64_t grain = std::max<int64_t>(1, kGrain / (g.dim * g.inner));
+    const int64_t chunks = num_chunks(g.outer, grain);
+    std::vector<float> parts(chunks * g.dim, 0.0f);
+    parallel_chunks(g.outer, grain, [&, x, dy](int64_t ch, int64_t lo, int64_t hi) {
+      float* p = &parts[ch * g.dim];
+      for (int64_t o = lo; o < hi; ++o) {
+        const float* xo = x + o * g.dim * g.inner;
+        const float* d = dy + o * g.dim * g.inner;
+        if (g.inner == 1) {
+          for (int64_t c = 0; c < g.dim; ++c) p[c] += d[c] * xo[c];
+          continue;
+        }
+        for (int64_t c = 0; c < g.dim; ++c) {
+          const float* xc = xo + c * g.inner;
+          const float* dc = d + c * g.inner;
+          V16 acc{};
+          int64_t i = 0;
+          for (; i + kLanes <= g.inner; i += kLanes) acc += load16(dc + i) * load16(xc + i);
+          float s = hsum16(acc);
+          for (; i < g.inner; ++i) s += dc[i] * xc[i];
+          p[c] += s;
+        }
+      }
+    });
     resize(*dst, {g.dim});
     for (int64_t c = 0; c < g.dim; ++c) {
       double t = 0;

@@ -1,33 +1,31 @@
-// SGEMM on Eigen's GEBP kernels, with per-thread packing buffers.
+// gemm(): a BLIS-style SGEMM for AVX-512 (see gemm.h).
 //
-// Eigen's public product (`C.noalias() = A * B`) allocates its packing buffers on every call;
-// above glibc's mmap threshold each call then maps fresh pages and takes page faults (very slow
-// under virtualisation: a 64x147x840 product ran at 10 GFLOP/s instead of 140). With Eigen 3.4 we
-// therefore call its internal general_matrix_matrix_product directly with a blocking object whose
-// buffers live in thread-local storage and are reused. Other Eigen versions use the public API.
-
-// GCC 12 reports a false "may be used uninitialized" inside Eigen's AVX-512 packet code
-// (_mm512_undefined_ps), at the point of instantiation, i.e. in this file.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// Loops, outermost first: column blocks of NC, depth blocks of at most KC (op(B) packed into 32-column
+// panels), row blocks of MC (op(A) packed into 8-row panels), then an 8x32 register-blocked
+// micro-kernel per (row panel, column panel): 16 zmm accumulators, per k two 16-float loads of B
+// and eight broadcasts of A. Packing zero-pads partial panels; the micro-kernel stores only the
+// valid rows and masks the valid columns, so any M, N, K and strides work. Packing buffers are
+// per thread and reused.
 #include "kernels/cpu/gemm.h"
 
-#include <Eigen/Core>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
 #include <vector>
+#endif
 
 namespace fw::cpu {
+
+#if defined(__AVX512F__)
 namespace {
 
-using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMap = Eigen::Map<const RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
-using MutMap = Eigen::Map<RowMat, Eigen::Unaligned, Eigen::OuterStride<>>;
+constexpr int64_t MR = 8, NR = 32;
+constexpr int64_t KC = 384, MC = 128, NC = 4096;  // KC: the most depth per block (see gemm)
 
-#if EIGEN_WORLD_VERSION == 3 && EIGEN_MAJOR_VERSION == 4
-#define FW_GEMM_REUSE_BUFFERS 1
-
-using Index = Eigen::Index;
-
-// A 64-byte aligned per-thread buffer of at least n floats, grown on demand and kept.
-float* aligned_buffer(int slot, Index n) {
+// 64-byte aligned per-thread buffers (slot 0: packed A, slot 1: packed B).
+float* pack_buffer(int slot, int64_t n) {
   thread_local std::vector<float> buffers[2];
   std::vector<float>& b = buffers[slot];
   if (b.size() < static_cast<size_t>(n + 16)) b.resize(n + 16);
@@ -35,37 +33,82 @@ float* aligned_buffer(int slot, Index n) {
   return reinterpret_cast<float*>((p + 63) & ~uintptr_t(63));
 }
 
-// Eigen's blocking sizes for a product, with packing buffers from aligned_buffer().
-class ReusedBlocking : public Eigen::internal::level3_blocking<float, float> {
- public:
-  // m, n, k as Eigen's column-major kernel sees them.
-  ReusedBlocking(Index m, Index n, Index k) {
-    m_mc = m, m_nc = n, m_kc = k;
-    Eigen::internal::computeProductBlockingSizes<float, float, 1, Index>(m_kc, m_mc, m_nc, 1);
-    m_blockA = aligned_buffer(0, m_mc * m_kc);
-    m_blockB = aligned_buffer(1, m_kc * m_nc);
+// op(A)[i0 : i0+mc, p0 : p0+kc] -> MR-row panels, each k-major: out[panel][k * MR + r].
+void pack_a(bool trans, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t p0,
+            int64_t kc, float* out) {
+  for (int64_t ip = 0; ip < mc; ip += MR) {
+    const int64_t rows = std::min(MR, mc - ip);
+    float* dst = out + ip * kc;
+    if (!trans) {
+      const float* src = A + (i0 + ip) * lda + p0;  // A[i][k] = src[r * lda + k]
+      for (int64_t k = 0; k < kc; ++k) {
+        for (int64_t r = 0; r < rows; ++r) dst[k * MR + r] = src[r * lda + k];
+        for (int64_t r = rows; r < MR; ++r) dst[k * MR + r] = 0.0f;
+      }
+    } else {
+      const float* src = A + p0 * lda + i0 + ip;  // op(A)[i][k] = A[k][i] = src[k * lda + r]
+      for (int64_t k = 0; k < kc; ++k) {
+        for (int64_t r = 0; r < rows; ++r) dst[k * MR + r] = src[k * lda + r];
+        for (int64_t r = rows; r < MR; ++r) dst[k * MR + r] = 0.0f;
+      }
+    }
   }
-};
-
-template <int LhsOrder, int RhsOrder>
-void run_gemm(Index M, Index N, Index K, const float* A, Index lda, const float* B, Index ldb,
-              float* C, Index ldc) {
-  // Row-major destination: Eigen runs the transposed (column-major) product, whose rows are
-  // our columns.
-  ReusedBlocking blocking(N, M, K);
-  Eigen::internal::general_matrix_matrix_product<Index, float, LhsOrder, false, float, RhsOrder,
-                                                 false, Eigen::RowMajor, 1>::run(M, N, K, A, lda, B,
-                                                                                 ldb, C, 1, ldc,
-                                                                                 1.0f, blocking);
 }
-#endif
 
-template <class TA, class TB>
-void run(const TA& a, const TB& b, MutMap& c, bool accumulate) {
-  if (accumulate)
-    c.noalias() += a * b;
-  else
-    c.noalias() = a * b;
+// op(B)[p0 : p0+kc, j0 : j0+nc] -> NR-column panels, each k-major: out[panel][k * NR + c].
+void pack_b(bool trans, const float* B, int64_t ldb, int64_t p0, int64_t kc, int64_t j0,
+            int64_t nc, float* out) {
+  for (int64_t jp = 0; jp < nc; jp += NR) {
+    const int64_t cols = std::min(NR, nc - jp);
+    float* dst = out + jp * kc;
+    if (!trans) {
+      const float* src = B + p0 * ldb + j0 + jp;  // op(B)[k][j] = src[k * ldb + c]
+      for (int64_t k = 0; k < kc; ++k) {
+        std::memcpy(dst + k * NR, src + k * ldb, sizeof(float) * cols);
+        std::fill(dst + k * NR + cols, dst + (k + 1) * NR, 0.0f);
+      }
+    } else {
+      const float* src = B + (j0 + jp) * ldb + p0;  // op(B)[k][j] = B[j][k] = src[c * ldb + k]
+      for (int64_t k0 = 0; k0 < kc; k0 += 16) {     // 16 k at a time: short strided runs
+        const int64_t k1 = std::min(kc, k0 + 16);
+        for (int64_t c = 0; c < cols; ++c)
+          for (int64_t k = k0; k < k1; ++k) dst[k * NR + c] = src[c * ldb + k];
+        for (int64_t k = k0; k < k1; ++k) std::fill(dst + k * NR + cols, dst + (k + 1) * NR, 0.0f);
+      }
+    }
+  }
+}
+
+inline __mmask16 lane_mask(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
+}
+
+// C[0:rows, 0:cols] (+)= a_panel (kc x MR) · b_panel (kc x NR).
+void micro_kernel(int64_t kc, const float* a, const float* b, float* C, int64_t ldc, int64_t rows,
+                  int64_t cols, bool overwrite) {
+  __m512 c0[MR], c1[MR];
+  for (int r = 0; r < MR; ++r) c0[r] = c1[r] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(b + k * NR), b1 = _mm512_load_ps(b + k * NR + 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[k * MR + r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  const __mmask16 m0 = lane_mask(cols), m1 = lane_mask(cols - 16);
+  for (int r = 0; r < MR; ++r) {
+    if (r >= rows) break;
+    float* c = C + r * ldc;
+    if (overwrite) {
+      _mm512_mask_storeu_ps(c, m0, c0[r]);
+      _mm512_mask_storeu_ps(c + 16, m1, c1[r]);
+    } else {
+      _mm512_mask_storeu_ps(c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), c0[r]));
+      _mm512_mask_storeu_ps(c + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), c1[r]));
+    }
+  }
 }
 
 }  // namespace
@@ -73,28 +116,39 @@ void run(const TA& a, const TB& b, MutMap& c, bool accumulate) {
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
           int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
   if (M <= 0 || N <= 0) return;
-  MutMap c(C, M, N, Eigen::OuterStride<>(ldc));
-  if (!accumulate) c.setZero();
-  if (K <= 0) return;
-#ifdef FW_GEMM_REUSE_BUFFERS
-  // Tiny products: the packing overhead dominates, Eigen's lazy product is faster.
-  if (M * N * K >= 4096) {
-    constexpr int R = Eigen::RowMajor, Cm = Eigen::ColMajor;
-    if (!trans_a && !trans_b) run_gemm<R, R>(M, N, K, A, lda, B, ldb, C, ldc);
-    if (!trans_a && trans_b) run_gemm<R, Cm>(M, N, K, A, lda, B, ldb, C, ldc);
-    if (trans_a && !trans_b) run_gemm<Cm, R>(M, N, K, A, lda, B, ldb, C, ldc);
-    if (trans_a && trans_b) run_gemm<Cm, Cm>(M, N, K, A, lda, B, ldb, C, ldc);
+  if (K <= 0 || M * N * K < 8192) {  // tiny: packing would dominate
+    gemm_eigen(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
     return;
   }
-#endif
-  const ConstMap a = trans_a ? ConstMap(A, K, M, Eigen::OuterStride<>(lda))
-                             : ConstMap(A, M, K, Eigen::OuterStride<>(lda));
-  const ConstMap b = trans_b ? ConstMap(B, N, K, Eigen::OuterStride<>(ldb))
-                             : ConstMap(B, K, N, Eigen::OuterStride<>(ldb));
-  if (!trans_a && !trans_b) run(a, b, c, true);
-  if (!trans_a && trans_b) run(a, b.transpose(), c, true);
-  if (trans_a && !trans_b) run(a.transpose(), b, c, true);
-  if (trans_a && trans_b) run(a.transpose(), b.transpose(), c, true);
+  // Depth blocks of equal size, at most KC: K = 320 is one block, not 256 + 64.
+  const int64_t nk = (K + KC - 1) / KC, kb = (K + nk - 1) / nk;
+  float* bp = pack_buffer(1, kb * std::min(NC, (N + NR - 1) / NR * NR));
+  float* ap = pack_buffer(0, kb * std::min(MC, (M + MR - 1) / MR * MR));
+  for (int64_t jc = 0; jc < N; jc += NC) {
+    const int64_t nc = std::min(NC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kb) {
+      const int64_t kc = std::min(kb, K - pc);
+      const bool overwrite = pc == 0 && !accumulate;
+      pack_b(trans_b, B, ldb, pc, kc, jc, nc, bp);
+      for (int64_t ic = 0; ic < M; ic += MC) {
+        const int64_t mc = std::min(MC, M - ic);
+        pack_a(trans_a, A, lda, ic, mc, pc, kc, ap);
+        for (int64_t jr = 0; jr < nc; jr += NR)
+          for (int64_t ir = 0; ir < mc; ir += MR)
+            micro_kernel(kc, ap + ir * kc, bp + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc,
+                         std::min(MR, mc - ir), std::min(NR, nc - jr), overwrite);
+      }
+    }
+  }
 }
+
+#else  // no AVX-512: Eigen
+
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+          int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+  gemm_eigen(trans_a, trans_b, M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+#endif
 
 }  // namespace fw::cpu

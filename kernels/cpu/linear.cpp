@@ -1,6 +1,7 @@
 // linear: x (B, ..., Cin), weight (Cout, Cin), bias (Cout) -> y (B, ..., Cout).
 //
-// The leading dimensions are flattened into M rows. Forward and dX are GEMMs over row bands;
+// The leading dimensions are flattened into M rows. Forward and dX are GEMMs over row bands
+// (over column bands when there are too few rows for the threads);
 // dW = dYᵀ·X is split over bands of output features (no reduction needed); db is a column sum
 // with per-chunk partials.
 #include "kernels/cpu/common.h"
@@ -55,14 +56,18 @@ void linear_forward(const ForwardArgs& a) {
   const float* w = a.params[0]->ptr();
   const float* bias = G.bias ? a.params[1]->ptr() : nullptr;
   float* y = yt.ptr();
-  parallel_for(0, G.M, kRowGrain, [&](int64_t lo, int64_t hi) {
-    // Y_band (n x Cout) = X_band (n x Cin) · Wᵀ
-    gemm(false, true, hi - lo, G.Cout, G.Cin, x + lo * G.Cin, G.Cin, w, G.Cin, y + lo * G.Cout,
-         G.Cout, false);
+  // Few rows (a head, a late stage at batch 1): split the output features instead.
+  const bool by_rows = G.M >= kRowGrain * num_threads();
+  parallel_for(0, by_rows ? G.M : G.Cout, by_rows ? kRowGrain : 32, [&](int64_t lo, int64_t hi) {
+    const int64_t r0 = by_rows ? lo : 0, r1 = by_rows ? hi : G.M;
+    const int64_t c0 = by_rows ? 0 : lo, c1 = by_rows ? G.Cout : hi;
+    // Y[r0:r1, c0:c1] = X[r0:r1] · W[c0:c1]ᵀ
+    gemm(false, true, r1 - r0, c1 - c0, G.Cin, x + r0 * G.Cin, G.Cin, w + c0 * G.Cin, G.Cin,
+         y + r0 * G.Cout + c0, G.Cout, false);
     if (bias)
-      for (int64_t r = lo; r < hi; ++r) {
+      for (int64_t r = r0; r < r1; ++r) {
         float* yr = y + r * G.Cout;
-        for (int64_t o = 0; o < G.Cout; ++o) yr[o] += bias[o];
+        for (int64_t o = c0; o < c1; ++o) yr[o] += bias[o];
       }
   });
 }
@@ -78,10 +83,13 @@ void linear_backward(const BackwardArgs& a) {
   if (Tensor* dxt = want_din(a, 0)) {
     resize(*dxt, xs);
     float* dx = dxt->ptr();
-    parallel_for(0, G.M, kRowGrain, [&](int64_t lo, int64_t hi) {
-      // dX_band (n x Cin) = dY_band (n x Cout) · W (Cout x Cin)
-      gemm(false, false, hi - lo, G.Cin, G.Cout, dy + lo * G.Cout, G.Cout, w, G.Cin,
-           dx + lo * G.Cin, G.Cin, false);
+    const bool by_rows = G.M >= kRowGrain * num_threads();
+    parallel_for(0, by_rows ? G.M : G.Cin, by_rows ? kRowGrain : 32, [&](int64_t lo, int64_t hi) {
+      const int64_t r0 = by_rows ? lo : 0, r1 = by_rows ? hi : G.M;
+      const int64_t c0 = by_rows ? 0 : lo, c1 = by_rows ? G.Cin : hi;
+      // dX[r0:r1, c0:c1] = dY[r0:r1] (n x Cout) · W[:, c0:c1] (Cout x m)
+      gemm(false, false, r1 - r0, c1 - c0, G.Cout, dy + r0 * G.Cout, G.Cout, w + c0, G.Cin,
+           dx + r0 * G.Cin + c0, G.Cin, false);
     });
   }
   if (Tensor* dwt = want_dparam(a, 0)) {

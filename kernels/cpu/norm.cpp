@@ -422,29 +422,43 @@ void layer_norm_backward(const BackwardArgs& a) {
   const float* x = xt.ptr();
   const float* dy = dyt.ptr();
   const float invC = 1.0f / static_cast<float>(g.C);
-  parallel_chunks(g.M, 16, [&](int64_t chunk, int64_t lo, int64_t hi) {
+  const float* w = af.w;
+  const float* st = stats.ptr();
+  float* dx = dxt ? dxt->ptr() : nullptr;
+  parallel_chunks(g.M, 16, [&, x, dy, w, st, dx](int64_t chunk, int64_t lo, int64_t hi) {
     float* cw = &pw[chunk * g.C];
     float* cb = &pb[chunk * g.C];
+    const int64_t C = g.C;
     for (int64_t r = lo; r < hi; ++r) {
-      const float mean = stats.data[r * 2], rstd = stats.data[r * 2 + 1];
-      const float* xr = x + r * g.C;
-      const float* dr = dy + r * g.C;
-      float m1 = 0, m2 = 0;
-#pragma omp simd reduction(+ : m1, m2)
-      for (int64_t c = 0; c < g.C; ++c) {
+      const float mean = st[r * 2], rstd = st[r * 2 + 1];
+      const float* xr = x + r * C;
+      const float* dr = dy + r * C;
+      V16 v1{}, v2{};
+      int64_t c = 0;
+      for (; c + kLanes <= C; c += kLanes) {
+        const V16 d = load16(dr + c);
+        const V16 xh = (load16(xr + c) - mean) * rstd;
+        const V16 gw = d * load16(w + c);
+        v1 += gw;
+        v2 += gw * xh;
+        store16(cw + c, load16(cw + c) + d * xh);
+        store16(cb + c, load16(cb + c) + d);
+      }
+      float m1 = hsum16(v1), m2 = hsum16(v2);
+      for (; c < C; ++c) {
         const float xh = (xr[c] - mean) * rstd;
-        const float gw = dr[c] * af.w[c];
+        const float gw = dr[c] * w[c];
         m1 += gw;
         m2 += gw * xh;
         cw[c] += dr[c] * xh;
         cb[c] += dr[c];
       }
-      if (!dxt) continue;
+      if (!dx) continue;
       m1 *= invC, m2 *= invC;
-      float* o = dxt->ptr() + r * g.C;
-      for (int64_t c = 0; c < g.C; ++c) {
+      float* o = dx + r * C;
+      for (int64_t c = 0; c < C; ++c) {
         const float xh = (xr[c] - mean) * rstd;
-        o[c] = rstd * (dr[c] * af.w[c] - m1 - xh * m2);
+        o[c] = rstd * (dr[c] * w[c] - m1 - xh * m2);
       }
     }
   });

@@ -2,7 +2,8 @@
 //
 // Times the CPU fast paths on PoolFormer-S12 / ConvFormer / CAFormer-S18-like layer shapes:
 // forward (inference: no saved slots) and backward (all gradients, after a forward that filled
-// the saved slots). Median of repeats after a warm-up. --json prints one JSON object per line
+// the saved slots). Best of repeats after a warm-up (the minimum is the least disturbed by
+// other processes on a shared machine). --json prints one JSON object per line
 // (name, fwd_ms, bwd_ms, threads, batch) for tests/bench/ops_vs_torch.py; otherwise a table.
 // --model NAME times a whole template at 3x224x224 through the CPU executor instead: inference
 // forward, and forward + backward of all parameter gradients (a training step without the
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -71,7 +73,7 @@ double now_ms() {
   return duration<double, std::milli>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Median time of fn: warm-up, then repeats until ~0.25 s or 40 runs (at least 5).
+// Best time of fn: warm-up, then repeats until ~0.25 s or 40 runs (at least 5).
 double time_ms(const std::function<void()>& fn) {
   fn();
   fn();
@@ -82,8 +84,7 @@ double time_ms(const std::function<void()>& fn) {
     fn();
     t.push_back(now_ms() - a);
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return *std::min_element(t.begin(), t.end());
 }
 
 Tensor random(const Shape& s, std::mt19937& rng) {
@@ -120,6 +121,21 @@ int bench_model(const std::string& name, int64_t batch, int threads, bool json) 
   if (!json && ex->memory().allocations != allocs)
     std::printf("note: a training step still allocated %lld buffers\n",
                 static_cast<long long>(ex->memory().allocations - allocs));
+  if (!json) {  // where the time goes: per op kind, from one profiled training step
+    fw::RunOptions prof = train;
+    prof.profile = true;
+    ex->forward({x}, prof);
+    ex->backward({dy}, grads);
+    std::map<std::string, std::pair<double, double>> by_kind;
+    for (size_t o = 0; o < ex->flat().ops.size(); ++o) {
+      auto& [f, b] = by_kind[ex->flat().ops[o].def->id];
+      f += ex->forward_times()[o];
+      b += ex->backward_times()[o];
+    }
+    std::printf("%-18s %10s %10s\n", "op (training step)", "fwd ms", "bwd ms");
+    for (const auto& [kind, t] : by_kind)
+      std::printf("%-18s %10.2f %10.2f\n", kind.c_str(), t.first, t.second);
+  }
   if (json)
     std::printf("{\"name\": \"%s\", \"fwd_ms\": %.3f, \"fwd_bwd_ms\": %.3f, \"fwd_peak_mb\": %.1f, "
                 "\"train_peak_mb\": %.1f, \"threads\": %d, \"batch\": %lld}\n",

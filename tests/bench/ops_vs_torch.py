@@ -5,14 +5,14 @@
                                                  [--batch 1] [--threads 1,2] [--filter S]
 
 Runs formwork_bench_ops --json and times the same ops with PyTorch (forward under no_grad;
-backward = autograd.grad of all inputs and parameters from a retained graph), median of repeats.
+backward = autograd.grad of all inputs and parameters from a retained graph), best of repeats
+(the minimum: the least disturbed by other processes on a shared machine).
 Prints per case: formwork and torch milliseconds and the ratio torch/formwork (> 1: Formwork is
 faster). Not a test: timings depend on the machine and its load.
 """
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -71,7 +71,7 @@ def time_ms(fn):
         a = time.perf_counter()
         fn()
         ts.append((time.perf_counter() - a) * 1e3)
-    return statistics.median(ts)
+    return min(ts)
 
 
 def torch_times(name, batch):

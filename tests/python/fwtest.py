@@ -22,9 +22,13 @@ import sys
 import tempfile
 from typing import Iterable, Optional, Sequence
 
-import numpy as np
-
 SKIP = 77
+try:
+    import numpy as np
+except ImportError as _e:  # e.g. the pyenv python3 first on PATH: no numpy, no torch → skip
+    print(f"SKIP: numpy is not importable with {sys.executable} ({_e}); run with /usr/bin/python3", flush=True)
+    sys.exit(SKIP)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)

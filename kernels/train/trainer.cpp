@@ -1,0 +1,231 @@
+#include "kernels/train/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "core/batches.h"
+#include "core/error.h"
+#include "kernels/train/loss.h"
+#include "kernels/train/optim.h"
+
+namespace fw {
+
+using json = nlohmann::json;
+
+std::string TrainSettings::to_json() const {
+  json j = {{"dataset", dataset},       {"epochs", epochs},
+            {"batch", batch},           {"lr", lr},
+            {"min_lr", min_lr},         {"warmup_epochs", warmup_epochs},
+            {"weight_decay", weight_decay}, {"label_smoothing", label_smoothing},
+            {"clip_grad", clip_grad},   {"augment", augment},
+            {"seed", seed},             {"limit", limit},
+            {"eval_limit", eval_limit}, {"optimizer", "adamw"},
+            {"schedule", "warmup+cosine"}};
+  return j.dump();
+}
+
+TrainSettings TrainSettings::from_json(const std::string& text) {
+  TrainSettings s;
+  try {
+    const json j = json::parse(text);
+    s.dataset = j.value("dataset", s.dataset);
+    s.epochs = j.value("epochs", s.epochs);
+    s.batch = j.value("batch", s.batch);
+    s.lr = j.value("lr", s.lr);
+    s.min_lr = j.value("min_lr", s.min_lr);
+    s.warmup_epochs = j.value("warmup_epochs", s.warmup_epochs);
+    s.weight_decay = j.value("weight_decay", s.weight_decay);
+    s.label_smoothing = j.value("label_smoothing", s.label_smoothing);
+    s.clip_grad = j.value("clip_grad", s.clip_grad);
+    s.augment = j.value("augment", s.augment);
+    s.seed = j.value("seed", s.seed);
+    s.limit = j.value("limit", s.limit);
+    s.eval_limit = j.value("eval_limit", s.eval_limit);
+  } catch (const json::exception& e) {
+    throw Error(std::string("training settings: ") + e.what());
+  }
+  return s;
+}
+
+std::string normalization_to_json(const Normalization& n) {
+  return json{{"mean", n.mean}, {"std", n.std}}.dump();
+}
+
+Normalization normalization_from_json(const std::string& text) {
+  Normalization n;
+  try {
+    const json j = json::parse(text);
+    n.mean = j.at("mean").get<std::vector<float>>();
+    n.std = j.at("std").get<std::vector<float>>();
+  } catch (const json::exception& e) {
+    throw Error(std::string("input normalisation: ") + e.what());
+  }
+  if (n.mean.size() != n.std.size()) throw Error("input normalisation: mean and std differ in length");
+  return n;
+}
+
+TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& dataset,
+                          const Normalization& stored, int64_t limit, int64_t eval_limit,
+                          bool need_train, const std::string& split) {
+  const std::vector<NodeId> ins = g.top_level_of_kind("input");
+  if (ins.size() != 1) throw Error("training needs a graph with exactly one input");
+  const Shape in = a.of(ins[0])->out.at(0);
+  if (in[1] != in[2])
+    throw Error("training needs a square input; this graph's is " + shape_str(in));
+  TrainData d;
+  d.channels = int(in[0]);
+  LoadOptions lo;
+  lo.image_size = int(in[1]);
+  lo.normalization = stored.empty();
+  if (need_train) {
+    lo.limit = limit;
+    d.train = load_dataset(dataset, "train", lo);
+  }
+  LoadOptions to = lo;
+  to.limit = eval_limit;
+  to.normalization = stored.empty() && !need_train;
+  d.test = load_dataset(dataset, split, to);
+  d.norm = !stored.empty() ? stored : (need_train ? d.train.norm : d.test.norm);
+  const Dataset& ref = d.test;
+  if (ref.height != in[1] || ref.width != in[2])
+    throw Error(dataset + ": images are " + std::to_string(ref.height) + "x" +
+                std::to_string(ref.width) + ", the graph's input is " + shape_str(in));
+  if (ref.channels != d.channels && !(ref.channels == 1 && d.channels == 3))
+    throw Error(dataset + ": images have " + std::to_string(ref.channels) +
+                " channels, the graph's input " + std::to_string(d.channels));
+  const NodeId out = g.top_level_of_kind("output").at(0);
+  const int64_t k = a.of(out)->in.at(0).back();
+  if (k < ref.num_classes())
+    throw Error(dataset + " has " + std::to_string(ref.num_classes()) + " classes, the graph outputs " +
+                std::to_string(k) + " (use --num-classes " + std::to_string(ref.num_classes()) + ")");
+  return d;
+}
+
+EvalResult evaluate(Executor& ex, const Dataset& ds, const Normalization& norm, int channels,
+                    int64_t batch, JobControl* ctl) {
+  BatchOptions bo;
+  bo.batch_size = batch;
+  bo.shuffle = false;
+  bo.norm = norm;
+  bo.channels = channels == ds.channels ? 0 : channels;
+  bo.prefetch = 1;
+  BatchLoader loader(ds, bo);
+  loader.start_epoch(0);
+  Accuracy acc;
+  RunOptions ro;
+  while (loader.has_next()) {
+    if (ctl && ctl->cancelled()) break;
+    Batch b = loader.next_batch();
+    const std::vector<Tensor> y = ex.forward({b.images}, ro);
+    const double loss = cross_entropy(y.at(0), b.labels, 0.0, nullptr);
+    acc.add(y.at(0), b.labels, loss);
+  }
+  return {acc.top1(), acc.top5(), acc.loss(), acc.n};
+}
+
+std::string train(const Graph& g, const Analysis& a, const Backend& be, const TrainSettings& s,
+                  const TrainData& data, TrainCheckpoint& ck, JobControl& ctl,
+                  const std::function<void(const StepInfo&)>& on_step,
+                  const std::function<void(const TrainCheckpoint&, const EpochResult&)>& on_epoch) {
+  if (s.epochs < 1) throw UsageError("--epochs must be at least 1");
+  if (s.batch < 1) throw UsageError("--batch must be at least 1");
+  BatchOptions bo;
+  bo.batch_size = s.batch;
+  bo.shuffle = true;
+  bo.drop_last = data.train.size() >= s.batch;
+  bo.seed = s.seed;
+  bo.augment = s.augment;
+  bo.norm = data.norm;
+  bo.channels = data.channels == data.train.channels ? 0 : data.channels;
+  bo.prefetch = 2;
+  BatchLoader loader(data.train, bo);
+  const int64_t spe = loader.num_batches();
+  const int64_t total = spe * s.epochs;
+  LrScheduleOptions lso;
+  lso.base_lr = s.lr;
+  lso.min_lr = s.min_lr;
+  lso.warmup_lr = s.min_lr;
+  lso.warmup_steps = std::min<int64_t>(total - 1, int64_t(std::llround(s.warmup_epochs * double(spe))));
+  lso.total_steps = total;
+  const LrSchedule sched(lso);
+
+  AdamWOptions ao;
+  ao.lr = s.lr;
+  ao.weight_decay = s.weight_decay;
+  AdamW opt(ao);
+  opt.set_frozen(frozen_names(a.params));
+  if (!ck.optimizer.empty()) opt.load_state(ck.optimizer);
+
+  auto ex = be.create(g, a);
+  ex->bind(ck.weights);
+  RunOptions ro;
+  ro.training = true;
+  ro.backward = true;
+  ro.grads.params = true;
+  Gradients grads;
+  ctl.total = total;
+  ctl.done = ck.epochs_done * spe;
+
+  for (int64_t epoch = ck.epochs_done; epoch < s.epochs; ++epoch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    loader.start_epoch(epoch);
+    Accuracy acc;
+    int64_t images = 0;
+    double lr = 0;
+    for (int64_t i = 0; loader.has_next(); ++i) {
+      if (!ctl.wait_if_paused()) return "cancelled";
+      Batch b = loader.next_batch();
+      const int64_t step = epoch * spe + i;
+      ro.seed = mix_seed(s.seed, {uint64_t(step), 0x747261696eULL});
+      const std::vector<Tensor> y = ex->forward({b.images}, ro);
+      Tensor dlogits;
+      const double loss = cross_entropy(y.at(0), b.labels, s.label_smoothing, &dlogits);
+      if (!std::isfinite(loss))
+        throw Error("training diverged: the loss is " + std::to_string(loss) + " at epoch " +
+                    std::to_string(epoch + 1) + ", step " + std::to_string(i + 1) +
+                    " (try a lower --lr)");
+      ex->backward({dlogits}, grads);
+      if (s.clip_grad > 0) {
+        const double norm = clip_grad_norm(grads.params, s.clip_grad);
+        if (!std::isfinite(norm)) throw Error("training diverged: the gradient norm is not finite");
+      }
+      lr = sched.lr_at(step);
+      opt.step(ck.weights, grads.params, lr);
+      acc.add(y.at(0), b.labels, loss);
+      images += b.size();
+      ctl.done = step + 1;
+      if (on_step) {
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        on_step({epoch, i, spe, total, acc.loss(), acc.top1(), lr, secs > 0 ? images / secs : 0});
+      }
+      if (step % 50 == 0) ck.curve.push_back({step, double(step) / spe, "train_loss", loss});
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EpochResult r;
+    r.epoch = epoch + 1;
+    r.train_loss = acc.loss();
+    r.train_top1 = acc.top1();
+    r.lr = lr;
+    r.seconds = secs;
+    r.images_per_s = secs > 0 ? images / secs : 0;
+    ctl.set_status("evaluating epoch " + std::to_string(epoch + 1));
+    const EvalResult ev = evaluate(*ex, data.test, data.norm, data.channels, 256, &ctl);
+    if (ctl.cancelled()) return "cancelled";
+    r.test_loss = ev.loss;
+    r.test_top1 = ev.top1;
+    r.test_top5 = ev.top5;
+    const int64_t step = (epoch + 1) * spe;
+    const double ep = double(epoch + 1);
+    for (auto [key, v] : {std::pair{"epoch_train_loss", r.train_loss}, {"train_top1", r.train_top1},
+                          {"test_loss", r.test_loss}, {"test_top1", r.test_top1},
+                          {"test_top5", r.test_top5}, {"lr", r.lr}, {"images_per_s", r.images_per_s}})
+      ck.curve.push_back({step, ep, key, v});
+    ck.epochs_done = epoch + 1;
+    ck.optimizer = opt.state();
+    if (on_epoch) on_epoch(ck, r);
+  }
+  return "done";
+}
+
+}  // namespace fw

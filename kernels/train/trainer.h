@@ -1,0 +1,99 @@
+// Training and evaluation on a dataset, shared by `formwork train`/`eval` and the GUI's training
+// panel. Runs on whatever thread calls it (the GUI runs it as a Job, core/job.h) and reports
+// through a JobControl (progress, cancel, pause) and callbacks.
+//
+// Recipe (DeiT/timm-style, for small data): AdamW (decoupled weight decay; none on biases, norm
+// weights, scales, 1-D tensors and embeddings), linear warm-up then cosine decay of the learning
+// rate per step, label-smoothing cross-entropy, mini-batches in a seeded shuffled order, the
+// dataset's augmentation (random crop with padding, horizontal flip), optional gradient clipping.
+//
+// Determinism: for a seed, the batch order, the augmentation and dropout/drop-path masks are
+// fixed, and the optimiser state is checkpointed with the weights at every epoch end, so a run
+// resumed from a checkpoint gives the same weights as an uninterrupted one. (Parameter gradients
+// sum floats in an order that depends on the thread count: use the same --threads to compare
+// bit for bit.)
+#pragma once
+#include <functional>
+#include <string>
+
+#include "core/datasets.h"
+#include "core/job.h"
+#include "core/project_store.h"
+#include "kernels/backend.h"
+
+namespace fw {
+
+struct TrainSettings {
+  std::string dataset = "fashion-mnist";  // fashion-mnist, fashion-mnist-placed or a directory
+  int64_t epochs = 10;
+  int64_t batch = 128;
+  double lr = 2e-3;            // peak learning rate (after warm-up)
+  double min_lr = 1e-5;        // at the end of the cosine
+  double warmup_epochs = 1.0;  // linear warm-up from min_lr
+  double weight_decay = 0.05;
+  double label_smoothing = 0.1;
+  double clip_grad = 0.0;      // max global gradient norm; 0 = no clipping
+  bool augment = true;
+  uint64_t seed = 0;
+  int64_t limit = 0;           // train on the first `limit` samples (0 = all)
+  int64_t eval_limit = 0;      // evaluate each epoch on the first `eval_limit` test samples
+
+  std::string to_json() const;
+  static TrainSettings from_json(const std::string& text);  // fw::Error on bad JSON
+};
+
+struct EpochResult {
+  int64_t epoch = 0;  // 1-based: epochs completed
+  double train_loss = 0, train_top1 = 0;
+  double test_loss = 0, test_top1 = 0, test_top5 = 0;
+  double lr = 0, images_per_s = 0, seconds = 0;
+};
+
+struct StepInfo {
+  int64_t epoch = 0, step = 0, steps_per_epoch = 0, total_steps = 0;
+  double loss = 0, top1 = 0, lr = 0, images_per_s = 0;  // running means over the epoch so far
+};
+
+// Everything a run needs to continue where it stopped.
+struct TrainCheckpoint {
+  TensorMap weights;
+  TensorMap optimizer;  // AdamW::state()
+  int64_t epochs_done = 0;
+  std::vector<CurvePoint> curve;
+};
+
+struct EvalResult {
+  double top1 = 0, top5 = 0, loss = 0;
+  int64_t n = 0;
+};
+
+// The data a graph trains on: the dataset's split fitted to the graph's input [C,H,W] (Fashion-
+// MNIST padded to 32 when the input is 32; gray replicated to 3 channels when it has 3).
+struct TrainData {
+  Dataset train, test;
+  Normalization norm;  // per dataset channel
+  int channels = 0;    // the graph's input channels
+};
+// `stored`: a project's normalisation (used when not empty). `need_train`: false loads only test.
+TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& dataset,
+                          const Normalization& stored, int64_t limit, int64_t eval_limit,
+                          bool need_train = true, const std::string& split = "test");
+
+// Evaluation of bound weights (label smoothing 0). `ctl` may be null.
+EvalResult evaluate(Executor& ex, const Dataset& ds, const Normalization& norm, int channels,
+                    int64_t batch, JobControl* ctl = nullptr);
+
+// Trains from `ck` (weights must be set; optimizer empty to start) for settings.epochs.
+// on_epoch is called after each epoch with the updated checkpoint (save it there); on_step after
+// each step. Returns "done", or "cancelled" when ctl.cancel was set (the checkpoint then holds
+// the last completed epoch).
+std::string train(const Graph& g, const Analysis& a, const Backend& be, const TrainSettings& s,
+                  const TrainData& data, TrainCheckpoint& ck, JobControl& ctl,
+                  const std::function<void(const StepInfo&)>& on_step,
+                  const std::function<void(const TrainCheckpoint&, const EpochResult&)>& on_epoch);
+
+// Normalisation <-> JSON ({"mean": [...], "std": [...]}) for project meta "input_norm".
+std::string normalization_to_json(const Normalization& n);
+Normalization normalization_from_json(const std::string& text);
+
+}  // namespace fw

@@ -1,0 +1,147 @@
+"""Shared set-up of the end-to-end tests (test_e2e_*.py): every template at a small size, weights
+from `formwork weights init`, a *perturbed* copy of them with O(1) activations, seeded inputs.
+
+Why perturb. timm's init makes most of a MetaFormer invisible at the logits: PoolFormer v1's layer
+scale is 1e-5, so every token mixer and MLP is scaled away; conv/linear weights of std .02 make
+attention nearly uniform and block outputs tiny next to the residual stream. A test on those
+weights alone would pass an engine that skipped whole blocks. So, besides checking the init
+weights themselves, the tests run on a seeded perturbation of them (``perturb``), saved as our own
+safetensors file with the very same names and shapes:
+
+  * conv / linear weights (ndim >= 2): fresh N(0, 1/fan_in) (fan_in = prod(shape[1:])), so every
+    layer roughly preserves the variance of its input;
+  * 1-D ``*.weight`` (norm weights): 1 + 0.25·N(0, 1);   1-D ``*.bias`` (all biases, StarReLU's
+    bias included): 0.1·N(0, 1);
+  * ``*.scale`` (layer scale, res scale, StarReLU scale): U(0.5, 1.5);
+  * ViT ``cls_token``: N(0, 1); ``pos_embed``: 0.5·N(0, 1);
+  * RandFormer's ``random_matrix`` (a fixed row-stochastic matrix): unchanged.
+
+With these, the logits are O(1) (checked: 0.3 <= max|logit| <= 100, and they differ between
+samples), attention rows are far from uniform and every block contributes.
+"""
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from typing import Dict, Sequence, Tuple
+
+import numpy as np
+
+import fwtest
+
+NUM_CLASSES = 10
+INPUT_SIZE = (3, 64, 64)
+SIZE_OPTS = ["--num-classes", str(NUM_CLASSES), "--input-size", ",".join(map(str, INPUT_SIZE))]
+
+METAFORMERS = ("poolformer_s12", "poolformerv2_s12", "convformer_s18", "caformer_s18",
+               "identityformer_s12", "randformer_s12")
+VIT = "vit_tiny_patch16_224"
+MODELS = METAFORMERS + (VIT,)
+# FWTEST_MODELS=a,b restricts the e2e tests to those templates (debugging; default: all).
+if os.environ.get("FWTEST_MODELS"):
+    MODELS = tuple(m for m in MODELS if m in os.environ["FWTEST_MODELS"].split(","))
+
+
+def init_weights(arch: str, seed: int, path: str) -> "OrderedDict[str, np.ndarray]":
+    """Runs `formwork weights init ARCH --seed SEED --out PATH` at the test size and reads the file."""
+    import fwref
+    fwtest.run_formwork(["weights", "init", arch, "--seed", str(seed), "--out", path, *SIZE_OPTS])
+    return fwref.load_safetensors(path, as_float32=True)
+
+
+def perturb(tensors: Dict[str, np.ndarray], seed: int) -> "OrderedDict[str, np.ndarray]":
+    """The seeded O(1) perturbation described in the module docstring (names/shapes unchanged)."""
+    rng = np.random.default_rng(seed)
+    out = OrderedDict()
+    for name in sorted(tensors):
+        a = np.asarray(tensors[name], dtype=np.float32)
+        leaf = name.rpartition(".")[2]
+        if leaf == "random_matrix":
+            b = a.copy()
+        elif leaf == "cls_token":
+            b = rng.standard_normal(a.shape)
+        elif leaf == "pos_embed":
+            b = 0.5 * rng.standard_normal(a.shape)
+        elif a.ndim >= 2 and leaf == "weight":
+            fan_in = int(np.prod(a.shape[1:]))
+            b = rng.standard_normal(a.shape) / np.sqrt(fan_in)
+        elif a.ndim == 1 and leaf == "weight":
+            b = 1.0 + 0.25 * rng.standard_normal(a.shape)
+        elif a.ndim == 1 and leaf == "bias":
+            b = 0.1 * rng.standard_normal(a.shape)
+        elif a.ndim == 1 and leaf == "scale":
+            b = rng.uniform(0.5, 1.5, a.shape)
+        else:
+            raise ValueError(f"perturb: no rule for tensor {name!r} {list(a.shape)}")
+        out[name] = np.ascontiguousarray(b, dtype=np.float32)
+    return out
+
+
+def perturbed_weights(arch: str, seed: int, d: str) -> Tuple[str, "OrderedDict[str, np.ndarray]"]:
+    """`weights init` at ``seed``, perturbed with ``seed``, saved as ``d/ARCH-pert.safetensors``."""
+    import fwref
+    base = init_weights(arch, seed, os.path.join(d, f"{arch}-init.safetensors"))
+    pert = perturb(base, seed)
+    path = os.path.join(d, f"{arch}-pert.safetensors")
+    fwref.save_safetensors(path, pert)
+    return path, pert
+
+
+def ref_model(arch: str, tensors: Dict[str, np.ndarray]):
+    """fwref model at the test size with ``tensors`` loaded strictly (raises on any missing,
+    unexpected or mis-shaped name); float32, eval mode."""
+    import fwref
+    # Shapes on the meta device, then uninitialised memory: load_into(strict) fills every entry.
+    m = fwref.build(arch, NUM_CLASSES, INPUT_SIZE, device="meta")
+    name = m.template_name
+    m = m.to_empty(device="cpu")
+    fwref.load_into(m, tensors, strict=True)
+    m.template_name, m.input_size = name, INPUT_SIZE
+    return m.eval()
+
+
+def random_input(seed: int, batch: int = 2, size: Sequence[int] = INPUT_SIZE) -> np.ndarray:
+    """Seeded N(0, 1) input batch [B, C, H, W] float32."""
+    return np.random.default_rng(seed).standard_normal((batch, *size)).astype(np.float32)
+
+
+def ref_logits(model, x: np.ndarray, dtype=None) -> np.ndarray:
+    """Logits of the fwref ``model`` for ``x``; ``dtype=torch.float64`` on a double copy."""
+    import copy
+    import torch
+    m = model if dtype is None else copy.deepcopy(model).to(dtype)
+    with torch.no_grad():
+        t = torch.from_numpy(x)
+        return m(t.to(dtype) if dtype is not None else t).double().numpy()
+
+
+def normalised_error(got, want) -> float:
+    return fwtest.errors(got, want)[1]
+
+
+def run(check: "fwtest.Checker", label: str, args, expect_rc: int = 0):
+    """Runs formwork; on a different exit status records a failure named ``label`` and returns
+    None (a missing command is a failure, not a skip), else the CompletedProcess."""
+    try:
+        return fwtest.run_formwork(args, expect_rc=expect_rc)
+    except fwtest.FormworkError as e:
+        check.ok(label, False, str(e))
+        return None
+
+
+def load_output(check: "fwtest.Checker", label: str, path: str, shape=None):
+    """Loads a .npy written by formwork; checks float32 (and ``shape``); None (failure) if absent."""
+    if not os.path.isfile(path):
+        check.ok(f"{label}: wrote {os.path.basename(path)}", False, "no such file")
+        return None
+    try:
+        a = fwtest.load_npy(path)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is a failure
+        check.ok(f"{label}: {os.path.basename(path)} is a readable .npy", False, str(e))
+        return None
+    if a.dtype != np.float32:
+        check.ok(f"{label}: output dtype float32", False, f"got {a.dtype}")
+    if shape is not None and tuple(a.shape) != tuple(shape):
+        check.ok(f"{label}: output shape {list(shape)}", False, f"got {list(a.shape)}")
+        return None
+    return a

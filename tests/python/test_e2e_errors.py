@@ -1,0 +1,159 @@
+#!/usr/bin/python3
+"""End-to-end error behaviour of `formwork infer | gradcam | attention | score` (CONTRACT.md:
+"exit 1 the work failed, 2 wrong usage; every failure prints one clear line on stderr saying what
+and where (file, node, tensor name)").
+
+Bad input → exit status 1, exactly one non-empty line on stderr, and that line names the problem
+(case-insensitive substrings listed per case: the input/labels/weights file, the layer, the tensor,
+the class index, "nan"), and no --out file is left behind:
+  * input: rank 2 and rank 5 (a rank-3 [C,H,W] array is read as one image, so it is not an error);
+    1 channel for a 3-channel model; 96x96 for a ViT built (and weighted) for 64x64;
+    NaN in the input (infer, gradcam); unreadable / missing .npy; wrong channels for attention and
+    score; labels of the wrong length, and a label out of range, for score;
+  * layer: does not exist (gradcam, attention); has no spatial grid (`head.fc` of caformer, `head`
+    of ViT); not an attention node for `attention` (caformer's SepConv `stages.0.blocks.0.token_mixer`);
+  * class index out of range (10 and 1000 with 10 classes);
+  * weights that do not match the architecture: a missing tensor, an extra tensor, a mis-shaped
+    (transposed) tensor, 1000-class weights for a 10-class model, a missing weights file, a
+    truncated weights file.
+Wrong usage → exit status 2 and a non-empty stderr: no ARCH, missing --out, unknown option,
+non-numeric --class, gradcam without --layer, --threads 0, an unknown command.
+Models: vit_tiny_patch16_224 and caformer_s18 at --input-size 3,64,64 --num-classes 10 with
+`weights init` weights. Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN unset, or no torch).
+"""
+import os
+import sys
+
+import fwtest
+
+torch = fwtest.skip_unless_torch()
+import numpy as np  # noqa: E402
+
+import e2e_common as E  # noqa: E402
+import fwref  # noqa: E402
+
+VIT, CAF = E.VIT, "caformer_s18"
+
+
+def expect_failure(check, label, args, needles, out=None):
+    """Runs formwork expecting exit 1, one non-empty stderr line containing every needle
+    (case-insensitive), and ``out`` not created."""
+    if out and os.path.exists(out):
+        os.remove(out)
+    res = fwtest.run_formwork(args, expect_rc=None)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    shown = " | ".join(lines)[:300] or "(stderr empty)"
+    if not check.ok(f"{label}: exit status 1", res.returncode == 1, f"got {res.returncode}; stderr: {shown}"):
+        return
+    check.ok(f"{label}: exactly one stderr line", len(lines) == 1, f"{len(lines)} lines: {shown}")
+    text = " ".join(lines).lower()
+    absent = [n for n in needles if n.lower() not in text]
+    check.ok(f"{label}: stderr names {', '.join(repr(n) for n in needles)}", not absent,
+             f"missing {absent}; stderr: {shown}" if absent else shown)
+    if out:
+        check.ok(f"{label}: no {os.path.basename(out)} left behind", not os.path.exists(out))
+
+
+def expect_usage(check, label, args):
+    res = fwtest.run_formwork(args, expect_rc=None)
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    shown = " | ".join(lines)[:300] or "(stderr empty)"
+    if check.ok(f"{label}: exit status 2", res.returncode == 2, f"got {res.returncode}; stderr: {shown}"):
+        check.ok(f"{label}: says why on stderr", bool(lines), shown)
+
+
+def main():
+    fwtest.formwork_bin()
+    check = fwtest.Checker("e2e errors")
+    with fwtest.temp_dir("fwtest-errors-") as d:
+        def p(name):
+            return os.path.join(d, name)
+
+        try:
+            vit_w = E.init_weights(VIT, 1, p("vit.safetensors"))
+            E.init_weights(CAF, 1, p("caf.safetensors"))
+        except fwtest.FormworkError as e:
+            check.ok("weights init", False, str(e))
+            return check.finish()
+        x = E.random_input(41, batch=2)
+        fwtest.save_npy(p("x.npy"), x)
+        fwtest.save_npy(p("labels.npy"), np.array([1, 2], dtype=np.int64), dtype=np.int64)
+        # -- bad inputs --
+        fwtest.save_npy(p("x_rank2.npy"), x[0, 0])
+        fwtest.save_npy(p("x_rank5.npy"), x[None])
+        fwtest.save_npy(p("x_1ch.npy"), x[:, :1])
+        fwtest.save_npy(p("x_96.npy"), E.random_input(42, batch=2, size=(3, 96, 96)))
+        xn = x.copy()
+        xn[1, 2, 30, 7] = np.nan
+        fwtest.save_npy(p("x_nan.npy"), xn)
+        with open(p("x_garbage.npy"), "wb") as f:
+            f.write(b"this is not a numpy file\n" * 10)
+        fwtest.save_npy(p("labels3.npy"), np.array([1, 2, 3], dtype=np.int64), dtype=np.int64)
+        fwtest.save_npy(p("labels_10.npy"), np.array([1, 10], dtype=np.int64), dtype=np.int64)
+        # -- bad weights (vit) --
+        def save_w(name, tensors):
+            fwref.save_safetensors(p(name), tensors)
+            return p(name)
+
+        w_missing = save_w("w_missing.safetensors", {k: v for k, v in vit_w.items() if k != "blocks.3.mlp.fc1.weight"})
+        w_extra = save_w("w_extra.safetensors", dict(vit_w, **{"blocks.3.mlp.fc3.weight": np.zeros((4, 4), np.float32)}))
+        w_shape = save_w("w_shape.safetensors", dict(vit_w, **{"blocks.3.attn.qkv.weight":
+                                                               np.ascontiguousarray(vit_w["blocks.3.attn.qkv.weight"].T)}))
+        w_1000 = save_w("w_1000.safetensors", dict(vit_w, **{"head.weight": np.zeros((1000, 192), np.float32),
+                                                             "head.bias": np.zeros((1000,), np.float32)}))
+        with open(p("vit.safetensors"), "rb") as f:
+            blob = f.read()
+        with open(p("w_trunc.safetensors"), "wb") as f:
+            f.write(blob[:len(blob) // 2])
+        del vit_w
+
+        V = ["--weights", p("vit.safetensors"), *E.SIZE_OPTS]
+        C = ["--weights", p("caf.safetensors"), *E.SIZE_OPTS]
+        out = p("out.npy")
+        print("bad input", flush=True)
+        # (A rank-3 [C,H,W] array is not tested: formwork reads it as a batch of one image.)
+        expect_failure(check, "infer: rank-2 input", ["infer", VIT, *V, "--input", p("x_rank2.npy"), "--out", out], ["x_rank2.npy"], out)
+        expect_failure(check, "infer: rank-5 input", ["infer", CAF, *C, "--input", p("x_rank5.npy"), "--out", out], ["x_rank5.npy"], out)
+        expect_failure(check, "infer: 1-channel input", ["infer", CAF, *C, "--input", p("x_1ch.npy"), "--out", out], ["x_1ch.npy"], out)
+        expect_failure(check, "infer: 96x96 input to a 64x64 ViT", ["infer", VIT, *V, "--input", p("x_96.npy"), "--out", out], ["x_96.npy"], out)
+        expect_failure(check, "infer: NaN in input", ["infer", VIT, *V, "--input", p("x_nan.npy"), "--out", out], ["x_nan.npy", "nan"], out)
+        expect_failure(check, "infer: input is not a .npy", ["infer", VIT, *V, "--input", p("x_garbage.npy"), "--out", out], ["x_garbage.npy"], out)
+        expect_failure(check, "infer: input file missing", ["infer", VIT, *V, "--input", p("nothere.npy"), "--out", out], ["nothere.npy"], out)
+        expect_failure(check, "gradcam: NaN in input", ["gradcam", CAF, *C, "--input", p("x_nan.npy"), "--layer", "stages.3", "--class", "1", "--out", out], ["x_nan.npy", "nan"], out)
+        expect_failure(check, "attention: 1-channel input", ["attention", VIT, *V, "--input", p("x_1ch.npy"), "--layer", "blocks.0.attn", "--out", out], ["x_1ch.npy"], out)
+        expect_failure(check, "score: 1-channel input", ["score", VIT, *V, "--input", p("x_1ch.npy"), "--labels", p("labels.npy"), "--proxies", "grad_norm,naswot", "--json"], ["x_1ch.npy"])
+        expect_failure(check, "score: 3 labels for a batch of 2", ["score", VIT, *V, "--input", p("x.npy"), "--labels", p("labels3.npy"), "--proxies", "grad_norm,snip", "--json"], ["labels3.npy"])
+        expect_failure(check, "score: label 10 with 10 classes", ["score", VIT, *V, "--input", p("x.npy"), "--labels", p("labels_10.npy"), "--proxies", "grad_norm,snip", "--json"], ["labels_10.npy"])
+        print("bad layer / class", flush=True)
+        G = ["gradcam", CAF, *C, "--input", p("x.npy")]
+        expect_failure(check, "gradcam: no such layer", [*G, "--layer", "stages.9", "--class", "1", "--out", out], ["stages.9"], out)
+        expect_failure(check, "gradcam: layer without a spatial grid (caformer head.fc)", [*G, "--layer", "head.fc", "--class", "1", "--out", out], ["head.fc"], out)
+        expect_failure(check, "gradcam: layer without a spatial grid (ViT head)", ["gradcam", VIT, *V, "--input", p("x.npy"), "--layer", "head", "--class", "1", "--out", out], ["head"], out)
+        expect_failure(check, "gradcam: class 10 of 10", [*G, "--layer", "stages.3", "--class", "10", "--out", out], ["10"], out)
+        expect_failure(check, "gradcam: class 1000 of 10", [*G, "--layer", "stages.3", "--class", "1000", "--out", out], ["1000"], out)
+        expect_failure(check, "attention: no such layer", ["attention", VIT, *V, "--input", p("x.npy"), "--layer", "blocks.12.attn", "--out", out], ["blocks.12.attn"], out)
+        expect_failure(check, "attention: not an attention node", ["attention", CAF, *C, "--input", p("x.npy"), "--layer", "stages.0.blocks.0.token_mixer", "--out", out], ["stages.0.blocks.0.token_mixer"], out)
+        print("bad weights", flush=True)
+        I = ["--input", p("x.npy"), "--out", out, *E.SIZE_OPTS]
+        expect_failure(check, "infer: weights miss a tensor", ["infer", VIT, "--weights", w_missing, *I], ["blocks.3.mlp.fc1.weight"], out)
+        expect_failure(check, "infer: weights have an extra tensor", ["infer", VIT, "--weights", w_extra, *I], ["blocks.3.mlp.fc3.weight"], out)
+        expect_failure(check, "infer: mis-shaped tensor", ["infer", VIT, "--weights", w_shape, *I], ["blocks.3.attn.qkv.weight"], out)
+        expect_failure(check, "infer: 1000-class weights, 10 classes", ["infer", VIT, "--weights", w_1000, *I], ["head."], out)
+        expect_failure(check, "infer: weights file missing", ["infer", VIT, "--weights", p("nothere.safetensors"), *I], ["nothere.safetensors"], out)
+        expect_failure(check, "infer: truncated weights file", ["infer", VIT, "--weights", p("w_trunc.safetensors"), *I], ["w_trunc.safetensors"], out)
+        expect_failure(check, "gradcam: weights miss a tensor", ["gradcam", VIT, "--weights", w_missing, "--layer", "blocks.5", "--class", "1", *I], ["blocks.3.mlp.fc1.weight"], out)
+        expect_failure(check, "score: mis-shaped tensor", ["score", VIT, "--weights", w_shape, "--input", p("x.npy"), "--labels", p("labels.npy"), "--proxies", "synflow", "--json", *E.SIZE_OPTS], ["blocks.3.attn.qkv.weight"])
+        print("wrong usage", flush=True)
+        expect_usage(check, "infer without ARCH", ["infer"])
+        expect_usage(check, "infer without --out", ["infer", VIT, *V, "--input", p("x.npy")])
+        expect_usage(check, "infer with an unknown option", ["infer", VIT, *V, "--input", p("x.npy"), "--out", out, "--frobnicate"])
+        expect_usage(check, "gradcam --class three", [*G, "--layer", "stages.3", "--class", "three", "--out", out])
+        expect_usage(check, "gradcam without --layer", [*G, "--class", "1", "--out", out])
+        expect_usage(check, "infer --threads 0", ["infer", VIT, *V, "--input", p("x.npy"), "--out", out, "--threads", "0"])
+        # Two words, so that a GUI build refuses too (it takes one PROJECT) instead of opening a window.
+        expect_usage(check, "unknown command", ["frobnicate", VIT])
+    return check.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
