@@ -83,7 +83,8 @@ std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOpti
 }  // namespace
 
 const std::vector<std::string>& contract_views() {
-  static const std::vector<std::string> v = {"editor", "attention", "gradcam", "circuit", "nas", "training"};
+  static const std::vector<std::string> v = {"editor",  "attention", "gradcam",
+                                             "circuit", "nas",       "training"};
   return v;
 }
 
@@ -96,9 +97,10 @@ int run_gui(const GuiOptions& opts) {
   if (!contains(contract_views(), opts.view))
     return usage("unknown view '" + opts.view + "' (views: " + join(contract_views()) + ")");
   if (!contains(built_views(), opts.view))
-    return usage("view '" + opts.view + "' is not available in this build (available: " +
-                 join(built_views()) + ")");
-  if (opts.frames < 1) return usage("--frames must be at least 1 (got " + std::to_string(opts.frames) + ")");
+    return usage("view '" + opts.view +
+                 "' is not available in this build (available: " + join(built_views()) + ")");
+  if (opts.frames < 1)
+    return usage("--frames must be at least 1 (got " + std::to_string(opts.frames) + ")");
   const bool screenshot = !opts.screenshot.empty();
 
   gui::AppState app;

@@ -23,8 +23,8 @@ inline constexpr float kNodeHeaderHeight = 28;
 inline constexpr float kNodeRowHeight = 20;
 inline constexpr float kNodeMinWidth = 164;
 inline constexpr float kNodeMaxWidth = 320;
-inline constexpr float kNodePadding = 10;     // text inset from the sides
-inline constexpr float kNodeBodyLines = 2;    // op line and shape line
+inline constexpr float kNodePadding = 10;   // text inset from the sides
+inline constexpr float kNodeBodyLines = 2;  // op line and shape line
 inline constexpr float kPortRadius = 5;
 // Text sizes on the canvas, in canvas units (scaled by the zoom when drawn).
 inline constexpr float kNodeTitleSize = 15;

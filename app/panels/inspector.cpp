@@ -105,7 +105,9 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
     case AttrType::Int: {
       int64_t v = attrs.i(spec.name);
       const int64_t lo = static_cast<int64_t>(spec.min), hi = static_cast<int64_t>(spec.max);
-      const float speed = bounded ? std::clamp(static_cast<float>(spec.max - spec.min) / 2000.0f, 0.1f, 1.0f) : 0.25f;
+      const float speed =
+          bounded ? std::clamp(static_cast<float>(spec.max - spec.min) / 2000.0f, 0.1f, 1.0f)
+                  : 0.25f;
       changed = ImGui::DragScalar("##v", ImGuiDataType_S64, &v, speed, bounded ? &lo : nullptr,
                                   bounded ? &hi : nullptr, "%lld", ImGuiSliderFlags_AlwaysClamp);
       value = v;
@@ -224,7 +226,8 @@ void no_selection(AppState& app, const Fonts& fonts) {
     if (!outputs.empty())
       if (const NodeInfo* o = a.of(outputs.front())) fact("output", shapes(o->in), fonts);
     fact("parameters", count_and_si(a.total_params), fonts);
-    if (a.total_trainable != a.total_params) fact("trainable", count_and_si(a.total_trainable), fonts);
+    if (a.total_trainable != a.total_params)
+      fact("trainable", count_and_si(a.total_trainable), fonts);
     fact("MACs", count_and_si(a.total_macs), fonts);
     fact("nodes", format_count(static_cast<int64_t>(g.size())), fonts);
     ImGui::EndTable();
@@ -247,7 +250,8 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     int64_t params = 0, macs = 0;
     for (NodeId id : e.selection) {
       bool nested = false;
-      for (NodeId a = g.node(id).parent; a != kNoNode; a = g.node(a).parent) nested |= e.selected(a);
+      for (NodeId a = g.node(id).parent; a != kNoNode; a = g.node(a).parent)
+        nested |= e.selected(a);
       if (nested) continue;
       if (const NodeInfo* i = app.doc.analysis().of(id)) params += i->params, macs += i->macs;
     }
@@ -287,9 +291,9 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     }
     if (read_only) {
       ImGui::PushStyleColor(ImGuiCol_Text, palette::kWarning);
-      ImGui::TextWrapped("Built by %s from its attributes: edit those instead.",
-                         g.path(builder).empty() ? node_title(g.node(builder)).c_str()
-                                                 : g.path(builder).c_str());
+      ImGui::TextWrapped(
+          "Built by %s from its attributes: edit those instead.",
+          g.path(builder).empty() ? node_title(g.node(builder)).c_str() : g.path(builder).c_str());
       ImGui::PopStyleColor();
       if (ImGui::SmallButton("Select the block that builds it")) {
         reveal_node(app, builder);
@@ -331,7 +335,8 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     if (def && !def->attrs.empty()) {
       section("Attributes", fonts);
       if (ImGui::BeginTable("attrs", 2, ImGuiTableFlags_SizingStretchProp)) {
-        ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 8.2f);
+        ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed,
+                                ImGui::GetFontSize() * 8.2f);
         ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
         for (const AttrSpec& spec : def->attrs) {
           attribute_row(app, st, id, spec, node.attrs, read_only);
@@ -349,15 +354,15 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
       ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
       ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
       if (info) {
-        if (!info->in.empty()) fact(info->in.size() > 1 ? "inputs" : "input", shapes(info->in), fonts);
+        if (!info->in.empty())
+          fact(info->in.size() > 1 ? "inputs" : "input", shapes(info->in), fonts);
         if (!info->out.empty()) fact("output", shapes(info->out), fonts);
         fact("parameters", count_and_si(info->params), fonts);
         fact("MACs", count_and_si(info->macs), fonts);
       } else {
         fact("shapes", "not inferred", fonts, palette::kWarning);
       }
-      if (!node.children.empty())
-        fact("children", std::to_string(node.children.size()), fonts);
+      if (!node.children.empty()) fact("children", std::to_string(node.children.size()), fonts);
       ImGui::EndTable();
     }
     bool any_problem = false;

@@ -36,8 +36,9 @@ double ms_since(Clock::time_point t0) {
 
 fw::Graph generated_graph(int rows, int cols) {
   fw::Graph g;
-  const fw::NodeId in = g.add(fw::kNoNode, "input", "input",
-                              {{"channels", int64_t(8)}, {"height", int64_t(4)}, {"width", int64_t(4)}});
+  const fw::NodeId in =
+      g.add(fw::kNoNode, "input", "input",
+            {{"channels", int64_t(8)}, {"height", int64_t(4)}, {"width", int64_t(4)}});
   std::vector<fw::NodeId> prev(rows, in);
   for (int c = 0; c < cols; ++c)
     for (int r = 0; r < rows; ++r) {
@@ -141,15 +142,18 @@ int main(int argc, char** argv) {
   int w = 0, h = 0;
   io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);
 
-  std::printf("editor frame time, CPU only (NewFrame -> draw -> Render, no GL), 1280x800, %d frames "
-              "of zoom in / pan / zoom out each\n", frames);
+  std::printf(
+      "editor frame time, CPU only (NewFrame -> draw -> Render, no GL), 1280x800, %d frames "
+      "of zoom in / pan / zoom out each\n",
+      frames);
   struct Case {
     const char* name;
     fw::Graph graph;
     bool open_all;
   };
   std::vector<Case> cases;
-  cases.push_back({"poolformer_m48, every group open in place", fw::build_template("poolformer_m48"), true});
+  cases.push_back(
+      {"poolformer_m48, every group open in place", fw::build_template("poolformer_m48"), true});
   cases.push_back({"generated 2,000-node level", generated_graph(20, 100), false});
   for (Case& c : cases) {
     fw::gui::AppState app;
@@ -171,12 +175,15 @@ int main(int argc, char** argv) {
     std::printf("\n%s: %zu nodes, %zu drawn items, %zu links, %s\n", c.name, nodes,
                 view.canvas().scene().items.size(), view.canvas().scene().links.size(),
                 a.ok() ? "valid" : "with problems");
-    std::printf("  one-off: layout+load %.1f ms, analysis %.1f ms, first frame (scene build) %.1f ms\n",
-                load_ms, analysis_ms, first_ms);
-    std::printf("  per frame: median %.2f ms, p90 %.2f ms, worst %.2f ms\n", r.median, r.p90, r.worst);
-    std::printf("  median by phase: zoom in to 100%% %.2f ms, out to 25%% %.2f ms, pan at 25%% %.2f ms, "
-                "out to fit %.2f ms\n",
-                r.phase_median[0], r.phase_median[1], r.phase_median[2], r.phase_median[3]);
+    std::printf(
+        "  one-off: layout+load %.1f ms, analysis %.1f ms, first frame (scene build) %.1f ms\n",
+        load_ms, analysis_ms, first_ms);
+    std::printf("  per frame: median %.2f ms, p90 %.2f ms, worst %.2f ms\n", r.median, r.p90,
+                r.worst);
+    std::printf(
+        "  median by phase: zoom in to 100%% %.2f ms, out to 25%% %.2f ms, pan at 25%% %.2f ms, "
+        "out to fit %.2f ms\n",
+        r.phase_median[0], r.phase_median[1], r.phase_median[2], r.phase_median[3]);
   }
   ImGui::DestroyContext();
   return 0;

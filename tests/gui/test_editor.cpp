@@ -34,18 +34,24 @@ struct Small {
 
 Small small_graph() {
   Small s;
-  s.input = s.g.add(kNoNode, "input", "input", {{"channels", int64_t(3)}, {"height", int64_t(8)}, {"width", int64_t(8)}});
-  s.conv = s.g.add(kNoNode, "conv2d", "conv", {{"in_channels", int64_t(3)}, {"out_channels", int64_t(16)},
-                                              {"kernel", int64_t(3)}, {"padding", int64_t(1)}});
+  s.input = s.g.add(kNoNode, "input", "input",
+                    {{"channels", int64_t(3)}, {"height", int64_t(8)}, {"width", int64_t(8)}});
+  s.conv = s.g.add(kNoNode, "conv2d", "conv",
+                   {{"in_channels", int64_t(3)},
+                    {"out_channels", int64_t(16)},
+                    {"kernel", int64_t(3)},
+                    {"padding", int64_t(1)}});
   s.output = s.g.add(kNoNode, "output", "output");
-  s.conv16 = s.g.add(kNoNode, "conv2d", "conv16", {{"in_channels", int64_t(16)}, {"out_channels", int64_t(8)}});
+  s.conv16 = s.g.add(kNoNode, "conv2d", "conv16",
+                     {{"in_channels", int64_t(16)}, {"out_channels", int64_t(8)}});
   s.g.connect({s.input, 0}, s.conv, 0);
   s.g.connect({s.conv, 0}, s.output, 0);
   return s;
 }
 
 std::string tmp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("formwork_gui_" + name + "_" + std::to_string(::getpid()));
+  const fs::path p =
+      fs::temp_directory_path() / ("formwork_gui_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
@@ -58,7 +64,9 @@ int palette_index(const std::string& label) {
   return -1;
 }
 
-bool inside(ImVec2 p, ImVec2 a, ImVec2 b) { return p.x >= a.x && p.x <= b.x && p.y >= a.y && p.y <= b.y; }
+bool inside(ImVec2 p, ImVec2 a, ImVec2 b) {
+  return p.x >= a.x && p.x <= b.x && p.y >= a.y && p.y <= b.y;
+}
 
 }  // namespace
 
@@ -399,7 +407,8 @@ TEST(EditorUi, ABlocksInsideIsBuiltFromItsAttributes) {
   const int64_t rev = ui.app.doc.revision();
   ui.key(k::kKeyDelete);
   EXPECT_EQ(ui.app.doc.revision(), rev);
-  EXPECT_NE(ui.app.status.text.find("builds its children"), std::string::npos) << ui.app.status.text;
+  EXPECT_NE(ui.app.status.text.find("builds its children"), std::string::npos)
+      << ui.app.status.text;
   // Moving is fine (positions are the view's).
   const ImVec2 c = ui.node_center(norm);
   ui.drag(c, ImVec2(c.x, c.y + 40));
@@ -504,6 +513,7 @@ TEST(EditorUi, UnsavedChangesArePromptedBeforeNew) {
   ui.click(ui.at("unsaved:discard"));
   ui.frame(2);
   ASSERT_EQ(ui.view->dialog(), "templates");
+  ui.view->gallery().use_defaults = false;
   ui.view->gallery().input[1] = ui.view->gallery().input[2] = 64;
   ui.view->gallery().classes = 10;
   ui.click(ui.at("template:caformer_s18"));
