@@ -202,13 +202,13 @@ void no_selection(AppState& app, const Fonts& fonts) {
     const NodeInfo* info = a.of(c);
     section("This level", fonts);
     if (ImGui::BeginTable("level", 2, ImGuiTableFlags_SizingStretchProp)) {
-      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.6f);
       ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
       fact("kind", def ? def->label : n.kind, fonts);
       if (info) {
         fact("input", shapes(info->in), fonts);
         fact("output", shapes(info->out), fonts);
-        fact("parameters", count_and_si(info->params), fonts);
+        fact("params", count_and_si(info->params), fonts);
         fact("MACs", count_and_si(info->macs), fonts);
       }
       fact("children", std::to_string(n.children.size()), fonts);
@@ -217,7 +217,7 @@ void no_selection(AppState& app, const Fonts& fonts) {
   }
   section("Model", fonts);
   if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+    ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.6f);
     ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
     const std::vector<NodeId> inputs = g.top_level_of_kind("input");
     const std::vector<NodeId> outputs = g.top_level_of_kind("output");
@@ -225,7 +225,7 @@ void no_selection(AppState& app, const Fonts& fonts) {
       if (const NodeInfo* i = a.of(inputs.front())) fact("input", shapes(i->out), fonts);
     if (!outputs.empty())
       if (const NodeInfo* o = a.of(outputs.front())) fact("output", shapes(o->in), fonts);
-    fact("parameters", count_and_si(a.total_params), fonts);
+    fact("params", count_and_si(a.total_params), fonts);
     if (a.total_trainable != a.total_params)
       fact("trainable", count_and_si(a.total_trainable), fonts);
     fact("MACs", count_and_si(a.total_macs), fonts);
@@ -259,9 +259,9 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     ImGui::Text("%zu nodes selected", e.selection.size());
     ImGui::PopFont();
     if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingStretchProp)) {
-      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.6f);
       ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
-      fact("parameters", count_and_si(params), fonts);
+      fact("params", count_and_si(params), fonts);
       fact("MACs", count_and_si(macs), fonts);
       ImGui::EndTable();
     }
@@ -351,13 +351,13 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     const NodeInfo* info = app.doc.analysis().of(id);
     section("Analysis", fonts);
     if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingStretchProp)) {
-      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.6f);
       ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
       if (info) {
         if (!info->in.empty())
           fact(info->in.size() > 1 ? "inputs" : "input", shapes(info->in), fonts);
         if (!info->out.empty()) fact("output", shapes(info->out), fonts);
-        fact("parameters", count_and_si(info->params), fonts);
+        fact("params", count_and_si(info->params), fonts);
         fact("MACs", count_and_si(info->macs), fonts);
       } else {
         fact("shapes", "not inferred", fonts, palette::kWarning);

@@ -44,7 +44,6 @@ class UiDriver {
     io.IniFilename = nullptr;
     io.DisplaySize = ImVec2(1280, 800);
     io.DeltaTime = 1.0f / 60;
-    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
     const int map[][2] = {{ImGuiKey_Tab, kKeyTab},
                           {ImGuiKey_LeftArrow, kKeyLeft},
                           {ImGuiKey_RightArrow, kKeyRight},
