@@ -449,7 +449,7 @@ void EditorCanvas::rename_selected(AppState& app) {
 void EditorCanvas::toggle_open_selected(AppState& app) {
   for (NodeId id : std::set<NodeId>(app.editor.selection)) {
     const Node* n = app.doc.graph().find(id);
-    if (n && !n->children.empty()) app.editor.set_expanded(id, !app.editor.expanded.count(id));
+    if (n && is_container(*n)) app.editor.set_expanded(id, !app.editor.expanded.count(id));
   }
 }
 
@@ -457,7 +457,7 @@ void EditorCanvas::enter_selected(AppState& app) {
   if (app.editor.selection.size() != 1) return;
   const NodeId id = *app.editor.selection.begin();
   const Node* n = app.doc.graph().find(id);
-  if (n && !n->children.empty()) enter_level(app, id);
+  if (n && is_container(*n)) enter_level(app, id);
 }
 
 void EditorCanvas::up_level(AppState& app) {

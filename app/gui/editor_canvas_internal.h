@@ -13,9 +13,9 @@ namespace fw::gui::detail {
 
 inline constexpr float kMinZoom = 0.04f, kMaxZoom = 3.0f;
 inline constexpr float kLinkLabelSize = 11.5f;
-inline constexpr float kDetailZoom = 0.2f;  // below: boxes only (no text, ports, rounding)
-inline constexpr float kFullZoom = 0.8f;    // from here: every line of a node; below: title and
-                                          // shape, drawn larger than the zoom (semantic zoom)
+inline constexpr float kDetailZoom = 0.2f;     // below: boxes only (no text, ports, rounding)
+inline constexpr float kFullZoom = 0.8f;       // from here: every line of a node; below: title and
+                                               // shape, drawn larger than the zoom (semantic zoom)
 inline constexpr float kReadableZoom = 0.55f;  // a level is first shown at least this close
 inline constexpr double kRefusalSeconds = 6.0;
 

@@ -82,7 +82,7 @@ class Builder {
   }
 
  private:
-  bool is_open(const Node& n) const { return open_.count(n.id) && !n.children.empty(); }
+  bool is_open(const Node& n) const { return open_.count(n.id) && is_container(n); }
 
   BoxSize measure(const Node& n) {
     const BoxSize box = node_box(n);
@@ -154,7 +154,7 @@ class Builder {
       it.x0 = ox + p.x, it.y0 = oy + p.y;
       it.x1 = it.x0 + p.size.w, it.y1 = it.y0 + p.size.h;
       it.color = category_color(def ? def->category : "");
-      it.container = !n.children.empty();
+      it.container = is_container(n);
       it.problem = problem_.count(n.id) != 0;
       it.problem_inside = inside_.count(n.id) != 0;
       const float inner = p.size.w - 2 * kNodePadding;

@@ -39,6 +39,8 @@ std::string node_subtitle(const Node& n);
 std::string shape_text(const Shape& s);
 
 BoxSize node_box(const Node& n);
+// A group or composite: it has (or can have) children, so it can be entered or opened in place.
+bool is_container(const Node& n);
 // Offset of port row `index` from the node's top.
 inline float node_port_y(int index) {
   return kNodeHeaderHeight + kNodeRowHeight * (0.5f + static_cast<float>(index)) + 4;

@@ -598,3 +598,31 @@ TEST(RecentFiles, MissingOrCorruptIsAnEmptyListAndRememberingRewritesIt) {
             (std::vector<std::string>{"/x/c.formwork", "/x/b.json", "/x/a.formwork"}));
   fs::remove_all(dir);
 }
+
+TEST(EditorUi, BuildsAGroupThroughItsBoundaryPorts) {
+  UiDriver ui;
+  Small s = small_graph();
+  fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
+  ui.frame(2);
+  ASSERT_TRUE(ui.canvas().add_entry_at_center(ui.app, palette_index("Group")).ok);
+  const NodeId group = *ui.app.editor.selection.begin();
+  ui.key(k::kKeyEnter);
+  ASSERT_EQ(ui.app.editor.container, group);
+  ASSERT_TRUE(ui.canvas().add_entry_at_center(ui.app, palette_index("GELU")).ok);
+  const NodeId act = *ui.app.editor.selection.begin();
+  ui.view->run(Action::Arrange);
+  ui.frame(2);
+  // Group input (seen from inside) -> act -> group output.
+  ui.drag(ui.port(group, 0, true), ui.port(act, 0, false));
+  ui.drag(ui.port(act, 0, true), ui.port(group, 0, false));
+  const fw::Node& g = ui.app.doc.graph().node(group);
+  EXPECT_EQ(ui.app.doc.graph().node(act).inputs[0], (fw::PortRef{group, 0, true}));
+  EXPECT_EQ(g.outputs[0], (fw::PortRef{act, 0}));
+  // Back up: feed the group from conv; its output carries conv's shape through the GELU.
+  ui.key(k::kKeyEscape);
+  ui.key(k::kKeyEscape);
+  ASSERT_EQ(ui.app.editor.container, kNoNode);
+  ui.frame(2);
+  ui.drag(ui.port(s.conv, 0, true), ui.port(group, 0, false));
+  EXPECT_EQ(ui.app.doc.analysis().of(group)->out[0], (fw::Shape{16, 8, 8}));
+}
