@@ -443,7 +443,9 @@ void EditorCanvas::context_menus(AppState& app, const Fonts& fonts) {
     ImGui::EndPopup();
   }
   if (ImGui::BeginPopup("##canvas_menu")) {
-    if (ImGui::BeginMenu("Add node here", !locked)) {
+    const bool add_open = ImGui::BeginMenu("Add node here", !locked);
+    probe::note("menu:add");
+    if (add_open) {
       if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
       ImGui::SetNextItemWidth(ImGui::GetFontSize() * 14);
       ImGui::InputTextWithHint("##add_filter", "Search", ctx_filter_, sizeof ctx_filter_);
@@ -451,7 +453,9 @@ void EditorCanvas::context_menus(AppState& app, const Fonts& fonts) {
       const float swatch = ImGui::GetFontSize() * 0.7f;
       auto item = [&](size_t i) {
         palette_swatch(entries[i].category, swatch);
-        if (ImGui::MenuItem(entries[i].label.c_str())) {
+        const bool chosen = ImGui::MenuItem(entries[i].label.c_str());
+        if (probe::enabled()) probe::note("menu:add:" + entries[i].label);
+        if (chosen) {
           add_entry(app, static_cast<int>(i), ctx_canvas_.x, ctx_canvas_.y);
           ImGui::CloseCurrentPopup();
         }

@@ -626,3 +626,40 @@ TEST(EditorUi, BuildsAGroupThroughItsBoundaryPorts) {
   ui.drag(ui.port(s.conv, 0, true), ui.port(group, 0, false));
   EXPECT_EQ(ui.app.doc.analysis().of(group)->out[0], (fw::Shape{16, 8, 8}));
 }
+
+TEST(EditorUi, ContextMenuAddsANodeWhereTheCanvasWasClicked) {
+  UiDriver ui;
+  Small s = small_graph();
+  fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
+  ui.frame(2);
+  const ImVec2 at(ui.canvas().canvas_min().x + 120, ui.canvas().canvas_max().y - 120);
+  ui.click(at, 1);
+  ui.frame();
+  ui.click(ui.at("menu:add"));
+  ui.frame();
+  ui.type("linear");  // the search field has the keyboard
+  ui.frame();
+  const size_t n0 = ui.app.doc.graph().size();
+  ui.click(ui.at("menu:add:Linear"));
+  ASSERT_EQ(ui.app.doc.graph().size(), n0 + 1);
+  const NodeId added = *ui.app.editor.selection.begin();
+  EXPECT_EQ(ui.app.doc.graph().node(added).kind, "linear");
+  ui.frame();
+  ImVec2 a, b;
+  ASSERT_TRUE(ui.canvas().node_rect(added, &a, &b));
+  EXPECT_TRUE(inside(at, a, b));
+}
+
+TEST(EditorUi, F2RenamesTheSelectedNode) {
+  UiDriver ui;
+  Small s = small_graph();
+  fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
+  ui.frame(2);
+  ui.click(ui.node_center(s.conv));
+  ui.key(k::kKeyF2);
+  ui.key('A', true);
+  ui.type("stem_conv");
+  ui.key(k::kKeyEnter);
+  EXPECT_EQ(ui.app.doc.graph().node(s.conv).name, "stem_conv");
+  EXPECT_EQ(ui.app.doc.undo_label(), "Rename");
+}
