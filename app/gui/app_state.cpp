@@ -21,7 +21,8 @@ void EditorState::set_expanded(NodeId id, bool open) {
   if (changed) ++expanded_version;
 }
 
-// ---- Files ---------------------------------------------------------------------------------------
+// ---- Files
+// ---------------------------------------------------------------------------------------
 
 void load_graph(AppState& app, Graph g, Source source, const std::string& path,
                 const std::string& name) {
@@ -83,7 +84,8 @@ std::string now_iso8601() {
 
 void write_project(const AppState& app, const std::string& path, bool keep_existing_data) {
   ProjectData p;
-  if (keep_existing_data && fs::exists(path)) p = load_project(path);  // weights, runs, results...: kept as they are
+  if (keep_existing_data && fs::exists(path))
+    p = load_project(path);  // weights, runs, results...: kept as they are
   p.graph_json = graph_to_json(app.doc.graph());
   p.graph_format = kGraphFormatVersion;
   if (!keep_existing_data) {
@@ -153,10 +155,11 @@ bool save_as(AppState& app, const std::string& given) {
 std::string window_title(const AppState& app) {
   std::string t = app.name.empty() ? "Untitled" : app.name;
   if (app.doc.dirty()) t += " \xE2\x80\xA2";  // •
-  return t + " \xE2\x80\x94 Formwork";       // —
+  return t + " \xE2\x80\x94 Formwork";        // —
 }
 
-// ---- Edits ---------------------------------------------------------------------------------------
+// ---- Edits
+// ---------------------------------------------------------------------------------------
 
 std::string locked_reason(const Graph& g, NodeId container) {
   if (container == kNoNode || !g.contains(container)) return "";
@@ -179,8 +182,9 @@ std::string fresh_name(const Graph& g, NodeId parent, const std::string& base) {
   for (NodeId s : g.children(parent)) {
     const std::string& nm = g.node(s).name;
     taken.insert(nm);
-    const bool digits = !nm.empty() && nm.size() < 10 &&
-                        std::all_of(nm.begin(), nm.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool digits =
+        !nm.empty() && nm.size() < 10 &&
+        std::all_of(nm.begin(), nm.end(), [](char c) { return c >= '0' && c <= '9'; });
     numbered = numbered && digits;
     if (digits) next_number = std::max<int64_t>(next_number, std::stoll(nm) + 1);
   }
@@ -188,7 +192,8 @@ std::string fresh_name(const Graph& g, NodeId parent, const std::string& base) {
   if (!taken.count(base)) return base;
   // "conv_2" -> base "conv"
   std::string stem = base;
-  if (const size_t cut = stem.rfind('_'); cut != std::string::npos && cut + 1 < stem.size() &&
+  if (const size_t cut = stem.rfind('_');
+      cut != std::string::npos && cut + 1 < stem.size() &&
       std::all_of(stem.begin() + cut + 1, stem.end(), [](char c) { return c >= '0' && c <= '9'; }))
     stem.resize(cut);
   std::string name = stem;
@@ -275,7 +280,8 @@ void sync_editor(AppState& app) {
   if (e.refusal.node != kNoNode && !g.contains(e.refusal.node)) e.refusal = {};
 }
 
-// ---- Recent files --------------------------------------------------------------------------------
+// ---- Recent files
+// --------------------------------------------------------------------------------
 
 std::string default_config_dir() {
   if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg)

@@ -31,23 +31,23 @@ struct ViewTransform {
 
 // The refused command, shown at its port (or node) until it expires.
 struct Refusal {
-  NodeId node = kNoNode;       // kNoNode: shown at canvas point (x, y) of the shown level
-  int port = -1;               // input port (or group output), -1: the node itself
-  bool group_output = false;   // `port` is node's output, fed from inside
+  NodeId node = kNoNode;      // kNoNode: shown at canvas point (x, y) of the shown level
+  int port = -1;              // input port (or group output), -1: the node itself
+  bool group_output = false;  // `port` is node's output, fed from inside
   float x = 0, y = 0;
   std::string reason;
-  double until = 0;            // ImGui time; 0: not shown
+  double until = 0;  // ImGui time; 0: not shown
 };
 
 struct EditorState {
-  NodeId container = kNoNode;        // the level shown: kNoNode = the model's top level
-  std::vector<NodeId> trail;         // lineage of `container`, to climb back after an undo
+  NodeId container = kNoNode;  // the level shown: kNoNode = the model's top level
+  std::vector<NodeId> trail;   // lineage of `container`, to climb back after an undo
   std::set<NodeId> selection;
-  std::set<NodeId> expanded;         // groups drawn open in place
-  int64_t expanded_version = 0;      // bumped on every change of `expanded`
+  std::set<NodeId> expanded;              // groups drawn open in place
+  int64_t expanded_version = 0;           // bumped on every change of `expanded`
   std::map<NodeId, ViewTransform> views;  // per level
-  bool frame_all = false;            // request: fit everything on the next frame
-  bool frame_selection = false;      // request: fit the selection
+  bool frame_all = false;                 // request: fit everything on the next frame
+  bool frame_selection = false;           // request: fit the selection
   Refusal refusal;
 
   bool selected(NodeId id) const { return selection.count(id) != 0; }
@@ -75,9 +75,9 @@ struct AppState {
   bool read_only() const { return source == Source::Template || source == Source::Untitled; }
 
   EditorState editor;
-  Message status;          // the status bar's message
-  std::string error;       // non-empty: shown in an error dialog until dismissed
-  std::string clipboard;   // the last copy (Document::copy fragment)
+  Message status;         // the status bar's message
+  std::string error;      // non-empty: shown in an error dialog until dismissed
+  std::string clipboard;  // the last copy (Document::copy fragment)
 
   std::string config_dir;  // where recent.json lives; "" = do not remember
   std::vector<std::string> recent;

@@ -120,13 +120,13 @@ class EditorCanvas {
   Gesture gesture_ = Gesture::None;
   ImVec2 press_pos_{0, 0};
   int press_item_ = -1, press_port_ = -1;
-  bool press_toggle_ = false;       // shift/ctrl click: toggle on release
+  bool press_toggle_ = false;  // shift/ctrl click: toggle on release
   bool box_additive_ = false;
-  ImVec2 move_delta_{0, 0};         // canvas units
-  std::vector<char> moving_;        // per item, during Move
+  ImVec2 move_delta_{0, 0};   // canvas units
+  std::vector<char> moving_;  // per item, during Move
   int hover_item_ = -1, hover_port_ = -1, hover_link_ = -1;
   bool hover_chevron_ = false;
-  int selected_link_ = -1;          // index into scene_.links (reset when the scene changes)
+  int selected_link_ = -1;  // index into scene_.links (reset when the scene changes)
 
   // Context menu target.
   int ctx_item_ = -1, ctx_link_ = -1;

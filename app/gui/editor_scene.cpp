@@ -82,7 +82,7 @@ class Builder {
   }
 
  private:
-  bool is_open(const Node& n) const { return open_.count(n.id) && !n.children.empty(); }
+  bool is_open(const Node& n) const { return open_.count(n.id) && is_container(n); }
 
   BoxSize measure(const Node& n) {
     const BoxSize box = node_box(n);
@@ -92,7 +92,8 @@ class Builder {
       w = std::max(w, p.x + p.size.w);
       h = std::max(h, p.y + p.size.h);
     }
-    return {std::max(box.w, w + 2 * kFramePadX), std::max(box.h, kNodeHeaderHeight + h + 2 * kFramePadY)};
+    return {std::max(box.w, w + 2 * kFramePadX),
+            std::max(box.h, kNodeHeaderHeight + h + 2 * kFramePadY)};
   }
 
   // Children of `parent` at their stored positions (normalized: the top-left child at 0, 0),
@@ -153,15 +154,15 @@ class Builder {
       it.x0 = ox + p.x, it.y0 = oy + p.y;
       it.x1 = it.x0 + p.size.w, it.y1 = it.y0 + p.size.h;
       it.color = category_color(def ? def->category : "");
-      it.container = !n.children.empty();
+      it.container = is_container(n);
       it.problem = problem_.count(n.id) != 0;
       it.problem_inside = inside_.count(n.id) != 0;
       const float inner = p.size.w - 2 * kNodePadding;
       const float title_room = inner - (it.container ? 22 : 0);
       if (it.kind == SceneItem::Kind::Frame) {
         it.title = fit(f_.bold, kNodeTitleSize, node_title(n), title_room * 0.5f);
-        const float used = f_.bold ? f_.bold->CalcTextSizeA(kNodeTitleSize, FLT_MAX, 0,
-                                                            it.title.c_str()).x : 0;
+        const float used =
+            f_.bold ? f_.bold->CalcTextSizeA(kNodeTitleSize, FLT_MAX, 0, it.title.c_str()).x : 0;
         it.subtitle = fit(f_.regular, kNodeBodySize, node_subtitle(n), title_room - used - 14);
       } else {
         it.title = fit(f_.bold, kNodeTitleSize, node_title(n), title_room);
@@ -297,7 +298,8 @@ class Builder {
       const SceneItem& it = s_.items[item];
       for (int i = 0; i < static_cast<int>(n.inputs.size()) && i < it.inputs; ++i) {
         const PortRef& r = n.inputs[i];
-        if (r.connected()) link(source_port(r, level_item), it.port_begin + i, level_item, label_of(r, level_node));
+        if (r.connected())
+          link(source_port(r, level_item), it.port_begin + i, level_item, label_of(r, level_node));
       }
       if (it.kind == SceneItem::Kind::Frame) links(id, item);
     }
@@ -321,7 +323,8 @@ class Builder {
   void route() {
     // Items of each level, for the obstacle search.
     std::unordered_map<int, std::vector<int>> by_level;
-    for (size_t i = 0; i < s_.items.size(); ++i) by_level[s_.items[i].parent].push_back(static_cast<int>(i));
+    for (size_t i = 0; i < s_.items.size(); ++i)
+      by_level[s_.items[i].parent].push_back(static_cast<int>(i));
     for (SceneLink& l : s_.links) {
       const ScenePort& a = s_.ports[l.from];
       const ScenePort& b = s_.ports[l.to];

@@ -25,8 +25,8 @@
 
 namespace fw::gui {
 
-inline constexpr float kFramePadX = 52;      // inner margin of an open group, left and right
-inline constexpr float kFramePadY = 34;      // inner margin, top (room for arcs) and bottom
+inline constexpr float kFramePadX = 52;       // inner margin of an open group, left and right
+inline constexpr float kFramePadY = 34;       // inner margin, top (room for arcs) and bottom
 inline constexpr float kBoundaryWidth = 120;  // the shown group's input/output items
 inline constexpr float kBoundaryGap = 90;     // between them and the children
 
@@ -36,12 +36,12 @@ struct SceneItem {
   NodeId id = kNoNode;  // In/Out: the shown group
   int parent = -1;      // index of the enclosing frame item; -1 at the shown level
   int depth = 0;
-  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;  // canvas units
-  ImU32 color = 0;                        // category colour
-  std::string title, subtitle, shape, params;  // fitted to the box
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;         // canvas units
+  ImU32 color = 0;                              // category colour
+  std::string title, subtitle, shape, params;   // fitted to the box
   int port_begin = 0, inputs = 0, outputs = 0;  // left ports, then right ports
-  bool container = false;  // has children: can be entered or opened in place
-  bool problem = false;    // a problem names this node
+  bool container = false;                       // has children: can be entered or opened in place
+  bool problem = false;                         // a problem names this node
   bool problem_inside = false;
 };
 
@@ -51,10 +51,10 @@ struct ScenePort {
   int index = 0;     // port number on its node
   float x = 0, y = 0;
   std::string name, shape;
-  PortRef src;                      // as a producer (src.connected(): can be one)
-  NodeId dst = kNoNode;             // as a consumer: node whose input (or group output) it is
+  PortRef src;           // as a producer (src.connected(): can be one)
+  NodeId dst = kNoNode;  // as a consumer: node whose input (or group output) it is
   int dst_port = -1;
-  bool dst_group_output = false;    // dst's output `dst_port`, fed from inside
+  bool dst_group_output = false;  // dst's output `dst_port`, fed from inside
   bool connected = false;
   bool problem = false;
 };
@@ -73,10 +73,10 @@ struct Scene {
   std::vector<SceneItem> items;
   std::vector<ScenePort> ports;
   std::vector<SceneLink> links;
-  std::vector<int> frames;  // frame items, outermost first
-  std::vector<int> boxes;   // the other items
+  std::vector<int> frames;                   // frame items, outermost first
+  std::vector<int> boxes;                    // the other items
   float bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;  // bounds of all items
-  std::unordered_map<NodeId, int> item_of;  // node -> its item (not In/Out)
+  std::unordered_map<NodeId, int> item_of;   // node -> its item (not In/Out)
   int in_item = -1, out_item = -1;
 
   int find(NodeId id) const {

@@ -3,16 +3,17 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "app/gui/ui_probe.h"
 #include "app/panels/breadcrumb.h"
 #include "app/panels/problems.h"
 #include "app/panels/status_bar.h"
-#include "app/gui/ui_probe.h"
 
 namespace fw::gui {
 
 namespace fs = std::filesystem;
 
-// ---- Actions ---------------------------------------------------------------------------------------
+// ---- Actions
+// ---------------------------------------------------------------------------------------
 
 void EditorView::show_open_dialog(const std::string& dir) {
   std::string start = dir;
@@ -26,8 +27,9 @@ void EditorView::do_save_as() {
     dir = fs::path(app_.path).parent_path().string();
     name = fs::path(app_.path).filename().string();
   } else {
-    name = (app_.doc.graph().meta.has("template") ? attr_to_string(app_.doc.graph().meta.get("template"))
-                                                   : std::string("untitled")) +
+    name = (app_.doc.graph().meta.has("template")
+                ? attr_to_string(app_.doc.graph().meta.get("template"))
+                : std::string("untitled")) +
            ".formwork";
   }
   files_.open(FileBrowser::Mode::Save, dir, name);
@@ -71,10 +73,17 @@ bool EditorView::request_close() {
 void EditorView::run(Action a, const std::string& arg) {
   AppState& app = app_;
   switch (a) {
-    case Action::None: break;
-    case Action::New: guarded(Pending::New, ""); break;
-    case Action::Open: guarded(Pending::Open, ""); break;
-    case Action::OpenRecent: guarded(Pending::Open, arg); break;
+    case Action::None:
+      break;
+    case Action::New:
+      guarded(Pending::New, "");
+      break;
+    case Action::Open:
+      guarded(Pending::Open, "");
+      break;
+    case Action::OpenRecent:
+      guarded(Pending::Open, arg);
+      break;
     case Action::ClearRecent:
       app.recent.clear();
       try {
@@ -86,8 +95,12 @@ void EditorView::run(Action a, const std::string& arg) {
     case Action::Save:
       if (save(app) == SaveResult::NeedsPath) do_save_as();
       break;
-    case Action::SaveAs: do_save_as(); break;
-    case Action::Quit: guarded(Pending::Quit, ""); break;
+    case Action::SaveAs:
+      do_save_as();
+      break;
+    case Action::Quit:
+      guarded(Pending::Quit, "");
+      break;
     case Action::Undo: {
       const std::string label = app.doc.undo_label();
       if (app.doc.undo()) app.status = {Message::Info, "Undid " + label};
@@ -98,17 +111,39 @@ void EditorView::run(Action a, const std::string& arg) {
       if (app.doc.redo()) app.status = {Message::Info, "Redid " + label};
       break;
     }
-    case Action::Cut: canvas_.cut_selection(app); break;
-    case Action::Copy: canvas_.copy_selection(app); break;
-    case Action::Paste: canvas_.paste(app); break;
-    case Action::Duplicate: canvas_.duplicate(app); break;
-    case Action::Delete: canvas_.delete_selection(app); break;
-    case Action::SelectAll: canvas_.select_all(app); break;
-    case Action::Rename: canvas_.rename_selected(app); break;
-    case Action::FrameAll: app.editor.frame_all = true; break;
-    case Action::FrameSelection: app.editor.frame_selection = true; break;
-    case Action::Arrange: canvas_.arrange(app); break;
-    case Action::ToggleOpen: canvas_.toggle_open_selected(app); break;
+    case Action::Cut:
+      canvas_.cut_selection(app);
+      break;
+    case Action::Copy:
+      canvas_.copy_selection(app);
+      break;
+    case Action::Paste:
+      canvas_.paste(app);
+      break;
+    case Action::Duplicate:
+      canvas_.duplicate(app);
+      break;
+    case Action::Delete:
+      canvas_.delete_selection(app);
+      break;
+    case Action::SelectAll:
+      canvas_.select_all(app);
+      break;
+    case Action::Rename:
+      canvas_.rename_selected(app);
+      break;
+    case Action::FrameAll:
+      app.editor.frame_all = true;
+      break;
+    case Action::FrameSelection:
+      app.editor.frame_selection = true;
+      break;
+    case Action::Arrange:
+      canvas_.arrange(app);
+      break;
+    case Action::ToggleOpen:
+      canvas_.toggle_open_selected(app);
+      break;
     case Action::OpenAll: {
       // Every group below the shown level.
       std::vector<NodeId> stack(app.doc.graph().children(app.editor.container));
@@ -128,18 +163,28 @@ void EditorView::run(Action a, const std::string& arg) {
       ++app.editor.expanded_version;
       app.editor.frame_all = true;
       break;
-    case Action::Enter: canvas_.enter_selected(app); break;
-    case Action::Up: canvas_.up_level(app); break;
-    case Action::Escape: canvas_.escape(app); break;
-    case Action::TogglePalette: panels_.palette = !panels_.palette; break;
-    case Action::ToggleInspector: panels_.inspector = !panels_.inspector; break;
-    case Action::Shortcuts: show_shortcuts_ = true; break;
+    case Action::Enter:
+      canvas_.enter_selected(app);
+      break;
+    case Action::Up:
+      canvas_.up_level(app);
+      break;
+    case Action::Escape:
+      canvas_.escape(app);
+      break;
+    case Action::TogglePalette:
+      panels_.palette = !panels_.palette;
+      break;
+    case Action::ToggleInspector:
+      panels_.inspector = !panels_.inspector;
+      break;
+    case Action::Shortcuts:
+      show_shortcuts_ = true;
+      break;
   }
 }
 
-bool EditorView::animating() const {
-  return app_.editor.refusal.until > 0 || gallery_.is_open();
-}
+bool EditorView::animating() const { return app_.editor.refusal.until > 0 || gallery_.is_open(); }
 
 std::string EditorView::dialog() const {
   if (unsaved_visible_) return "unsaved";
@@ -149,7 +194,8 @@ std::string EditorView::dialog() const {
   return "";
 }
 
-// ---- Layout ----------------------------------------------------------------------------------------
+// ---- Layout
+// ----------------------------------------------------------------------------------------
 
 void EditorView::toolbar(const Fonts& fonts) {
   draw_breadcrumb(app_, fonts);
@@ -157,8 +203,10 @@ void EditorView::toolbar(const Fonts& fonts) {
   const ImGuiStyle& st = ImGui::GetStyle();
   const char* labels[] = {"\xE2\x86\xB6 Undo", "\xE2\x86\xB7 Redo", "Arrange", "Frame all"};
   float w = 0;
-  for (const char* l : labels) w += ImGui::CalcTextSize(l).x + st.FramePadding.x * 2 + st.ItemSpacing.x;
-  ImGui::SameLine(std::max(ImGui::GetCursorPosX(), ImGui::GetWindowContentRegionMax().x - w + st.ItemSpacing.x));
+  for (const char* l : labels)
+    w += ImGui::CalcTextSize(l).x + st.FramePadding.x * 2 + st.ItemSpacing.x;
+  ImGui::SameLine(std::max(ImGui::GetCursorPosX(),
+                           ImGui::GetWindowContentRegionMax().x - w + st.ItemSpacing.x));
   ImGui::BeginDisabled(!app_.doc.can_undo());
   if (ImGui::Button(labels[0])) run(Action::Undo);
   if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
@@ -195,7 +243,8 @@ void EditorView::left_panel(const Fonts& fonts, float width, float height) {
         outline_.reveal_first_problem = false;
       }
       // The canvas's single selection is the outline's, and a click in the outline shows its node.
-      const NodeId sel = app_.editor.selection.size() == 1 ? *app_.editor.selection.begin() : kNoNode;
+      const NodeId sel =
+          app_.editor.selection.size() == 1 ? *app_.editor.selection.begin() : kNoNode;
       if (sel != outline_synced_) {
         outline_.selected = sel;
         if (sel != kNoNode) outline_.reveal = sel;
@@ -277,9 +326,9 @@ void EditorView::layout(const Fonts& fonts) {
     ImGui::SameLine(0, 0);
   }
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(0, 0));
-  ImGui::BeginChild("canvas", ImVec2(center, height), true,
-                    ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse |
-                        ImGuiWindowFlags_NoMove);
+  ImGui::BeginChild(
+      "canvas", ImVec2(center, height), true,
+      ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse | ImGuiWindowFlags_NoMove);
   ImGui::PopStyleVar();
   const ImVec2 wmin = ImGui::GetWindowPos();
   const ImVec2 wsize = ImGui::GetWindowSize();
@@ -305,7 +354,8 @@ void EditorView::layout(const Fonts& fonts) {
   }
 }
 
-// ---- Dialogs ---------------------------------------------------------------------------------------
+// ---- Dialogs
+// ---------------------------------------------------------------------------------------
 
 void EditorView::dialogs(const Fonts& fonts) {
   const float bw = ImGui::GetFontSize() * 7;
@@ -314,13 +364,15 @@ void EditorView::dialogs(const Fonts& fonts) {
     ask_unsaved_ = false;
     ImGui::OpenPopup("Save changes?");
   }
-  unsaved_visible_ = ImGui::BeginPopupModal("Save changes?", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
+  unsaved_visible_ =
+      ImGui::BeginPopupModal("Save changes?", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
   if (unsaved_visible_) {
     ImGui::PushFont(fonts.bold);
     ImGui::Text("Save the changes to %s?", app_.name.empty() ? "Untitled" : app_.name.c_str());
     ImGui::PopFont();
-    const char* what = pending_ == Pending::Quit ? "quitting" : pending_ == Pending::New ? "starting a new project"
-                                                                                          : "opening another file";
+    const char* what = pending_ == Pending::Quit  ? "quitting"
+                       : pending_ == Pending::New ? "starting a new project"
+                                                  : "opening another file";
     ImGui::Text("They are lost when %s without saving.", what);
     ImGui::Spacing();
     const bool save_clicked = ImGui::Button("Save", ImVec2(bw, 0));
@@ -419,13 +471,15 @@ void EditorView::dialogs(const Fonts& fonts) {
       }
       ImGui::EndTable();
     }
-    if (ImGui::Button("Close", ImVec2(bw, 0)) || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)))
+    if (ImGui::Button("Close", ImVec2(bw, 0)) ||
+        ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape)))
       ImGui::CloseCurrentPopup();
     ImGui::EndPopup();
   }
 }
 
-// ---- Frame -----------------------------------------------------------------------------------------
+// ---- Frame
+// -----------------------------------------------------------------------------------------
 
 void EditorView::draw(const Fonts& fonts) {
   sync_editor(app_);

@@ -12,6 +12,7 @@
 
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
+#include "app/gui/node_geometry.h"
 #include "app/gui/window.h"
 #include "core/error.h"
 
@@ -52,13 +53,13 @@ std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOpti
     }
     NodeId id;
     if (std::string err = find(e, "--expand", &id); !err.empty()) return err;
-    if (g.node(id).children.empty()) return "--expand: '" + e + "' has no children";
+    if (!gui::is_container(g.node(id))) return "--expand: '" + e + "' is not a group or block";
     app.editor.set_expanded(id, true);
   }
   if (!o.enter.empty()) {
     NodeId id;
     if (std::string err = find(o.enter, "--enter", &id); !err.empty()) return err;
-    if (g.node(id).children.empty()) return "--enter: '" + o.enter + "' has no children";
+    if (!gui::is_container(g.node(id))) return "--enter: '" + o.enter + "' is not a group or block";
     gui::enter_level(app, id);
   }
   if (!o.select.empty()) {
@@ -83,7 +84,8 @@ std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOpti
 }  // namespace
 
 const std::vector<std::string>& contract_views() {
-  static const std::vector<std::string> v = {"editor", "attention", "gradcam", "circuit", "nas", "training"};
+  static const std::vector<std::string> v = {"editor",  "attention", "gradcam",
+                                             "circuit", "nas",       "training"};
   return v;
 }
 
@@ -96,9 +98,10 @@ int run_gui(const GuiOptions& opts) {
   if (!contains(contract_views(), opts.view))
     return usage("unknown view '" + opts.view + "' (views: " + join(contract_views()) + ")");
   if (!contains(built_views(), opts.view))
-    return usage("view '" + opts.view + "' is not available in this build (available: " +
-                 join(built_views()) + ")");
-  if (opts.frames < 1) return usage("--frames must be at least 1 (got " + std::to_string(opts.frames) + ")");
+    return usage("view '" + opts.view +
+                 "' is not available in this build (available: " + join(built_views()) + ")");
+  if (opts.frames < 1)
+    return usage("--frames must be at least 1 (got " + std::to_string(opts.frames) + ")");
   const bool screenshot = !opts.screenshot.empty();
 
   gui::AppState app;

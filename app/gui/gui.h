@@ -24,10 +24,10 @@ struct GuiOptions {
   std::string screenshot;  // PNG path; empty = interactive
   std::string view = "editor";
   int frames = 3;
-  std::string enter;       // module path of a group or block to show the inside of
-  std::string select;      // module path of a node to select (its level is shown)
+  std::string enter;                // module path of a group or block to show the inside of
+  std::string select;               // module path of a node to select (its level is shown)
   std::vector<std::string> expand;  // module paths of groups to open in place, or "all"
-  std::string dialog;      // "templates", "open" or "shortcuts": a dialog in front
+  std::string dialog;               // "templates", "open" or "shortcuts": a dialog in front
 };
 
 // The views of CONTRACT.md and those this build has.

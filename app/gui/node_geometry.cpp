@@ -83,6 +83,11 @@ std::string shape_text(const Shape& s) {
   return out;
 }
 
+bool is_container(const Node& n) {
+  const OpDef* def = find_op(n.kind);
+  return def ? def->cls != OpClass::Leaf : !n.children.empty();
+}
+
 BoxSize node_box(const Node& n) {
   const OpDef* def = find_op(n.kind);
   const size_t ins = def ? def->inputs.size() : n.inputs.size();

@@ -23,8 +23,8 @@ inline constexpr float kNodeHeaderHeight = 28;
 inline constexpr float kNodeRowHeight = 20;
 inline constexpr float kNodeMinWidth = 164;
 inline constexpr float kNodeMaxWidth = 320;
-inline constexpr float kNodePadding = 10;     // text inset from the sides
-inline constexpr float kNodeBodyLines = 2;    // op line and shape line
+inline constexpr float kNodePadding = 10;   // text inset from the sides
+inline constexpr float kNodeBodyLines = 2;  // op line and shape line
 inline constexpr float kPortRadius = 5;
 // Text sizes on the canvas, in canvas units (scaled by the zoom when drawn).
 inline constexpr float kNodeTitleSize = 15;
@@ -39,6 +39,8 @@ std::string node_subtitle(const Node& n);
 std::string shape_text(const Shape& s);
 
 BoxSize node_box(const Node& n);
+// A group or composite: it has (or can have) children, so it can be entered or opened in place.
+bool is_container(const Node& n);
 // Offset of port row `index` from the node's top.
 inline float node_port_y(int index) {
   return kNodeHeaderHeight + kNodeRowHeight * (0.5f + static_cast<float>(index)) + 4;

@@ -68,7 +68,8 @@ class Window {
     ImGui::CreateContext();
     ImGuiIO& io = ImGui::GetIO();
     io.IniFilename = nullptr;  // the layout is fixed; nothing to remember between runs
-    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
+    // No keyboard navigation: Space, Enter, Esc and the arrows belong to the editor's shortcuts
+    // (Tab still moves between text fields).
     fonts_ = load_fonts(scale);
     apply_style(scale);
 

@@ -57,8 +57,7 @@ void draw_breadcrumb(AppState& app, const Fonts& fonts) {
       ImGui::PushStyleColor(ImGuiCol_Text, palette::kWarning);
       ImGui::TextUnformatted("\xC2\xB7 built from its attributes");
       ImGui::PopStyleColor();
-      if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("%s", locked_reason(g, c).c_str());
+      if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", locked_reason(g, c).c_str());
     }
   }
   if (go != -1) {

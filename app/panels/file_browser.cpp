@@ -41,9 +41,12 @@ std::string time_text(fs::file_time_type t) {
 
 std::string size_text(uintmax_t n) {
   char buf[32];
-  if (n < 1024) std::snprintf(buf, sizeof buf, "%ju B", n);
-  else if (n < 1024 * 1024) std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(n) / 1024);
-  else std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(n) / (1024.0 * 1024));
+  if (n < 1024)
+    std::snprintf(buf, sizeof buf, "%ju B", n);
+  else if (n < 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KB", static_cast<double>(n) / 1024);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(n) / (1024.0 * 1024));
   return buf;
 }
 
@@ -109,8 +112,8 @@ bool FileBrowser::accept(const std::string& path) {
 }
 
 bool FileBrowser::draw(const Fonts& fonts) {
-  const char* title = mode_ == Mode::Open ? "Open project or architecture###files"
-                                          : "Save project as###files";
+  const char* title =
+      mode_ == Mode::Open ? "Open project or architecture###files" : "Save project as###files";
   if (open_) {
     open_ = false;
     visible_ = true;
@@ -121,8 +124,9 @@ bool FileBrowser::draw(const Fonts& fonts) {
   ImGui::SetNextWindowSize(ImVec2(std::min(vp->WorkSize.x * 0.9f, ImGui::GetFontSize() * 52),
                                   std::min(vp->WorkSize.y * 0.85f, ImGui::GetFontSize() * 34)),
                            ImGuiCond_Appearing);
-  ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + vp->WorkSize.x * 0.5f, vp->WorkPos.y + vp->WorkSize.y * 0.5f),
-                          ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+  ImGui::SetNextWindowPos(
+      ImVec2(vp->WorkPos.x + vp->WorkSize.x * 0.5f, vp->WorkPos.y + vp->WorkSize.y * 0.5f),
+      ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
   bool keep = true;
   bool done = false;
   if (!ImGui::BeginPopupModal(title, &keep)) {
@@ -140,7 +144,8 @@ bool FileBrowser::draw(const Fonts& fonts) {
   if (ImGui::Button("Working dir")) set_dir(fs::current_path().string());
   ImGui::SameLine();
   ImGui::SetNextItemWidth(-FLT_MIN);
-  if (ImGui::InputText("##path", path_buf_, sizeof path_buf_, ImGuiInputTextFlags_EnterReturnsTrue)) {
+  if (ImGui::InputText("##path", path_buf_, sizeof path_buf_,
+                       ImGuiInputTextFlags_EnterReturnsTrue)) {
     std::error_code ec;
     if (fs::is_directory(path_buf_, ec)) {
       set_dir(path_buf_);
@@ -152,10 +157,11 @@ bool FileBrowser::draw(const Fonts& fonts) {
   }
 
   // Listing.
-  const float footer = ImGui::GetFrameHeightWithSpacing() * 2 + ImGui::GetStyle().ItemSpacing.y;
+  const float footer = ImGui::GetFrameHeightWithSpacing() + ImGui::GetTextLineHeightWithSpacing() +
+                       ImGui::GetStyle().ItemSpacing.y;
   if (ImGui::BeginTable("files", 3,
-                        ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersOuter |
-                            ImGuiTableFlags_SizingStretchProp,
+                        ImGuiTableFlags_ScrollY | ImGuiTableFlags_RowBg |
+                            ImGuiTableFlags_BordersOuter | ImGuiTableFlags_SizingStretchProp,
                         ImVec2(0, -footer))) {
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("Name", ImGuiTableColumnFlags_WidthStretch);
@@ -170,8 +176,9 @@ bool FileBrowser::draw(const Fonts& fonts) {
       ImGui::PushID(static_cast<int>(i));
       const std::string label = e.dir ? e.name + "/" : e.name;
       if (e.dir) ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
-      if (ImGui::Selectable(label.c_str(), selected_ == static_cast<int>(i),
-                            ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowDoubleClick)) {
+      if (ImGui::Selectable(
+              label.c_str(), selected_ == static_cast<int>(i),
+              ImGuiSelectableFlags_SpanAllColumns | ImGuiSelectableFlags_AllowDoubleClick)) {
         selected_ = static_cast<int>(i);
         if (!e.dir) std::snprintf(name_buf_, sizeof name_buf_, "%s", e.name.c_str());
         if (ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
@@ -208,14 +215,14 @@ bool FileBrowser::draw(const Fonts& fonts) {
 
   // Name, filter, buttons.
   const float button_w = ImGui::GetFontSize() * 6;
-  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w * 2 - ImGui::GetFontSize() * 13 -
-                          ImGui::GetStyle().ItemSpacing.x * 3);
-  const bool enter = ImGui::InputTextWithHint("##name", mode_ == Mode::Save ? "file name" : "file",
-                                              name_buf_, sizeof name_buf_,
-                                              ImGuiInputTextFlags_EnterReturnsTrue);
+  ImGui::SetNextItemWidth(ImGui::GetContentRegionAvail().x - button_w * 2 -
+                          ImGui::GetFontSize() * 10 - ImGui::GetStyle().ItemSpacing.x * 3);
+  const bool enter =
+      ImGui::InputTextWithHint("##name", mode_ == Mode::Save ? "file name" : "file", name_buf_,
+                               sizeof name_buf_, ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 13);
-  const char* filters[] = {"Formwork (*.formwork, *.json)", "All files"};
+  ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
+  const char* filters[] = {"*.formwork, *.json", "All files"};
   ImGui::Combo("##filter", &filter, filters, 2);
   ImGui::SameLine();
   const char* verb = mode_ == Mode::Open ? "Open" : "Save";
@@ -223,7 +230,8 @@ bool FileBrowser::draw(const Fonts& fonts) {
   probe::note("files:confirm");
   if ((confirm || enter || confirm_requested_) && name_buf_[0] && !done) {
     confirm_requested_ = false;
-    fs::path p = fs::path(name_buf_).is_absolute() ? fs::path(name_buf_) : fs::path(dir_) / name_buf_;
+    fs::path p =
+        fs::path(name_buf_).is_absolute() ? fs::path(name_buf_) : fs::path(dir_) / name_buf_;
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
       set_dir(p.string());
@@ -245,7 +253,8 @@ bool FileBrowser::draw(const Fonts& fonts) {
     }
   }
   ImGui::SameLine();
-  if (ImGui::Button("Cancel", ImVec2(button_w, 0)) || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+  if (ImGui::Button("Cancel", ImVec2(button_w, 0)) ||
+      ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
     visible_ = false;
     ImGui::CloseCurrentPopup();
   }

@@ -81,15 +81,11 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
   ImGui::TableNextRow();
   ImGui::TableSetColumnIndex(0);
   ImGui::AlignTextToFramePadding();
+  // Names of values changed from the default stand out; defaults are dim.
   const bool is_default = attrs.has(spec.name) && attrs.get(spec.name) == spec.def;
-  if (!is_default) {
-    // A dot marks values changed from the default.
-    const ImVec2 p = ImGui::GetCursorScreenPos();
-    const float r = ImGui::GetFontSize() * 0.16f;
-    ImGui::GetWindowDrawList()->AddCircleFilled(
-        ImVec2(p.x - r * 2.2f, p.y + ImGui::GetFrameHeight() * 0.5f), r, palette::kAccent);
-  }
+  ImGui::PushStyleColor(ImGuiCol_Text, is_default ? palette::kTextDim : palette::kText);
   ImGui::TextUnformatted(pretty_name(spec.name).c_str());
+  ImGui::PopStyleColor();
   if (ImGui::IsItemHovered()) {
     ImGui::BeginTooltip();
     ImGui::PushTextWrapPos(ImGui::GetFontSize() * 22);
@@ -109,7 +105,9 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
     case AttrType::Int: {
       int64_t v = attrs.i(spec.name);
       const int64_t lo = static_cast<int64_t>(spec.min), hi = static_cast<int64_t>(spec.max);
-      const float speed = bounded ? std::clamp(static_cast<float>(spec.max - spec.min) / 2000.0f, 0.1f, 1.0f) : 0.25f;
+      const float speed =
+          bounded ? std::clamp(static_cast<float>(spec.max - spec.min) / 2000.0f, 0.1f, 1.0f)
+                  : 0.25f;
       changed = ImGui::DragScalar("##v", ImGuiDataType_S64, &v, speed, bounded ? &lo : nullptr,
                                   bounded ? &hi : nullptr, "%lld", ImGuiSliderFlags_AlwaysClamp);
       value = v;
@@ -204,13 +202,13 @@ void no_selection(AppState& app, const Fonts& fonts) {
     const NodeInfo* info = a.of(c);
     section("This level", fonts);
     if (ImGui::BeginTable("level", 2, ImGuiTableFlags_SizingStretchProp)) {
-      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.6f);
       ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
       fact("kind", def ? def->label : n.kind, fonts);
       if (info) {
         fact("input", shapes(info->in), fonts);
         fact("output", shapes(info->out), fonts);
-        fact("parameters", count_and_si(info->params), fonts);
+        fact("params", count_and_si(info->params), fonts);
         fact("MACs", count_and_si(info->macs), fonts);
       }
       fact("children", std::to_string(n.children.size()), fonts);
@@ -219,7 +217,7 @@ void no_selection(AppState& app, const Fonts& fonts) {
   }
   section("Model", fonts);
   if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+    ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.6f);
     ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
     const std::vector<NodeId> inputs = g.top_level_of_kind("input");
     const std::vector<NodeId> outputs = g.top_level_of_kind("output");
@@ -227,8 +225,9 @@ void no_selection(AppState& app, const Fonts& fonts) {
       if (const NodeInfo* i = a.of(inputs.front())) fact("input", shapes(i->out), fonts);
     if (!outputs.empty())
       if (const NodeInfo* o = a.of(outputs.front())) fact("output", shapes(o->in), fonts);
-    fact("parameters", count_and_si(a.total_params), fonts);
-    if (a.total_trainable != a.total_params) fact("trainable", count_and_si(a.total_trainable), fonts);
+    fact("params", count_and_si(a.total_params), fonts);
+    if (a.total_trainable != a.total_params)
+      fact("trainable", count_and_si(a.total_trainable), fonts);
     fact("MACs", count_and_si(a.total_macs), fonts);
     fact("nodes", format_count(static_cast<int64_t>(g.size())), fonts);
     ImGui::EndTable();
@@ -251,7 +250,8 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     int64_t params = 0, macs = 0;
     for (NodeId id : e.selection) {
       bool nested = false;
-      for (NodeId a = g.node(id).parent; a != kNoNode; a = g.node(a).parent) nested |= e.selected(a);
+      for (NodeId a = g.node(id).parent; a != kNoNode; a = g.node(a).parent)
+        nested |= e.selected(a);
       if (nested) continue;
       if (const NodeInfo* i = app.doc.analysis().of(id)) params += i->params, macs += i->macs;
     }
@@ -259,9 +259,9 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     ImGui::Text("%zu nodes selected", e.selection.size());
     ImGui::PopFont();
     if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingStretchProp)) {
-      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.6f);
       ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
-      fact("parameters", count_and_si(params), fonts);
+      fact("params", count_and_si(params), fonts);
       fact("MACs", count_and_si(macs), fonts);
       ImGui::EndTable();
     }
@@ -291,9 +291,9 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     }
     if (read_only) {
       ImGui::PushStyleColor(ImGuiCol_Text, palette::kWarning);
-      ImGui::TextWrapped("Built by %s from its attributes: edit those instead.",
-                         g.path(builder).empty() ? node_title(g.node(builder)).c_str()
-                                                 : g.path(builder).c_str());
+      ImGui::TextWrapped(
+          "Built by %s from its attributes: edit those instead.",
+          g.path(builder).empty() ? node_title(g.node(builder)).c_str() : g.path(builder).c_str());
       ImGui::PopStyleColor();
       if (ImGui::SmallButton("Select the block that builds it")) {
         reveal_node(app, builder);
@@ -335,7 +335,8 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     if (def && !def->attrs.empty()) {
       section("Attributes", fonts);
       if (ImGui::BeginTable("attrs", 2, ImGuiTableFlags_SizingStretchProp)) {
-        ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+        ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed,
+                                ImGui::GetFontSize() * 8.2f);
         ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
         for (const AttrSpec& spec : def->attrs) {
           attribute_row(app, st, id, spec, node.attrs, read_only);
@@ -350,18 +351,18 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     const NodeInfo* info = app.doc.analysis().of(id);
     section("Analysis", fonts);
     if (ImGui::BeginTable("facts", 2, ImGuiTableFlags_SizingStretchProp)) {
-      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 6.5f);
+      ImGui::TableSetupColumn("k", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.6f);
       ImGui::TableSetupColumn("v", ImGuiTableColumnFlags_WidthStretch);
       if (info) {
-        if (!info->in.empty()) fact(info->in.size() > 1 ? "inputs" : "input", shapes(info->in), fonts);
+        if (!info->in.empty())
+          fact(info->in.size() > 1 ? "inputs" : "input", shapes(info->in), fonts);
         if (!info->out.empty()) fact("output", shapes(info->out), fonts);
-        fact("parameters", count_and_si(info->params), fonts);
+        fact("params", count_and_si(info->params), fonts);
         fact("MACs", count_and_si(info->macs), fonts);
       } else {
         fact("shapes", "not inferred", fonts, palette::kWarning);
       }
-      if (!node.children.empty())
-        fact("children", std::to_string(node.children.size()), fonts);
+      if (!node.children.empty()) fact("children", std::to_string(node.children.size()), fonts);
       ImGui::EndTable();
     }
     bool any_problem = false;

@@ -20,9 +20,9 @@
 namespace fw::gui {
 
 struct InspectorState {
-  bool group_open = false;   // an undo group spans the drag in progress
+  bool group_open = false;  // an undo group spans the drag in progress
   NodeId error_node = kNoNode;
-  std::string error_attr;    // attribute whose last value was refused
+  std::string error_attr;  // attribute whose last value was refused
   std::string error;
   NodeId name_node = kNoNode;
   char name_buf[128] = "";

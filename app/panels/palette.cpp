@@ -29,7 +29,8 @@ std::string mixer_label(const std::string& m) {
 
 bool contains_ci(const std::string& hay, const std::string& needle) {
   auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   });
   return it != hay.end();
 }
@@ -37,7 +38,7 @@ bool contains_ci(const std::string& hay, const std::string& needle) {
 }  // namespace
 
 const std::vector<std::string>& palette_sections() {
-  static const std::vector<std::string> s = {"Stages", "Blocks",  "Heads",
+  static const std::vector<std::string> s = {"Stages",       "Blocks", "Heads",
                                              "Token mixers", "Layers", "Graph"};
   return s;
 }
@@ -51,8 +52,8 @@ const std::vector<PaletteEntry>& palette_entries() {
         const AttrSpec* mixer = d->attr("token_mixer");
         if (mixer && mixer->type == AttrType::Choice && d->category == "block") {
           for (const std::string& m : mixer->choices)
-            out.push_back({section, d->label + " \xC2\xB7 " + mixer_label(m), mixer_label(m),
-                           d->id, Attrs{{"token_mixer", m}}, d->category,
+            out.push_back({section, d->label + " \xC2\xB7 " + mixer_label(m), mixer_label(m), d->id,
+                           Attrs{{"token_mixer", m}}, d->category,
                            d->help + " Token mixer: " + mixer_label(m) + "."});
           continue;
         }
@@ -103,7 +104,8 @@ void draw_palette(PaletteState& state, const Fonts& fonts) {
   int shown = 0;
   for (const std::string& section : palette_sections()) {
     bool any = false;
-    for (const PaletteEntry& e : entries) any |= e.section == section && palette_matches(e, state.filter);
+    for (const PaletteEntry& e : entries)
+      any |= e.section == section && palette_matches(e, state.filter);
     if (!any) continue;
     ImGui::PushFont(fonts.bold);
     ImGui::PushStyleColor(ImGuiCol_Header, palette::kHeader);

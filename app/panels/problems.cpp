@@ -26,8 +26,8 @@ void draw_problems(AppState& app, const Fonts& fonts) {
   for (size_t i = 0; i < a.problems.size(); ++i) {
     const Problem& p = a.problems[i];
     ImGui::PushID(static_cast<int>(i));
-    const bool selected = p.node != kNoNode && app.editor.selected(p.node) &&
-                          app.editor.selection.size() == 1;
+    const bool selected =
+        p.node != kNoNode && app.editor.selected(p.node) && app.editor.selection.size() == 1;
     const std::string line = "\xE2\x9A\xA0 " + p.message;
     ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
     ImGui::PushTextWrapPos(0);

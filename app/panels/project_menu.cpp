@@ -68,8 +68,10 @@ Action shortcut_pressed() {
   if (named_key_pressed(ImGuiKey_Escape)) return Action::Escape;  // also cancels a canvas drag
   // Plain keys act on the canvas; not while a widget (a field, a drag) has the focus.
   if (ImGui::IsAnyItemActive()) return Action::None;
-  if (named_key_pressed(ImGuiKey_Delete) || named_key_pressed(ImGuiKey_Backspace)) return Action::Delete;
-  if (named_key_pressed(ImGuiKey_Enter) || named_key_pressed(ImGuiKey_KeyPadEnter)) return Action::Enter;
+  if (named_key_pressed(ImGuiKey_Delete) || named_key_pressed(ImGuiKey_Backspace))
+    return Action::Delete;
+  if (named_key_pressed(ImGuiKey_Enter) || named_key_pressed(ImGuiKey_KeyPadEnter))
+    return Action::Enter;
   if (key_pressed('F')) return shift ? Action::FrameSelection : Action::FrameAll;
   if (key_pressed('E')) return Action::ToggleOpen;
   if (key_pressed(kKeyF2)) return Action::Rename;
@@ -87,8 +89,8 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
     const float y = p.y + (ImGui::GetFrameHeight() - h) * 0.5f;
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRectFilled(ImVec2(p.x, y), ImVec2(p.x + h, y + h), palette::kAccent, h * 0.22f);
-    dl->AddRectFilled(ImVec2(p.x + h * 0.28f, y + h * 0.28f), ImVec2(p.x + h * 0.72f, y + h * 0.72f),
-                      palette::kHeader, h * 0.1f);
+    dl->AddRectFilled(ImVec2(p.x + h * 0.28f, y + h * 0.28f),
+                      ImVec2(p.x + h * 0.72f, y + h * 0.72f), palette::kHeader, h * 0.1f);
     ImGui::Dummy(ImVec2(h, h));
     ImGui::PushFont(fonts.bold);
     ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
@@ -122,7 +124,8 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
   if (ImGui::BeginMenu("Edit")) {
     const std::string undo = "Undo " + app.doc.undo_label();
     const std::string redo = "Redo " + app.doc.redo_label();
-    if (ImGui::MenuItem(app.doc.can_undo() ? undo.c_str() : "Undo", "Ctrl+Z", false, app.doc.can_undo()))
+    if (ImGui::MenuItem(app.doc.can_undo() ? undo.c_str() : "Undo", "Ctrl+Z", false,
+                        app.doc.can_undo()))
       c.action = Action::Undo;
     if (ImGui::MenuItem(app.doc.can_redo() ? redo.c_str() : "Redo", "Ctrl+Shift+Z", false,
                         app.doc.can_redo()))
@@ -141,18 +144,22 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
   }
   if (ImGui::BeginMenu("View")) {
     if (ImGui::MenuItem("Frame all", "F")) c.action = Action::FrameAll;
-    if (ImGui::MenuItem("Frame selection", "Shift+F", false, has_selection)) c.action = Action::FrameSelection;
+    if (ImGui::MenuItem("Frame selection", "Shift+F", false, has_selection))
+      c.action = Action::FrameSelection;
     if (ImGui::MenuItem("Arrange this level", "Ctrl+L")) c.action = Action::Arrange;
     ImGui::Separator();
-    if (ImGui::MenuItem("Open selected in place", "E", false, has_selection)) c.action = Action::ToggleOpen;
+    if (ImGui::MenuItem("Open selected in place", "E", false, has_selection))
+      c.action = Action::ToggleOpen;
     if (ImGui::MenuItem("Open all groups in place")) c.action = Action::OpenAll;
     if (ImGui::MenuItem("Close all groups")) c.action = Action::CloseAll;
     if (ImGui::MenuItem("Enter selected group", "Enter", false, app.editor.selection.size() == 1))
       c.action = Action::Enter;
-    if (ImGui::MenuItem("Up one level", "Esc", false, app.editor.container != kNoNode)) c.action = Action::Up;
+    if (ImGui::MenuItem("Up one level", "Esc", false, app.editor.container != kNoNode))
+      c.action = Action::Up;
     ImGui::Separator();
     if (ImGui::MenuItem("Palette", nullptr, panels.palette)) c.action = Action::TogglePalette;
-    if (ImGui::MenuItem("Inspector and problems", nullptr, panels.inspector)) c.action = Action::ToggleInspector;
+    if (ImGui::MenuItem("Inspector and problems", nullptr, panels.inspector))
+      c.action = Action::ToggleInspector;
     if (views.size() > 1) {
       ImGui::Separator();
       ImGui::TextDisabled("Views");

@@ -11,14 +11,23 @@ bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom) {
   const Analysis& a = app.doc.analysis();
   ImU32 col = palette::kTextDim;
   switch (app.status.level) {
-    case Message::Info: col = palette::kTextDim; break;
-    case Message::Ok: col = palette::kText; break;
-    case Message::Warning: col = palette::kWarning; break;
-    case Message::Error: col = palette::kError; break;
+    case Message::Info:
+      col = palette::kTextDim;
+      break;
+    case Message::Ok:
+      col = palette::kText;
+      break;
+    case Message::Warning:
+      col = palette::kWarning;
+      break;
+    case Message::Error:
+      col = palette::kError;
+      break;
   }
   // Right side first (it is measured), then the message clipped before it.
   char right[256];
-  std::snprintf(right, sizeof right, "%s nodes   \xC2\xB7   %s params   \xC2\xB7   %s MACs   \xC2\xB7   %.0f%%",
+  std::snprintf(right, sizeof right,
+                "%s nodes   \xC2\xB7   %s params   \xC2\xB7   %s MACs   \xC2\xB7   %.0f%%",
                 format_count(static_cast<int64_t>(app.doc.graph().size())).c_str(),
                 format_si(a.total_params).c_str(), format_si(a.total_macs).c_str(), zoom * 100);
   char state[64];

@@ -1,7 +1,7 @@
 // New from template: a gallery of the built-in templates (core/templates.h), each a card with its
-// family, description, parameters and MACs (at 3x224x224 with 1000 classes, computed one template
-// per frame the first time the gallery opens, so it never stalls the window), and the input size
-// and class count to build the new project with.
+// family, description, default input size, parameters and MACs (at that size, computed one
+// template per frame the first time the gallery opens, so it never stalls the window); the new
+// project is built at the template's default size and class count, or at the ones given.
 #pragma once
 #include <imgui.h>
 
@@ -26,11 +26,14 @@ class TemplateGallery {
   struct Stats {
     bool done = false;
     int64_t params = 0, macs = 0;
+    std::string input;  // default input shape, "3×224×224"
+    int64_t classes = 0;
     std::string error;
   };
   const std::vector<Stats>& stats() const { return stats_; }
   void compute_next();  // one more template's stats, if any are missing
   int selected = 0;
+  bool use_defaults = true;  // the template's own input size and class count
   int input[3] = {3, 224, 224};
   int classes = 1000;
 

@@ -1,16 +1,19 @@
 #!/usr/bin/python3
 """The GUI's outside behaviour (CONTRACT.md), checked from the outside.
 
-  gui_check.py screenshot FORMWORK OUT.png WIDTHxHEIGHT [--expect-problem] [ARGS...]
+  gui_check.py screenshot FORMWORK OUT.png WIDTHxHEIGHT [--expect-problem | --modal] [ARGS...]
       Runs `FORMWORK --screenshot OUT.png ARGS...` under `xvfb-run -a` (Mesa's llvmpipe) and checks
       exit status 0, silence on stderr, and a decodable PNG of the expected size that shows a real
-      frame: many colours (anti-aliased text), no colour covering almost everything, the theme's
-      background and accent colours, and the status colour: the "valid graph" green, or with
-      --expect-problem the error red of a problem. Exits 77 (ctest SKIP) when xvfb-run is missing.
+      frame: many colours (anti-aliased text), no colour covering almost everything, something in
+      every quarter, the theme's background and accent colours, and the status colour: the "valid
+      graph" green, or with --expect-problem the error red of a problem. With --modal (a dialog in
+      front dims the window behind it) the theme and status colours are not checked. Exits 77
+      (ctest SKIP) when xvfb-run is missing.
   gui_check.py no-display FORMWORK
       Without a display, `--screenshot` exits 1 with one line on stderr that names the display.
   gui_check.py usage FORMWORK
-      An unknown --view or --frames 0 exits 2 with one line on stderr.
+      An unknown --view, a view this build does not have, --frames 0 or a module that is not in
+      the graph exits 2 with one line on stderr.
 """
 import os
 import shutil
@@ -52,6 +55,9 @@ def screenshot(formwork, out, size, args):
     expect_problem = bool(args) and args[0] == "--expect-problem"
     if expect_problem:
         args = args[1:]
+    modal = bool(args) and args[0] == "--modal"
+    if modal:
+        args = args[1:]
     xvfb = shutil.which("xvfb-run")
     if xvfb is None:
         print("SKIP: xvfb-run not found (apt-get install xvfb xauth)")
@@ -90,6 +96,9 @@ def screenshot(formwork, out, size, args):
     if top_count > 0.9 * total:
         fail(f"one colour {top_colour} covers {100.0 * top_count / total:.1f}% of the frame")
     present = {c for _, c in colours}
+    quarters(rgb, width, height, total)
+    if modal:
+        return
     if BACKGROUND not in present:
         fail(f"the theme background {BACKGROUND} is missing: style not applied?")
     if ACCENT not in present:
@@ -100,7 +109,10 @@ def screenshot(formwork, out, size, args):
         fail(f"the 'valid graph' colour {OK} is missing")
     if not expect_problem and ERROR in present:
         fail(f"the error colour {ERROR} shows on a valid graph")
-    # Every quarter of the frame shows something besides the background (the table fills it).
+
+
+def quarters(rgb, width, height, total):
+    # Every quarter of the frame shows something besides the background.
     for qx in range(2):
         for qy in range(2):
             box = (qx * width // 2, qy * height // 2, (qx + 1) * width // 2, (qy + 1) * height // 2)
@@ -123,11 +135,15 @@ def no_display(formwork):
 
 
 def usage(formwork):
-    for args in (["--view", "no-such-view"], ["--frames", "0"]):
+    cases = (["--view", "no-such-view"], ["--view", "gradcam"], ["--frames", "0"],
+             ["--enter", "no.such.module"])
+    for args in cases:
         p = run([formwork, "--screenshot", "unused.png"] + args + ["poolformer_s12"])
         if p.returncode != 2:
             fail(f"{args}: expected exit status 2, got {p.returncode}")
-        one_line(p.stderr, " ".join(args))
+        line = one_line(p.stderr, " ".join(args))
+        if args[1] == "gradcam" and "view 'gradcam' is not available in this build" not in line:
+            fail(f"the message does not say the view is not available: {line!r}")
 
 
 def main(argv):

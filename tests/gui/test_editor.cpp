@@ -34,18 +34,24 @@ struct Small {
 
 Small small_graph() {
   Small s;
-  s.input = s.g.add(kNoNode, "input", "input", {{"channels", int64_t(3)}, {"height", int64_t(8)}, {"width", int64_t(8)}});
-  s.conv = s.g.add(kNoNode, "conv2d", "conv", {{"in_channels", int64_t(3)}, {"out_channels", int64_t(16)},
-                                              {"kernel", int64_t(3)}, {"padding", int64_t(1)}});
+  s.input = s.g.add(kNoNode, "input", "input",
+                    {{"channels", int64_t(3)}, {"height", int64_t(8)}, {"width", int64_t(8)}});
+  s.conv = s.g.add(kNoNode, "conv2d", "conv",
+                   {{"in_channels", int64_t(3)},
+                    {"out_channels", int64_t(16)},
+                    {"kernel", int64_t(3)},
+                    {"padding", int64_t(1)}});
   s.output = s.g.add(kNoNode, "output", "output");
-  s.conv16 = s.g.add(kNoNode, "conv2d", "conv16", {{"in_channels", int64_t(16)}, {"out_channels", int64_t(8)}});
+  s.conv16 = s.g.add(kNoNode, "conv2d", "conv16",
+                     {{"in_channels", int64_t(16)}, {"out_channels", int64_t(8)}});
   s.g.connect({s.input, 0}, s.conv, 0);
   s.g.connect({s.conv, 0}, s.output, 0);
   return s;
 }
 
 std::string tmp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("formwork_gui_" + name + "_" + std::to_string(::getpid()));
+  const fs::path p =
+      fs::temp_directory_path() / ("formwork_gui_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
@@ -58,7 +64,9 @@ int palette_index(const std::string& label) {
   return -1;
 }
 
-bool inside(ImVec2 p, ImVec2 a, ImVec2 b) { return p.x >= a.x && p.x <= b.x && p.y >= a.y && p.y <= b.y; }
+bool inside(ImVec2 p, ImVec2 a, ImVec2 b) {
+  return p.x >= a.x && p.x <= b.x && p.y >= a.y && p.y <= b.y;
+}
 
 }  // namespace
 
@@ -399,7 +407,8 @@ TEST(EditorUi, ABlocksInsideIsBuiltFromItsAttributes) {
   const int64_t rev = ui.app.doc.revision();
   ui.key(k::kKeyDelete);
   EXPECT_EQ(ui.app.doc.revision(), rev);
-  EXPECT_NE(ui.app.status.text.find("builds its children"), std::string::npos) << ui.app.status.text;
+  EXPECT_NE(ui.app.status.text.find("builds its children"), std::string::npos)
+      << ui.app.status.text;
   // Moving is fine (positions are the view's).
   const ImVec2 c = ui.node_center(norm);
   ui.drag(c, ImVec2(c.x, c.y + 40));
@@ -504,6 +513,7 @@ TEST(EditorUi, UnsavedChangesArePromptedBeforeNew) {
   ui.click(ui.at("unsaved:discard"));
   ui.frame(2);
   ASSERT_EQ(ui.view->dialog(), "templates");
+  ui.view->gallery().use_defaults = false;
   ui.view->gallery().input[1] = ui.view->gallery().input[2] = 64;
   ui.view->gallery().classes = 10;
   ui.click(ui.at("template:caformer_s18"));
@@ -587,4 +597,69 @@ TEST(RecentFiles, MissingOrCorruptIsAnEmptyListAndRememberingRewritesIt) {
   EXPECT_EQ(fw::gui::load_recent(dir),
             (std::vector<std::string>{"/x/c.formwork", "/x/b.json", "/x/a.formwork"}));
   fs::remove_all(dir);
+}
+
+TEST(EditorUi, BuildsAGroupThroughItsBoundaryPorts) {
+  UiDriver ui;
+  Small s = small_graph();
+  fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
+  ui.frame(2);
+  ASSERT_TRUE(ui.canvas().add_entry_at_center(ui.app, palette_index("Group")).ok);
+  const NodeId group = *ui.app.editor.selection.begin();
+  ui.key(k::kKeyEnter);
+  ASSERT_EQ(ui.app.editor.container, group);
+  ASSERT_TRUE(ui.canvas().add_entry_at_center(ui.app, palette_index("GELU")).ok);
+  const NodeId act = *ui.app.editor.selection.begin();
+  ui.view->run(Action::Arrange);
+  ui.frame(2);
+  // Group input (seen from inside) -> act -> group output.
+  ui.drag(ui.port(group, 0, true), ui.port(act, 0, false));
+  ui.drag(ui.port(act, 0, true), ui.port(group, 0, false));
+  const fw::Node& g = ui.app.doc.graph().node(group);
+  EXPECT_EQ(ui.app.doc.graph().node(act).inputs[0], (fw::PortRef{group, 0, true}));
+  EXPECT_EQ(g.outputs[0], (fw::PortRef{act, 0}));
+  // Back up: feed the group from conv; its output carries conv's shape through the GELU.
+  ui.key(k::kKeyEscape);
+  ui.key(k::kKeyEscape);
+  ASSERT_EQ(ui.app.editor.container, kNoNode);
+  ui.frame(2);
+  ui.drag(ui.port(s.conv, 0, true), ui.port(group, 0, false));
+  EXPECT_EQ(ui.app.doc.analysis().of(group)->out[0], (fw::Shape{16, 8, 8}));
+}
+
+TEST(EditorUi, ContextMenuAddsANodeWhereTheCanvasWasClicked) {
+  UiDriver ui;
+  Small s = small_graph();
+  fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
+  ui.frame(2);
+  const ImVec2 at(ui.canvas().canvas_min().x + 120, ui.canvas().canvas_max().y - 120);
+  ui.click(at, 1);
+  ui.frame();
+  ui.click(ui.at("menu:add"));
+  ui.frame();
+  ui.type("linear");  // the search field has the keyboard
+  ui.frame();
+  const size_t n0 = ui.app.doc.graph().size();
+  ui.click(ui.at("menu:add:Linear"));
+  ASSERT_EQ(ui.app.doc.graph().size(), n0 + 1);
+  const NodeId added = *ui.app.editor.selection.begin();
+  EXPECT_EQ(ui.app.doc.graph().node(added).kind, "linear");
+  ui.frame();
+  ImVec2 a, b;
+  ASSERT_TRUE(ui.canvas().node_rect(added, &a, &b));
+  EXPECT_TRUE(inside(at, a, b));
+}
+
+TEST(EditorUi, F2RenamesTheSelectedNode) {
+  UiDriver ui;
+  Small s = small_graph();
+  fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
+  ui.frame(2);
+  ui.click(ui.node_center(s.conv));
+  ui.key(k::kKeyF2);
+  ui.key('A', true);
+  ui.type("stem_conv");
+  ui.key(k::kKeyEnter);
+  EXPECT_EQ(ui.app.doc.graph().node(s.conv).name, "stem_conv");
+  EXPECT_EQ(ui.app.doc.undo_label(), "Rename");
 }

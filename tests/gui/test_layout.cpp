@@ -85,7 +85,9 @@ TEST(GuiLayout, SurvivesCyclesAndIsolatedNodes) {
 TEST(GuiLayout, LargeLevelsAreFast) {
   // 2,000 nodes: 20 rows of 100, each fed by the previous column (and a neighbour row).
   Graph g;
-  const NodeId in = g.add(kNoNode, "input", "input", {{"channels", int64_t(8)}, {"height", int64_t(4)}, {"width", int64_t(4)}});
+  const NodeId in =
+      g.add(kNoNode, "input", "input",
+            {{"channels", int64_t(8)}, {"height", int64_t(4)}, {"width", int64_t(4)}});
   std::vector<NodeId> prev(20, in);
   for (int col = 0; col < 100; ++col)
     for (int row = 0; row < 20; ++row) {
@@ -98,7 +100,8 @@ TEST(GuiLayout, LargeLevelsAreFast) {
     }
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<fw::Placement> p = fw::gui::layout_level(g, kNoNode, fw::gui::node_box);
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_EQ(p.size(), g.size());
   EXPECT_LT(ms, 2000.0);
 }
@@ -120,7 +123,10 @@ TEST(GuiScene, ALevelHasItsChildrenBoundaryPortsAndOneLinkPerEdge) {
   // Links carry the producer's shape; the residual from the block input arcs over the boxes.
   bool routed = false;
   for (const fw::gui::SceneLink& l : s.links) {
-    EXPECT_EQ(l.label, "64\xC3\x97" "16\xC3\x97" "16");
+    EXPECT_EQ(l.label,
+              "64\xC3\x97"
+              "16\xC3\x97"
+              "16");
     routed |= l.routed;
   }
   EXPECT_TRUE(routed);

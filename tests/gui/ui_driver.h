@@ -17,10 +17,23 @@ namespace fw::gui::testing {
 
 // GLFW key codes (imgui_impl_glfw fills io.KeysDown with them; letters are ASCII).
 enum Key {
-  kKeySpace = 32, kKeyEscape = 256, kKeyEnter = 257, kKeyTab = 258, kKeyBackspace = 259,
-  kKeyInsert = 260, kKeyDelete = 261, kKeyRight = 262, kKeyLeft = 263, kKeyDown = 264,
-  kKeyUp = 265, kKeyPageUp = 266, kKeyPageDown = 267, kKeyHome = 268, kKeyEnd = 269,
-  kKeyF2 = 291, kKeyPadEnter = 335,
+  kKeySpace = 32,
+  kKeyEscape = 256,
+  kKeyEnter = 257,
+  kKeyTab = 258,
+  kKeyBackspace = 259,
+  kKeyInsert = 260,
+  kKeyDelete = 261,
+  kKeyRight = 262,
+  kKeyLeft = 263,
+  kKeyDown = 264,
+  kKeyUp = 265,
+  kKeyPageUp = 266,
+  kKeyPageDown = 267,
+  kKeyHome = 268,
+  kKeyEnd = 269,
+  kKeyF2 = 291,
+  kKeyPadEnter = 335,
 };
 
 class UiDriver {
@@ -31,17 +44,28 @@ class UiDriver {
     io.IniFilename = nullptr;
     io.DisplaySize = ImVec2(1280, 800);
     io.DeltaTime = 1.0f / 60;
-    io.ConfigFlags |= ImGuiConfigFlags_NavEnableKeyboard;
-    const int map[][2] = {{ImGuiKey_Tab, kKeyTab},         {ImGuiKey_LeftArrow, kKeyLeft},
-                          {ImGuiKey_RightArrow, kKeyRight}, {ImGuiKey_UpArrow, kKeyUp},
-                          {ImGuiKey_DownArrow, kKeyDown},   {ImGuiKey_PageUp, kKeyPageUp},
-                          {ImGuiKey_PageDown, kKeyPageDown}, {ImGuiKey_Home, kKeyHome},
-                          {ImGuiKey_End, kKeyEnd},          {ImGuiKey_Insert, kKeyInsert},
-                          {ImGuiKey_Delete, kKeyDelete},    {ImGuiKey_Backspace, kKeyBackspace},
-                          {ImGuiKey_Space, kKeySpace},      {ImGuiKey_Enter, kKeyEnter},
-                          {ImGuiKey_Escape, kKeyEscape},    {ImGuiKey_KeyPadEnter, kKeyPadEnter},
-                          {ImGuiKey_A, 'A'}, {ImGuiKey_C, 'C'}, {ImGuiKey_V, 'V'},
-                          {ImGuiKey_X, 'X'}, {ImGuiKey_Y, 'Y'}, {ImGuiKey_Z, 'Z'}};
+    const int map[][2] = {{ImGuiKey_Tab, kKeyTab},
+                          {ImGuiKey_LeftArrow, kKeyLeft},
+                          {ImGuiKey_RightArrow, kKeyRight},
+                          {ImGuiKey_UpArrow, kKeyUp},
+                          {ImGuiKey_DownArrow, kKeyDown},
+                          {ImGuiKey_PageUp, kKeyPageUp},
+                          {ImGuiKey_PageDown, kKeyPageDown},
+                          {ImGuiKey_Home, kKeyHome},
+                          {ImGuiKey_End, kKeyEnd},
+                          {ImGuiKey_Insert, kKeyInsert},
+                          {ImGuiKey_Delete, kKeyDelete},
+                          {ImGuiKey_Backspace, kKeyBackspace},
+                          {ImGuiKey_Space, kKeySpace},
+                          {ImGuiKey_Enter, kKeyEnter},
+                          {ImGuiKey_Escape, kKeyEscape},
+                          {ImGuiKey_KeyPadEnter, kKeyPadEnter},
+                          {ImGuiKey_A, 'A'},
+                          {ImGuiKey_C, 'C'},
+                          {ImGuiKey_V, 'V'},
+                          {ImGuiKey_X, 'X'},
+                          {ImGuiKey_Y, 'Y'},
+                          {ImGuiKey_Z, 'Z'}};
     for (const auto& m : map) io.KeyMap[m[0]] = m[1];
     fonts = load_fonts(1.0f);
     apply_style(1.0f);
