@@ -9,6 +9,8 @@
 #include "core/init.h"
 #include "core/npy.h"
 #include "kernels/parallel.h"
+#include "kernels/train/loss.h"
+#include "kernels/train/optim.h"
 
 namespace fw::cli {
 
@@ -38,7 +40,7 @@ void register_bench(CLI::App& app) {
     EngineArgs engine;
     int64_t batch = 1;
     int repeats = 20, warmup = 3;
-    bool json = false;
+    bool json = false, train = false;
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
@@ -46,6 +48,9 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--repeats", a->repeats, "timed forwards (default 20)")->check(CLI::Range(1, 100000));
   cmd->add_option("--warmup", a->warmup, "untimed forwards first (default 3)")->check(CLI::Range(0, 1000));
   cmd->add_flag("--json", a->json, "print JSON: median_ms, images_per_s, batch, threads, device, ...");
+  cmd->add_flag("--train", a->train,
+                "time training steps instead: forward in training mode, cross-entropy, backward to "
+                "every parameter, AdamW update");
   cmd->footer("Uses the given or stored weights, or deterministic initial weights (seed 0) when the "
               "architecture has none: timing does not depend on the values.");
   cmd->callback([a] {
@@ -62,10 +67,27 @@ void register_bench(CLI::App& app) {
     Tensor x(s);
     Rng rng(1);
     for (float& v : x.data) v = float(rng.normal());
+    RunOptions ro;
+    if (a->train) {
+      ro.training = true;
+      ro.backward = true;
+      ro.grads.params = true;
+    }
+    std::vector<int64_t> labels(size_t(a->batch));
+    for (int64_t b = 0; b < a->batch; ++b) labels[b] = b % e->num_classes();
+    AdamW opt;
+    opt.set_frozen(frozen_names(e->analysis.params));
+    Gradients grads;
     std::vector<double> ms;
     for (int i = 0; i < a->warmup + a->repeats; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
-      e->executor->forward({x}, RunOptions{});
+      const std::vector<Tensor> y = e->executor->forward({x}, ro);
+      if (a->train) {
+        Tensor dlogits;
+        cross_entropy(y.at(0), labels, 0.0, &dlogits);
+        e->executor->backward({dlogits}, grads);
+        opt.step(e->weights, grads.params, 1e-4);
+      }
       const auto t1 = std::chrono::steady_clock::now();
       if (i >= a->warmup) ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
@@ -78,6 +100,7 @@ void register_bench(CLI::App& app) {
                                   {"images_per_s", ips}, {"batch", a->batch},
                                   {"threads", num_threads()}, {"device", a->engine.device},
                                   {"repeats", a->repeats}, {"warmup", a->warmup},
+                                  {"mode", a->train ? "train" : "inference"},
                                   {"input", e->input_shape()}};
       std::printf("%s\n", j.dump(1).c_str());
     } else {
