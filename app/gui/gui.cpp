@@ -117,9 +117,9 @@ int run_gui(const GuiOptions& opts) {
         return std::fprintf(stderr, "formwork: error: %s\n", error_line.c_str()), 1;
     } else {
       gui::open_spec(app, kFallbackTemplate);
-      app.status = {gui::Message::Warning, "The sample project " + sample +
-                                               " is missing: showing the built-in template " +
-                                               kFallbackTemplate};
+      app.status = {gui::Message::Warning,
+                    "assets/sample.formwork is missing: showing the built-in template " +
+                        std::string(kFallbackTemplate)};
     }
   } else if (!gui::open_spec(app, opts.project, &error_line)) {
     if (screenshot) return std::fprintf(stderr, "formwork: error: %s\n", error_line.c_str()), 1;
