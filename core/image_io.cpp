@@ -22,10 +22,20 @@ struct Taps {
 };
 
 // PIL's resampling coefficients for the bilinear (triangle) filter of support 1.
-std::vector<Taps> bilinear_taps(int in, int out) {
+// PIL's resampling filters: triangle (bilinear, support 1) and Keys cubic with a = -0.5
+// (bicubic, support 2), widened by the downscale factor.
+double filter_weight(double x, bool bicubic) {
+  if (!bicubic) return x < 1.0 ? 1.0 - x : 0.0;
+  const double a = -0.5;
+  if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+  if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+  return 0.0;
+}
+
+std::vector<Taps> filter_taps(int in, int out, bool bicubic) {
   const double scale = double(in) / out;
   const double filter_scale = std::max(scale, 1.0);
-  const double support = 1.0 * filter_scale;
+  const double support = (bicubic ? 2.0 : 1.0) * filter_scale;
   std::vector<Taps> taps(out);
   for (int i = 0; i < out; ++i) {
     const double center = (i + 0.5) * scale;
@@ -36,7 +46,7 @@ std::vector<Taps> bilinear_taps(int in, int out) {
     double sum = 0;
     for (int j = lo; j < hi; ++j) {
       const double x = std::abs((j - center + 0.5) / filter_scale);
-      const double w = x < 1.0 ? 1.0 - x : 0.0;
+      const double w = filter_weight(x, bicubic);
       t.w.push_back(float(w));
       sum += w;
     }
@@ -82,12 +92,20 @@ bool image_info(const std::string& path, ImageInfo& info) {
 }
 
 Image8 resize_bilinear(const Image8& img, int width, int height) {
-  FW_ASSERT(width > 0 && height > 0, "resize_bilinear: the target size must be positive");
-  FW_ASSERT(img.width > 0 && img.height > 0, "resize_bilinear: the image is empty");
+  return resize_image(img, width, height, false);
+}
+
+Image8 resize_bicubic(const Image8& img, int width, int height) {
+  return resize_image(img, width, height, true);
+}
+
+Image8 resize_image(const Image8& img, int width, int height, bool bicubic) {
+  FW_ASSERT(width > 0 && height > 0, "resize: the target size must be positive");
+  FW_ASSERT(img.width > 0 && img.height > 0, "resize: the image is empty");
   if (width == img.width && height == img.height) return img;
   const int c = img.channels;
-  const std::vector<Taps> tx = bilinear_taps(img.width, width);
-  const std::vector<Taps> ty = bilinear_taps(img.height, height);
+  const std::vector<Taps> tx = filter_taps(img.width, width, bicubic);
+  const std::vector<Taps> ty = filter_taps(img.height, height, bicubic);
   // Horizontal pass into floats (height x width x c), then vertical pass with rounding.
   std::vector<float> mid(size_t(img.height) * width * c);
   for (int y = 0; y < img.height; ++y)

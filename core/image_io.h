@@ -46,6 +46,9 @@ Image8 read_image(const std::string& path, int channels = 0);
 // Returns false (and leaves `info` alone) when the header cannot be read.
 bool image_info(const std::string& path, ImageInfo& info);
 Image8 resize_bilinear(const Image8& img, int width, int height);
+// PIL's BICUBIC (Keys cubic, a = -0.5; timm's eval resize), same conventions as above.
+Image8 resize_bicubic(const Image8& img, int width, int height);
+Image8 resize_image(const Image8& img, int width, int height, bool bicubic);
 void write_png(const std::string& path, const Image8& img);
 // The PNG bytes of `img` (empty if it cannot be encoded, e.g. an empty image).
 std::vector<uint8_t> encode_png(const Image8& img);

@@ -208,17 +208,17 @@ Graph build_vit(const std::string& name, const TemplateOptions& given) {
 
 const std::vector<TemplateInfo>& template_list() {
   static const std::vector<TemplateInfo> list = {
-      {"poolformer_s12", "poolformer", "PoolFormer-S12: pooling mixer, GroupNorm, GELU, layer scale"},
-      {"poolformer_s24", "poolformer", "PoolFormer-S24"},
-      {"poolformer_s36", "poolformer", "PoolFormer-S36"},
-      {"poolformer_m36", "poolformer", "PoolFormer-M36 (dims 96-768)"},
-      {"poolformer_m48", "poolformer", "PoolFormer-M48 (dims 96-768)"},
+      {"poolformer_s12", "poolformer", "PoolFormer-S12: pooling mixer, GroupNorm, GELU, layer scale", 0.9},
+      {"poolformer_s24", "poolformer", "PoolFormer-S24", 0.9},
+      {"poolformer_s36", "poolformer", "PoolFormer-S36", 0.9},
+      {"poolformer_m36", "poolformer", "PoolFormer-M36 (dims 96-768)", 0.95},
+      {"poolformer_m48", "poolformer", "PoolFormer-M48 (dims 96-768)", 0.95},
       {"poolformerv2_s12", "metaformer", "PoolFormerV2-S12: StarReLU, res scale, no biases"},
       {"convformer_s18", "metaformer", "ConvFormer-S18: separable-conv mixers, MLP head"},
       {"caformer_s18", "metaformer", "CAFormer-S18: sep-conv stages 1-2, attention stages 3-4"},
       {"identityformer_s12", "metaformer", "IdentityFormer-S12: identity token mixer"},
       {"randformer_s12", "metaformer", "RandFormer-S12: fixed random mixing in stages 3-4"},
-      {"vit_tiny_patch16_224", "vit", "ViT-Tiny/16: 12 blocks, dim 192, 3 heads"},
+      {"vit_tiny_patch16_224", "vit", "ViT-Tiny/16: 12 blocks, dim 192, 3 heads", 0.9},
       {"formwork_fm32", "formwork",
        "Formwork-FM32 (1x32x32, 10 classes): 4x4 patches, sep-conv stage at 8x8, attention at 4x4"},
       {"caformer_mini64", "formwork",

@@ -25,6 +25,7 @@ struct TemplateInfo {
   std::string name;
   std::string family;       // "poolformer", "metaformer", "vit", "formwork"
   std::string description;  // one line
+  double crop_pct = 1.0;    // timm's eval preprocessing: resize to size/crop_pct, centre crop
 };
 
 const std::vector<TemplateInfo>& template_list();

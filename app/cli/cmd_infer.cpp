@@ -20,7 +20,7 @@ void register_infer(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W])")->required();
+  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W]) or an image file")->required();
   cmd->add_option("--out", a->out, "logits (*.npy float32 [B,K])")->required();
   cmd->callback([a] {
     auto e = load_engine(a->engine);

@@ -36,7 +36,7 @@ void register_score(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W])")->required();
+  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W]) or an image file")->required();
   cmd->add_option("--labels", a->labels, "labels (*.npy int64 [B]); needed by grad_norm and snip");
   cmd->add_option("--proxies", a->proxies, "comma-separated list (default: all five)");
   cmd->add_flag("--json", a->json, "print one JSON object: proxy name -> number");
@@ -60,12 +60,25 @@ void register_score(CLI::App& app) {
       const LabelArray l = read_npy_labels(a->labels);
       if (l.shape.size() != 1)
         throw Error(a->labels + ": labels must be a 1-D array [B], got " + shape_str(l.shape));
+      if (int64_t(l.data.size()) != in.x.dim(0))
+        throw Error(a->labels + ": " + std::to_string(l.data.size()) + " labels for a batch of " +
+                    std::to_string(in.x.dim(0)) + " in " + a->input);
+      for (size_t i = 0; i < l.data.size(); ++i)
+        if (l.data[i] < 0 || l.data[i] >= e->num_classes())
+          throw Error(a->labels + ": label " + std::to_string(l.data[i]) + " of sample " +
+                      std::to_string(i) + " is out of range for " +
+                      std::to_string(e->num_classes()) + " classes");
       in.labels = l.data;
     }
     const std::map<std::string, double> r = compute_proxies(in, names);
     if (a->json) {
       nlohmann::ordered_json j = nlohmann::ordered_json::object();
-      for (const auto& [k, v] : r) j[k] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+      for (const auto& [k, v] : r) {
+        if (k == "params" || k == "macs")
+          j[k] = int64_t(v);  // integers, as in `info --json`
+        else
+          j[k] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+      }
       std::printf("%s\n", j.dump(1).c_str());
     } else {
       for (const auto& [k, v] : r) std::printf("%-12s %.9g\n", k.c_str(), v);

@@ -23,7 +23,7 @@ void register_gradcam(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W])")->required();
+  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W]) or an image file")->required();
   cmd->add_option("--layer", a->layer, "module path of the layer, e.g. stages.3")->required();
   cmd->add_option("--class", a->cls, "class index")->required();
   cmd->add_option("--out", a->out, "CAM (*.npy float32 [B,h,w])")->required();
@@ -55,7 +55,7 @@ void register_attention(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W])")->required();
+  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W]) or an image file")->required();
   cmd->add_option("--layer", a->layer,
                   "module path of the attention module, e.g. stages.2.blocks.0.token_mixer")
       ->required();
