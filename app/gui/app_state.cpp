@@ -31,6 +31,7 @@ void load_graph(AppState& app, Graph g, Source source, const std::string& path,
   app.source = source;
   app.path = path;
   app.name = name;
+  app.bundled = false;
   app.editor = EditorState{};
 }
 
@@ -141,6 +142,7 @@ bool save_as(AppState& app, const std::string& given) {
     }
     app.path = path;
     app.name = fs::path(path).filename().string();
+    app.bundled = false;
     app.doc.mark_saved();
     app.status = {Message::Ok, "Saved " + path};
     remember_recent(app, path);

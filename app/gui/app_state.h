@@ -70,9 +70,12 @@ struct Message {
 struct AppState {
   Document doc;
   Source source = Source::Untitled;
-  std::string path;  // the file on disk (Json, Project); "" otherwise
-  std::string name;  // what the title shows: template name, file name, "Untitled"
-  bool read_only() const { return source == Source::Template || source == Source::Untitled; }
+  std::string path;      // the file on disk (Json, Project); "" otherwise
+  std::string name;      // what the title shows: template name, file name, "Untitled"
+  bool bundled = false;  // the sample project in assets/: never overwritten (Save asks for a file)
+  bool read_only() const {
+    return bundled || source == Source::Template || source == Source::Untitled;
+  }
 
   EditorState editor;
   Message status;         // the status bar's message

@@ -98,7 +98,7 @@ void EditorCanvas::frame_rect(AppState& app, float x0, float y0, float x1, float
                               float max_zoom) {
   ViewTransform& v = app.editor.views[app.editor.container];
   const float w = max_.x - min_.x, h = max_.y - min_.y;
-  const float margin = 48 * scale_;
+  const float margin = 28 * scale_;
   const float zx = (w - 2 * margin) / std::max(x1 - x0, 1.0f);
   const float zy = (h - 2 * margin) / std::max(y1 - y0, 1.0f);
   v.zoom = std::clamp(std::min(zx, zy) / scale_, kMinZoom, max_zoom);

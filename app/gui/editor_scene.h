@@ -27,8 +27,8 @@ namespace fw::gui {
 
 inline constexpr float kFramePadX = 52;       // inner margin of an open group, left and right
 inline constexpr float kFramePadY = 34;       // inner margin, top (room for arcs) and bottom
-inline constexpr float kBoundaryWidth = 120;  // the shown group's input/output items
-inline constexpr float kBoundaryGap = 90;     // between them and the children
+inline constexpr float kBoundaryWidth = 104;  // the shown group's input/output items
+inline constexpr float kBoundaryGap = 60;     // between them and the children
 
 struct SceneItem {
   enum class Kind : uint8_t { Node, Frame, In, Out };

@@ -301,8 +301,8 @@ void EditorView::splitter(const char* id, float* width, float min, float max, bo
 
 void EditorView::layout(const Fonts& fonts) {
   const float fs = ImGui::GetFontSize();
-  if (left_w_ <= 0) left_w_ = fs * 16;
-  if (right_w_ <= 0) right_w_ = fs * 21;
+  if (left_w_ <= 0) left_w_ = fs * 15;
+  if (right_w_ <= 0) right_w_ = fs * 20;
   toolbar(fonts);
   const ImGuiStyle& st = ImGui::GetStyle();
   const float status_h = ImGui::GetFrameHeight();

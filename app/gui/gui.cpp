@@ -113,13 +113,19 @@ int run_gui(const GuiOptions& opts) {
   if (opts.project.empty()) {
     const std::string sample = std::string(FORMWORK_ASSETS_DIR) + "/sample.formwork";
     if (std::filesystem::exists(sample)) {
-      if (!gui::open_spec(app, sample, &error_line) && screenshot)
+      // Opened like any project, but never saved over (nor listed as recent).
+      const std::string config = app.config_dir;
+      app.config_dir.clear();
+      const bool ok = gui::open_spec(app, sample, &error_line);
+      app.config_dir = config;
+      if (!ok && screenshot)
         return std::fprintf(stderr, "formwork: error: %s\n", error_line.c_str()), 1;
+      app.bundled = ok;
     } else {
       gui::open_spec(app, kFallbackTemplate);
-      app.status = {gui::Message::Warning, "The sample project " + sample +
-                                               " is missing: showing the built-in template " +
-                                               kFallbackTemplate};
+      app.status = {gui::Message::Warning,
+                    "assets/sample.formwork is missing: showing the built-in template " +
+                        std::string(kFallbackTemplate)};
     }
   } else if (!gui::open_spec(app, opts.project, &error_line)) {
     if (screenshot) return std::fprintf(stderr, "formwork: error: %s\n", error_line.c_str()), 1;

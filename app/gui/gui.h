@@ -2,7 +2,8 @@
 //
 // - run_gui(opts) opens `opts.project` (a template name, an architecture or project file) and
 //   shows it until the window is closed (asking to save unsaved changes first); returns 0. With
-//   no project it opens the bundled sample project (assets/sample.formwork); when that file is
+//   no project it opens the bundled sample project (assets/sample.formwork; never saved over:
+//   Save asks for a new file, which gets its weights and data too); when that file is
 //   missing it shows the built-in template poolformer_s12 and says so in the status bar. A
 //   project that cannot be opened is shown as an error in the window, over an empty document.
 // - Screenshot mode (`opts.screenshot` set): renders `opts.frames` frames of `opts.view`, writes

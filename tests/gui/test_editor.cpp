@@ -663,3 +663,30 @@ TEST(EditorUi, F2RenamesTheSelectedNode) {
   EXPECT_EQ(ui.app.doc.graph().node(s.conv).name, "stem_conv");
   EXPECT_EQ(ui.app.doc.undo_label(), "Rename");
 }
+
+TEST(EditorUi, TheBundledSampleIsNeverSavedOverAndSaveAsCarriesItsData) {
+  const std::string dir = tmp_dir("bundled");
+  const std::string sample = dir + "/sample.formwork";
+  Small s = small_graph();
+  fw::ProjectData p;
+  p.graph_json = fw::graph_to_json(s.g);
+  p.weights["conv.weight"] = fw::Tensor({16, 3, 3, 3}, 0.25f);
+  fw::save_project(sample, p);
+  const auto stamp = fs::last_write_time(sample);
+
+  UiDriver ui;
+  ASSERT_TRUE(fw::gui::open_spec(ui.app, sample));
+  ui.app.bundled = true;  // as run_gui opens assets/sample.formwork
+  ui.frame(2);
+  ASSERT_TRUE(ui.app.doc.rename(s.conv16, "spare").ok);
+  ui.key('S', true);
+  EXPECT_EQ(ui.view->dialog(), "files");
+  EXPECT_EQ(fs::last_write_time(sample), stamp);
+  ASSERT_TRUE(fw::gui::save_as(ui.app, dir + "/mine.formwork"));
+  EXPECT_FALSE(ui.app.read_only());
+  const fw::ProjectData q = fw::load_project(dir + "/mine.formwork");
+  EXPECT_EQ(q.weights.at("conv.weight").data[0], 0.25f);
+  EXPECT_NE(q.graph_json.find("spare"), std::string::npos);
+  EXPECT_EQ(fw::load_project(sample).graph_json, p.graph_json);
+  fs::remove_all(dir);
+}
