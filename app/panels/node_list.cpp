@@ -163,7 +163,7 @@ void toolbar(NodeListState& s) {
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 18);
   s.filter.Draw("##filter");
   if (!s.filter.IsActive()) {
-    // Placeholder text inside the empty filter box (ImGui 1.86 has no hint for ImGuiTextFilter).
+    // Hint text drawn inside the empty filter box (ImGui 1.86 has no hint for ImGuiTextFilter).
     const ImVec2 min = ImGui::GetItemRectMin();
     const ImGuiStyle& st = ImGui::GetStyle();
     ImGui::GetWindowDrawList()->AddText(
