@@ -11,8 +11,18 @@
 namespace fw {
 namespace {
 
-// Workers wait for a job generation number; each job is split into `chunks` pieces that the
-// workers and the caller pull with an atomic counter.
+// One parallel_for call: its own chunk counter and completion count, shared with the workers
+// that pick it up. Keeping them per task (not in the pool) means a worker that wakes late for an
+// old task can never take chunks of, or report completions to, a newer one.
+struct Task {
+  const std::function<void(int64_t)>* fn = nullptr;
+  int64_t chunks = 0;
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> done{0};
+};
+
+// Workers wait for a new task generation; the caller and the workers pull chunks of the current
+// task with its atomic counter, and the caller waits until all of them are done.
 class Pool {
  public:
   explicit Pool(int n) : n_(std::max(1, n)) {
@@ -29,47 +39,49 @@ class Pool {
   int size() const { return n_; }
 
   void run(int64_t chunks, const std::function<void(int64_t)>& fn) {
+    auto task = std::make_shared<Task>();
+    task->fn = &fn;
+    task->chunks = chunks;
     {
       std::lock_guard<std::mutex> lk(mu_);
-      fn_ = &fn;
-      chunks_ = chunks;
-      next_.store(0);
-      done_ = 0;
+      current_ = task;
       ++generation_;
     }
     cv_.notify_all();
-    work();
+    work(*task);
     std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [&] { return done_ == chunks_; });
-    fn_ = nullptr;
+    done_cv_.wait(lk, [&] { return task->done.load() == task->chunks; });
+    current_.reset();
   }
 
  private:
-  void work() {
+  // Runs chunks of `t` until none is left. Once every chunk has been taken the counter only
+  // grows past `chunks`, so a late worker never calls t.fn (which may be gone by then).
+  void work(Task& t) {
     int64_t finished = 0;
     for (;;) {
-      int64_t c = next_.fetch_add(1);
-      if (c >= chunks_) break;
-      (*fn_)(c);
+      const int64_t c = t.next.fetch_add(1);
+      if (c >= t.chunks) break;
+      (*t.fn)(c);
       ++finished;
     }
-    if (finished) {
-      std::lock_guard<std::mutex> lk(mu_);
-      done_ += finished;
-      if (done_ == chunks_) done_cv_.notify_all();
+    if (finished && t.done.fetch_add(finished) + finished == t.chunks) {
+      std::lock_guard<std::mutex> lk(mu_);  // the waiter checks `done` under this lock
+      done_cv_.notify_all();
     }
   }
   void loop() {
     uint64_t seen = 0;
     for (;;) {
+      std::shared_ptr<Task> t;
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
         if (stop_) return;
         seen = generation_;
-        if (!fn_) continue;
+        t = current_;
       }
-      work();
+      if (t) work(*t);
     }
   }
 
@@ -77,9 +89,7 @@ class Pool {
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable cv_, done_cv_;
-  const std::function<void(int64_t)>* fn_ = nullptr;
-  int64_t chunks_ = 0, done_ = 0;
-  std::atomic<int64_t> next_{0};
+  std::shared_ptr<Task> current_;
   uint64_t generation_ = 0;
   bool stop_ = false;
 };
