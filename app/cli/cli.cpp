@@ -35,26 +35,6 @@ void add_arch_options(CLI::App* cmd, ArchArgs& a, bool positional_arch) {
   cmd->add_option("--input-size", a.input_size, "input size C,H,W, e.g. 3,64,64");
 }
 
-std::string with_commas(int64_t v) {
-  std::string digits = std::to_string(v < 0 ? -v : v);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return v < 0 ? "-" + out : out;
-}
-
-std::string human(double v) {
-  const char* unit = "";
-  if (v >= 1e9) v /= 1e9, unit = "G";
-  else if (v >= 1e6) v /= 1e6, unit = "M";
-  else if (v >= 1e3) v /= 1e3, unit = "K";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v >= 100 || *unit == 0 ? "%.0f%s" : "%.3g%s", v, unit);
-  return buf;
-}
-
 int run(int argc, char** argv) {
   CLI::App app{
       "Formwork: design, run and look inside MetaFormer networks.\n"

@@ -28,11 +28,6 @@ struct ArchArgs {
 };
 void add_arch_options(CLI::App* cmd, ArchArgs& a, bool positional_arch = true);
 
-// "11,915,176"
-std::string with_commas(int64_t v);
-// "11.9M", "1.81G"
-std::string human(double v);
-
 // Command registration (one per cmd_*.cpp).
 void register_templates(CLI::App& app);
 void register_info(CLI::App& app);

@@ -4,6 +4,7 @@
 
 #include "app/cli/cli.h"
 #include "core/analysis.h"
+#include "core/format.h"
 
 namespace fw::cli {
 
@@ -87,13 +88,13 @@ void register_info(CLI::App& app) {
       if (g.node(id).name.empty()) name += "(" + g.node(id).kind + ")";
       std::printf("%-48s %-18s %-12s %14s %16s\n", name.c_str(), g.node(id).kind.c_str(),
                   ni->out.empty() ? "-" : shape_str(ni->out[0]).c_str(),
-                  with_commas(ni->params).c_str(), with_commas(ni->macs).c_str());
+                  format_count(ni->params).c_str(), format_count(ni->macs).c_str());
     }
     const int64_t fixed = an.total_params - an.total_trainable;
     std::printf("\ntotal: %s parameters (%s)%s, %s MACs (%s) per image\n",
-                with_commas(an.total_params).c_str(), human(double(an.total_params)).c_str(),
-                fixed ? (", " + with_commas(fixed) + " of them fixed").c_str() : "",
-                with_commas(an.total_macs).c_str(), human(double(an.total_macs)).c_str());
+                format_count(an.total_params).c_str(), format_si(double(an.total_params), "").c_str(),
+                fixed ? (", " + format_count(fixed) + " of them fixed").c_str() : "",
+                format_count(an.total_macs).c_str(), format_si(double(an.total_macs), "").c_str());
   });
 }
 

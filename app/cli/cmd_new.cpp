@@ -6,21 +6,14 @@
 
 #include "app/cli/cli.h"
 #include "core/analysis.h"
+#include "core/format.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "core/graph_json.h"
 #include "core/init.h"
 #include "core/templates.h"
 
 namespace fw::cli {
-
-namespace {
-std::string now_iso8601() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-}  // namespace
 
 void register_new(CLI::App& app) {
   auto* cmd = app.add_subcommand("new", "Create a project file from a template or an architecture");
@@ -64,7 +57,7 @@ void register_new(CLI::App& app) {
     if (a->init) p.weights = init_weights(an, a->seed);
     save_project(a->project, p);
     std::printf("created %s: %s parameters, %s MACs%s\n", a->project.c_str(),
-                with_commas(an.total_params).c_str(), with_commas(an.total_macs).c_str(),
+                format_count(an.total_params).c_str(), format_count(an.total_macs).c_str(),
                 p.weights.empty() ? ", no weights" : ", with weights");
   });
 }

@@ -4,6 +4,7 @@
 
 #include "app/cli/cli.h"
 #include "core/analysis.h"
+#include "core/format.h"
 #include "core/templates.h"
 
 namespace fw::cli {
@@ -24,8 +25,8 @@ void register_templates(CLI::App& app) {
                        {"macs", a.total_macs}, {"description", t.description}});
       } else {
         std::printf("%-22s %14s %8s %16s %8s  %s\n", t.name.c_str(),
-                    with_commas(a.total_params).c_str(), human(double(a.total_params)).c_str(),
-                    with_commas(a.total_macs).c_str(), human(double(a.total_macs)).c_str(),
+                    format_count(a.total_params).c_str(), format_si(double(a.total_params), "").c_str(),
+                    format_count(a.total_macs).c_str(), format_si(double(a.total_macs), "").c_str(),
                     t.description.c_str());
       }
     }

@@ -14,7 +14,7 @@
 #include "core/init.h"
 #include "core/safetensors.h"
 #include "core/weights.h"
-#include "kernels/train/trainer.h"
+#include "kernels/train/project_run.h"
 
 namespace fw::cli {
 
@@ -24,15 +24,6 @@ JobControl* g_control = nullptr;
 extern "C" void on_sigint(int) {
   if (g_control) g_control->cancel = true;
 }
-
-std::string now_iso8601() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-constexpr const char* kOptimizerBlob = "train/optimizer.safetensors";
 
 void progress_line(const StepInfo& s, bool tty) {
   const int64_t done = s.step + 1;
@@ -102,117 +93,54 @@ void register_train(CLI::App& app) {
       throw Error(a->out + ": already exists; use --resume to continue its training or --force to start over");
     if (a->resume && !exists) throw Error(a->out + ": no such project to resume");
 
+    // The run: a new one (from --weights, the project's weights or a fresh initialisation), or
+    // the continuation of the run stored in --out (kernels/train/project_run.h).
     auto e = load_engine(a->engine, /*with_weights=*/false);
-    ProjectData p;
-    TrainCheckpoint ck;
-    Normalization stored;
+    ProjectRun run;
     if (a->resume) {
-      p = load_project(a->out);
-      if (p.runs.empty()) throw Error(a->out + ": has no training run to resume");
-      const TrainingRun& last = p.runs.back();
-      const TrainSettings prev = TrainSettings::from_json(last.settings_json);
-      const int64_t epochs = a->s.epochs;
-      a->s = prev;
-      a->s.epochs = epochs;
-      e->arch.graph = graph_from_json(p.graph_json, a->out);
-      e->analysis = analyze(e->arch.graph);
-      require_valid(e->analysis);
-      ck.weights = p.weights;
-      if (auto it = p.blobs.find(kOptimizerBlob); it != p.blobs.end())
-        ck.optimizer = parse_safetensors(it->second.second.data(), it->second.second.size(), a->out + " (optimizer)");
-      ck.epochs_done = int64_t(std::stoll(p.meta.count("train_epochs_done") ? p.meta.at("train_epochs_done") : "0"));
-      ck.curve = last.curve;
-      if (p.meta.count("input_norm")) stored = normalization_from_json(p.meta.at("input_norm"));
-      p.runs.back().status = "running";
-      if (ck.epochs_done >= a->s.epochs)
-        throw Error(a->out + ": already trained for " + std::to_string(ck.epochs_done) +
-                    " epochs; give --epochs above that to continue");
+      run = resume_run(a->out, a->s.epochs);
     } else {
+      TensorMap weights;
       if (!a->engine.weights.empty()) {
-        ck.weights = read_safetensors(a->engine.weights);
-        require_weights_match(e->analysis, ck.weights, a->engine.weights, a->engine.arch.arch);
+        weights = read_safetensors(a->engine.weights);
+        require_weights_match(e->analysis, weights, a->engine.weights, a->engine.arch.arch);
       } else if (!e->arch.project.weights.empty()) {
-        ck.weights = e->arch.project.weights;
-      } else {
-        ck.weights = init_weights(e->analysis, a->s.seed);
+        weights = e->arch.project.weights;
       }
-      if (e->arch.source == "project") {
-        p = e->arch.project;
-        if (p.meta.count("input_norm")) stored = normalization_from_json(p.meta.at("input_norm"));
-      }
-      p.graph_json = graph_to_json(e->arch.graph);
-      p.meta["created"] = p.meta.count("created") ? p.meta["created"] : now_iso8601();
-      p.meta["source"] = a->engine.arch.arch;
-      if (e->arch.graph.meta.has("template")) p.meta["template"] = e->arch.graph.meta.s("template");
-      TrainingRun run;
-      run.created = now_iso8601();
-      run.settings_json = a->s.to_json();
-      run.dataset = a->s.dataset;
-      run.status = "running";
-      p.runs.push_back(run);
+      ProjectData base;
+      if (e->arch.source == "project") base = e->arch.project;
+      run = start_run(a->out, std::move(base), e->arch.graph, std::move(weights), a->s,
+                      a->engine.arch.arch);
     }
-    std::fprintf(stderr, "loading %s...\n", a->s.dataset.c_str());
-    const TrainData data = load_train_data(e->arch.graph, e->analysis, a->s.dataset, stored,
-                                           a->s.limit, a->s.eval_limit);
-    p.meta["input_norm"] = normalization_to_json(data.norm);
-    p.meta["dataset"] = a->s.dataset;
-    p.meta["class_names"] = nlohmann::json(data.test.class_names).dump();
-    if (a->keep_samples > 0) {
-      nlohmann::json samples = nlohmann::json::array();
-      const Dataset& t = data.test;
-      for (int64_t i = 0; i < std::min<int64_t>(a->keep_samples, t.size()); ++i) {
-        Image8 img(t.width, t.height, t.channels);
-        const uint8_t* src = t.sample(i);  // CHW
-        for (int y = 0; y < t.height; ++y)
-          for (int x = 0; x < t.width; ++x)
-            for (int c = 0; c < t.channels; ++c)
-              img.pixel(x, y)[c] = src[(size_t(c) * t.height + y) * t.width + x];
-        const std::string name = "samples/" + std::to_string(i) + ".png";
-        p.blobs[name] = {"image/png", encode_png(img)};
-        nlohmann::json s = {{"blob", name}, {"label", t.labels[i]}};
-        if (!t.boxes.empty()) s["box"] = {t.boxes[i].x0, t.boxes[i].y0, t.boxes[i].x1, t.boxes[i].y1};
-        samples.push_back(s);
-      }
-      p.meta["samples"] = samples.dump();
-    }
+    const TrainSettings& s = run.settings;
+    std::fprintf(stderr, "loading %s...\n", s.dataset.c_str());
+    const TrainData data = load_run_data(run);
+    if (a->keep_samples > 0) keep_samples(run.project, data.test, a->keep_samples);
     std::fprintf(stderr, "training %s on %s: %lld train / %lld test images, %lld epochs, batch %lld\n",
-                 a->engine.arch.arch.c_str(), a->s.dataset.c_str(), (long long)data.train.size(),
-                 (long long)data.test.size(), (long long)a->s.epochs, (long long)a->s.batch);
+                 a->engine.arch.arch.c_str(), s.dataset.c_str(), (long long)data.train.size(),
+                 (long long)data.test.size(), (long long)s.epochs, (long long)s.batch);
 
     JobControl ctl;
     g_control = &ctl;
     std::signal(SIGINT, on_sigint);
     const bool tty = isatty(STDERR_FILENO);
-    auto save = [&](const TrainCheckpoint& c, const std::string& status) {
-      p.weights = c.weights;
-      p.blobs[kOptimizerBlob] = {"application/x-safetensors", encode_safetensors(c.optimizer)};
-      p.meta["train_epochs_done"] = std::to_string(c.epochs_done);
-      p.runs.back().curve = c.curve;
-      p.runs.back().status = status;
-      p.runs.back().settings_json = a->s.to_json();
-      save_project(a->out, p);
-    };
     EpochResult last;
-    const std::string status = train(
-        e->arch.graph, e->analysis, *e->backend, a->s, data, ck, ctl,
-        [&](const StepInfo& s) { progress_line(s, tty); },
-        [&](const TrainCheckpoint& c, const EpochResult& r) {
+    const std::string status = run_training(
+        run, data, *e->backend, ctl, [&](const StepInfo& st) { progress_line(st, tty); },
+        [&](const EpochResult& r) {
           last = r;
-          save(c, c.epochs_done >= a->s.epochs ? "done" : "running");
           std::fprintf(stderr, "%sepoch %lld/%lld: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% | %.0f img/s, %.1f s\n",
-                       tty ? "\r\033[K" : "", (long long)r.epoch, (long long)a->s.epochs, r.train_loss,
+                       tty ? "\r\033[K" : "", (long long)r.epoch, (long long)s.epochs, r.train_loss,
                        100 * r.train_top1, r.test_loss, 100 * r.test_top1, 100 * r.test_top5,
                        r.images_per_s, r.seconds);
         });
     std::signal(SIGINT, SIG_DFL);
     g_control = nullptr;
-    if (status == "cancelled") {
-      if (ck.epochs_done > 0) save(ck, "cancelled");
+    if (status == "cancelled")
       throw Error("training cancelled; " + a->out + " keeps the last completed epoch (" +
-                  std::to_string(ck.epochs_done) + "); --resume continues");
-    }
+                  std::to_string(run.ck.epochs_done) + "); --resume continues");
     std::printf("trained %s for %lld epochs: test top-1 %.2f%%, top-5 %.2f%%, loss %.4f -> %s\n",
-                a->engine.arch.arch.c_str(), (long long)a->s.epochs, 100 * last.test_top1,
+                a->engine.arch.arch.c_str(), (long long)s.epochs, 100 * last.test_top1,
                 100 * last.test_top5, last.test_loss, a->out.c_str());
   });
 }

@@ -4,6 +4,7 @@
 
 #include "app/cli/cli.h"
 #include "core/analysis.h"
+#include "core/format.h"
 #include "core/error.h"
 #include "core/graph_json.h"
 #include "core/init.h"
@@ -47,7 +48,7 @@ void register_weights(CLI::App& app) {
       require_valid(an);
       write_safetensors(a->out, init_weights(an, a->seed), {{"format", "pt"}});
       std::printf("wrote %s: %zu tensors, %s parameters (seed %llu)\n", a->out.c_str(),
-                  an.params.size(), with_commas(an.total_params).c_str(),
+                  an.params.size(), format_count(an.total_params).c_str(),
                   (unsigned long long)a->seed);
     });
   }

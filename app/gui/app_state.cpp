@@ -9,6 +9,7 @@
 #include "core/arch.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "core/graph_json.h"
 #include "core/project_store.h"
 
@@ -75,13 +76,6 @@ bool new_from_template(AppState& app, const std::string& name, const TemplateOpt
 }
 
 namespace {
-
-std::string now_iso8601() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 void write_project(const AppState& app, const std::string& path, bool keep_existing_data) {
   ProjectData p;

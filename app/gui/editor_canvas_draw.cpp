@@ -6,7 +6,7 @@
 
 #include "app/gui/editor_canvas.h"
 #include "app/gui/editor_canvas_internal.h"
-#include "app/gui/format.h"
+#include "core/format.h"
 #include "app/gui/node_geometry.h"
 #include "app/gui/ui_probe.h"
 #include "app/panels/palette.h"

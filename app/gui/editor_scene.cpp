@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cfloat>
 
-#include "app/gui/format.h"
+#include "core/format.h"
 #include "app/gui/node_geometry.h"
 #include "app/gui/style.h"
 

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <filesystem>
 
-#include "app/gui/format.h"
+#include "core/format.h"
 #include "app/gui/ui_probe.h"
 
 namespace fw::gui {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "app/gui/format.h"
+#include "core/format.h"
 #include "app/gui/node_geometry.h"
 #include "app/gui/ui_probe.h"
 #include "app/panels/palette.h"

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "app/gui/format.h"
+#include "core/format.h"
 
 namespace fw::gui {
 

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <string>
 
-#include "app/gui/format.h"
+#include "core/format.h"
 
 namespace fw::gui {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "app/gui/format.h"
+#include "core/format.h"
 #include "app/gui/ui_probe.h"
 #include "core/analysis.h"
 

@@ -167,14 +167,26 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
   ctl.total = total;
   ctl.done = ck.epochs_done * spe;
 
+  // A cancelled run hands back the last completed epoch, not the partial one: the weights and the
+  // curve as they were when this epoch began (the optimiser state is only taken at epoch ends).
+  TensorMap epoch_start;
+  size_t curve_start = 0;
+  auto cancelled = [&] {
+    ck.weights = std::move(epoch_start);
+    ck.curve.resize(curve_start);
+    return std::string("cancelled");
+  };
   for (int64_t epoch = ck.epochs_done; epoch < s.epochs; ++epoch) {
+    epoch_start = ck.weights;
+    curve_start = ck.curve.size();
+    ctl.set_status("training epoch " + std::to_string(epoch + 1));
     const auto t0 = std::chrono::steady_clock::now();
     loader.start_epoch(epoch);
     Accuracy acc;
     int64_t images = 0;
     double lr = 0;
     for (int64_t i = 0; loader.has_next(); ++i) {
-      if (!ctl.wait_if_paused()) return "cancelled";
+      if (!ctl.wait_if_paused()) return cancelled();
       Batch b = loader.next_batch();
       const int64_t step = epoch * spe + i;
       ro.seed = mix_seed(s.seed, {uint64_t(step), 0x747261696eULL});
@@ -197,7 +209,8 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
       ctl.done = step + 1;
       if (on_step) {
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        on_step({epoch, i, spe, total, acc.loss(), acc.top1(), lr, secs > 0 ? images / secs : 0});
+        on_step({epoch, i, spe, total, acc.loss(), acc.top1(), lr, secs > 0 ? images / secs : 0,
+                 loss});
       }
       if (step % 50 == 0) ck.curve.push_back({step, double(step) / spe, "train_loss", loss});
     }
@@ -211,7 +224,7 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
     r.images_per_s = secs > 0 ? images / secs : 0;
     ctl.set_status("evaluating epoch " + std::to_string(epoch + 1));
     const EvalResult ev = evaluate(*ex, data.test, data.norm, data.channels, 256, &ctl);
-    if (ctl.cancelled()) return "cancelled";
+    if (ctl.cancelled()) return cancelled();
     r.test_loss = ev.loss;
     r.test_top1 = ev.top1;
     r.test_top5 = ev.top5;

@@ -52,6 +52,7 @@ struct EpochResult {
 struct StepInfo {
   int64_t epoch = 0, step = 0, steps_per_epoch = 0, total_steps = 0;
   double loss = 0, top1 = 0, lr = 0, images_per_s = 0;  // running means over the epoch so far
+  double batch_loss = 0;                                // this step's mini-batch loss
 };
 
 // Everything a run needs to continue where it stopped.
@@ -85,8 +86,9 @@ EvalResult evaluate(Executor& ex, const Dataset& ds, const Normalization& norm, 
 
 // Trains from `ck` (weights must be set; optimizer empty to start) for settings.epochs.
 // on_epoch is called after each epoch with the updated checkpoint (save it there); on_step after
-// each step. Returns "done", or "cancelled" when ctl.cancel was set (the checkpoint then holds
-// the last completed epoch).
+// each step. Returns "done", or "cancelled" when ctl.cancel was set: `ck` then holds the last
+// completed epoch again (weights, optimiser state, epochs done and curve as on_epoch last saw
+// them), never the partial one.
 std::string train(const Graph& g, const Analysis& a, const Backend& be, const TrainSettings& s,
                   const TrainData& data, TrainCheckpoint& ck, JobControl& ctl,
                   const std::function<void(const StepInfo&)>& on_step,

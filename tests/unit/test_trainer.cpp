@@ -6,7 +6,10 @@
 #include "core/init.h"
 #include "core/templates.h"
 #include "kernels/parallel.h"
+#include "kernels/train/project_run.h"
 #include "kernels/train/trainer.h"
+#include <filesystem>
+#include <unistd.h>
 
 using namespace fw;
 
@@ -73,6 +76,12 @@ bool same(const TensorMap& x, const TensorMap& y) {
   return true;
 }
 
+// A curve without its timing points (images/s differs from run to run).
+std::vector<CurvePoint> timeless(std::vector<CurvePoint> c) {
+  std::erase_if(c, [](const CurvePoint& p) { return p.key == "images_per_s"; });
+  return c;
+}
+
 }  // namespace
 
 TEST(Trainer, LossDecreasesAndLearns) {
@@ -127,6 +136,11 @@ TEST(Trainer, ResumedRunEqualsUninterrupted) {
       [&](const TrainCheckpoint& ck, const EpochResult&) { saved = ck; });
   EXPECT_EQ(st, "cancelled");
   ASSERT_EQ(saved.epochs_done, 1);
+  // What the cancelled run hands back is that epoch's checkpoint, not the partial second epoch.
+  EXPECT_EQ(part.epochs_done, 1);
+  EXPECT_TRUE(same(part.weights, saved.weights));
+  EXPECT_TRUE(same(part.optimizer, saved.optimizer));
+  EXPECT_EQ(part.curve, saved.curve);
   JobControl c3;
   EXPECT_EQ(train(su.g, su.a, cpu_backend(), su.s, su.data, saved, c3, nullptr, nullptr), "done");
   EXPECT_EQ(saved.epochs_done, 3);
@@ -146,4 +160,71 @@ TEST(Trainer, SettingsRoundTripThroughJson) {
   EXPECT_THROW(TrainSettings::from_json("{"), Error);
   const Normalization n{{0.5f}, {0.25f}};
   EXPECT_EQ(normalization_from_json(normalization_to_json(n)), n);
+}
+
+// A run kept in a project file (kernels/train/project_run.h): saved before the first step, after
+// every epoch, marked cancelled with the last completed epoch, resumed to the same weights as an
+// uninterrupted run.
+TEST(ProjectRun, SavesCancelsAndResumes) {
+  set_num_threads(1);
+  TrainFixture su;
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("formwork_run_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string full_path = (dir / "full.formwork").string();
+  const std::string part_path = (dir / "part.formwork").string();
+
+  ProjectRun full = start_run(full_path, {}, su.g, su.start().weights, su.s, "formwork_fm32");
+  JobControl c1;
+  int epochs_seen = 0;
+  EXPECT_EQ(run_training(full, su.data, cpu_backend(), c1, nullptr,
+                         [&](const EpochResult&) { ++epochs_seen; }),
+            "done");
+  EXPECT_EQ(epochs_seen, 3);
+  const ProjectData done = load_project(full_path);
+  ASSERT_EQ(done.runs.size(), 1u);
+  EXPECT_EQ(done.runs[0].status, "done");
+  EXPECT_EQ(done.meta.at("train_epochs_done"), "3");
+  EXPECT_EQ(done.meta.at("template"), "formwork_fm32");
+  EXPECT_TRUE(done.blobs.count(kOptimizerBlob));
+  EXPECT_TRUE(same(done.weights, full.ck.weights));
+
+  // Cancelled in the second epoch: the file holds epoch 1, marked cancelled.
+  ProjectRun part = start_run(part_path, {}, su.g, su.start().weights, su.s, "formwork_fm32");
+  JobControl c2;
+  TensorMap after_first;
+  EXPECT_EQ(run_training(part, su.data, cpu_backend(), c2,
+                         [&](const StepInfo& s) { if (s.epoch == 1 && s.step == 1) c2.cancel = true; },
+                         [&](const EpochResult&) { after_first = part.ck.weights; }),
+            "cancelled");
+  const ProjectData cancelled = load_project(part_path);
+  EXPECT_EQ(cancelled.runs.back().status, "cancelled");
+  EXPECT_EQ(cancelled.meta.at("train_epochs_done"), "1");
+  EXPECT_TRUE(same(cancelled.weights, after_first));
+  EXPECT_EQ(last_run(cancelled).epochs_done, 1);
+
+  // Resumed: the same weights as the uninterrupted run, one run marked done.
+  ProjectRun resumed = resume_run(part_path, 0);
+  EXPECT_EQ(resumed.settings.epochs, 3);
+  JobControl c3;
+  EXPECT_EQ(run_training(resumed, su.data, cpu_backend(), c3, nullptr, nullptr), "done");
+  const ProjectData after = load_project(part_path);
+  ASSERT_EQ(after.runs.size(), 1u);
+  EXPECT_EQ(after.runs[0].status, "done");
+  EXPECT_TRUE(same(after.weights, done.weights));
+  EXPECT_EQ(timeless(after.runs[0].curve), timeless(done.runs[0].curve));
+  EXPECT_THROW(resume_run(part_path, 3), Error);  // nothing left to do
+  EXPECT_THROW(resume_run((dir / "missing.formwork").string(), 5), Error);
+
+  // Stopped before its first epoch: the file says so and resumes from the starting weights.
+  const std::string early_path = (dir / "early.formwork").string();
+  ProjectRun early = start_run(early_path, {}, su.g, su.start().weights, su.s, "formwork_fm32");
+  JobControl c4;
+  c4.cancel = true;
+  EXPECT_EQ(run_training(early, su.data, cpu_backend(), c4, nullptr, nullptr), "cancelled");
+  const ProjectData e = load_project(early_path);
+  EXPECT_EQ(e.runs.back().status, "cancelled");
+  EXPECT_EQ(e.meta.at("train_epochs_done"), "0");
+  EXPECT_TRUE(same(e.weights, su.start().weights));
+  std::filesystem::remove_all(dir);
 }

@@ -1,0 +1,165 @@
+#include "kernels/train/project_run.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/format.h"
+#include "core/graph_json.h"
+#include "core/image_io.h"
+#include "core/init.h"
+#include "core/safetensors.h"
+
+namespace fw {
+
+namespace {
+
+int64_t epochs_done_of(const ProjectData& p) {
+  const auto it = p.meta.find("train_epochs_done");
+  if (it == p.meta.end()) return 0;
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// Writes the checkpoint and the run's state into the project and saves it.
+void save_checkpoint(ProjectRun& r, const TrainCheckpoint& c, const std::string& status) {
+  ProjectData& p = r.project;
+  p.weights = c.weights;
+  if (c.optimizer.empty())
+    p.blobs.erase(kOptimizerBlob);
+  else
+    p.blobs[kOptimizerBlob] = {"application/x-safetensors", encode_safetensors(c.optimizer)};
+  p.meta["train_epochs_done"] = std::to_string(c.epochs_done);
+  p.meta["modified"] = now_iso8601();
+  TrainingRun& run = p.runs.back();
+  run.curve = c.curve;
+  run.status = status;
+  run.settings_json = r.settings.to_json();
+  save_project(r.path, p);
+}
+
+}  // namespace
+
+ProjectRun start_run(const std::string& path, ProjectData base, Graph graph, TensorMap weights,
+                     const TrainSettings& settings, const std::string& source) {
+  ProjectRun r;
+  r.path = path;
+  r.analysis = analyze(graph);
+  require_valid(r.analysis);
+  r.graph = std::move(graph);
+  r.settings = settings;
+  r.project = std::move(base);
+  if (r.project.meta.count("input_norm"))
+    r.stored = normalization_from_json(r.project.meta.at("input_norm"));
+  r.ck.weights = weights.empty() ? init_weights(r.analysis, settings.seed) : std::move(weights);
+  r.project.graph_json = graph_to_json(r.graph);
+  r.project.graph_format = kGraphFormatVersion;
+  if (!r.project.meta.count("created")) r.project.meta["created"] = now_iso8601();
+  if (!source.empty()) r.project.meta["source"] = source;
+  if (r.graph.meta.has("template")) r.project.meta["template"] = r.graph.meta.s("template");
+  TrainingRun run;
+  run.created = now_iso8601();
+  run.settings_json = settings.to_json();
+  run.dataset = settings.dataset;
+  run.status = "running";
+  r.project.runs.push_back(run);
+  return r;
+}
+
+RunSummary last_run(const ProjectData& p) {
+  RunSummary s;
+  if (p.runs.empty()) return s;
+  s.exists = true;
+  s.settings = TrainSettings::from_json(p.runs.back().settings_json);
+  s.epochs_done = epochs_done_of(p);
+  s.status = p.runs.back().status;
+  return s;
+}
+
+ProjectRun resume_run(const std::string& path, int64_t epochs) {
+  ProjectRun r;
+  r.path = path;
+  r.project = load_project(path);
+  if (r.project.runs.empty()) throw Error(path + ": has no training run to resume");
+  const RunSummary last = last_run(r.project);
+  r.settings = last.settings;
+  if (epochs > 0) r.settings.epochs = epochs;
+  r.graph = graph_from_json(r.project.graph_json, path);
+  r.analysis = analyze(r.graph);
+  require_valid(r.analysis);
+  r.ck.weights = r.project.weights;
+  if (auto it = r.project.blobs.find(kOptimizerBlob); it != r.project.blobs.end())
+    r.ck.optimizer =
+        parse_safetensors(it->second.second.data(), it->second.second.size(), path + " (optimizer)");
+  r.ck.epochs_done = last.epochs_done;
+  r.ck.curve = r.project.runs.back().curve;
+  if (r.project.meta.count("input_norm"))
+    r.stored = normalization_from_json(r.project.meta.at("input_norm"));
+  if (r.ck.epochs_done >= r.settings.epochs)
+    throw Error(path + ": already trained for " + std::to_string(r.ck.epochs_done) +
+                " epochs; ask for more than that to continue");
+  r.project.runs.back().status = "running";
+  return r;
+}
+
+TrainData load_run_data(ProjectRun& r) {
+  TrainData d = load_train_data(r.graph, r.analysis, r.settings.dataset, r.stored, r.settings.limit,
+                                r.settings.eval_limit);
+  r.project.meta["input_norm"] = normalization_to_json(d.norm);
+  r.project.meta["dataset"] = r.settings.dataset;
+  r.project.meta["class_names"] = nlohmann::json(d.test.class_names).dump();
+  return d;
+}
+
+void keep_samples(ProjectData& p, const Dataset& t, int64_t n) {
+  nlohmann::json samples = nlohmann::json::array();
+  for (int64_t i = 0; i < std::min<int64_t>(n, t.size()); ++i) {
+    Image8 img(t.width, t.height, t.channels);
+    const uint8_t* src = t.sample(i);  // CHW
+    for (int y = 0; y < t.height; ++y)
+      for (int x = 0; x < t.width; ++x)
+        for (int c = 0; c < t.channels; ++c)
+          img.pixel(x, y)[c] = src[(size_t(c) * t.height + y) * t.width + x];
+    const std::string name = "samples/" + std::to_string(i) + ".png";
+    p.blobs[name] = {"image/png", encode_png(img)};
+    nlohmann::json s = {{"blob", name}, {"label", t.labels[i]}};
+    if (!t.boxes.empty()) s["box"] = {t.boxes[i].x0, t.boxes[i].y0, t.boxes[i].x1, t.boxes[i].y1};
+    samples.push_back(s);
+  }
+  p.meta["samples"] = samples.dump();
+}
+
+std::string run_training(ProjectRun& r, const TrainData& data, const Backend& backend,
+                         JobControl& ctl, const std::function<void(const StepInfo&)>& on_step,
+                         const std::function<void(const EpochResult&)>& on_epoch) {
+  FW_ASSERT(!r.project.runs.empty(), "run_training needs start_run or resume_run first");
+  // The starting point, so that a run stopped before its first epoch leaves a project that
+  // resumes exactly (and says it is running while it is).
+  save_checkpoint(r, r.ck, "running");
+  std::string status;
+  try {
+    status = train(r.graph, r.analysis, backend, r.settings, data, r.ck, ctl, on_step,
+                   [&](const TrainCheckpoint& c, const EpochResult& e) {
+                     save_checkpoint(r, c, c.epochs_done >= r.settings.epochs ? "done" : "running");
+                     if (on_epoch) on_epoch(e);
+                   });
+  } catch (const std::exception&) {
+    // The checkpoint holds the last completed epoch; keep it and say the run failed.
+    try {
+      r.project.runs.back().status = "failed";
+      save_project(r.path, r.project);
+    } catch (const std::exception&) {
+      // The original error is the one to report.
+    }
+    throw;
+  }
+  if (status == "cancelled") {
+    r.project.runs.back().status = "cancelled";
+    save_project(r.path, r.project);
+  }
+  return status;
+}
+
+}  // namespace fw
