@@ -95,8 +95,24 @@ void write_project(const AppState& app, const std::string& path, bool keep_exist
 
 }  // namespace
 
+namespace {
+
+// Saving over the file a training run writes would undo the run's epochs (or the run would undo
+// the save): refused with what to do instead.
+bool refuse_busy(AppState& app, const std::string& path) {
+  if (app.busy_path.empty() || app.busy_path != path) return false;
+  app.error = "Cannot save " + path +
+              ":\nA training run is writing to this project. Stop the run first, or use Save As "
+              "to keep your changes in another file.";
+  app.status = {Message::Error, "Not saved: a training run is writing to this project"};
+  return true;
+}
+
+}  // namespace
+
 SaveResult save(AppState& app) {
   if (app.read_only() || app.path.empty()) return SaveResult::NeedsPath;
+  if (refuse_busy(app, app.path)) return SaveResult::Failed;
   try {
     if (app.source == Source::Project)
       write_project(app, app.path, /*keep_existing_data=*/true);
@@ -117,6 +133,7 @@ bool save_as(AppState& app, const std::string& given) {
   std::string path = given;
   if (!ends_with(path, ".formwork") && !ends_with(path, ".json")) path += ".formwork";
   path = fs::absolute(path).lexically_normal().string();
+  if (refuse_busy(app, path)) return false;
   try {
     if (ends_with(path, ".json")) {
       write_graph_file(path, app.doc.graph());

@@ -1,6 +1,7 @@
 #include "app/gui/editor_view.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "app/gui/ui_probe.h"
@@ -55,6 +56,12 @@ void EditorView::proceed(Pending what, const std::string& arg) {
 }
 
 void EditorView::guarded(Pending what, const std::string& arg) {
+  if (what == Pending::Quit && training_.active()) {
+    pending_ = what;
+    pending_arg_ = arg;
+    ask_stop_training_ = true;
+    return;
+  }
   if (app_.doc.dirty()) {
     pending_ = what;
     pending_arg_ = arg;
@@ -65,9 +72,42 @@ void EditorView::guarded(Pending what, const std::string& arg) {
 }
 
 bool EditorView::request_close() {
-  if (quit_ || !app_.doc.dirty()) return true;
+  if (quit_) return true;
+  if (!app_.doc.dirty() && !training_.active()) return true;
   guarded(Pending::Quit, "");
   return false;
+}
+
+void EditorView::show_view(const std::string& v) {
+  if (std::find(views.begin(), views.end(), v) != views.end()) active_view_ = v;
+}
+
+// Actions on the graph or the canvas: only while the editor is in front (in the training view
+// Ctrl+Z would change a graph the user cannot see).
+bool EditorView::editor_action(Action a) const {
+  switch (a) {
+    case Action::Undo:
+    case Action::Redo:
+    case Action::Cut:
+    case Action::Copy:
+    case Action::Paste:
+    case Action::Duplicate:
+    case Action::Delete:
+    case Action::SelectAll:
+    case Action::Rename:
+    case Action::FrameAll:
+    case Action::FrameSelection:
+    case Action::Arrange:
+    case Action::ToggleOpen:
+    case Action::OpenAll:
+    case Action::CloseAll:
+    case Action::Enter:
+    case Action::Up:
+    case Action::Escape:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void EditorView::run(Action a, const std::string& arg) {
@@ -181,13 +221,22 @@ void EditorView::run(Action a, const std::string& arg) {
     case Action::Shortcuts:
       show_shortcuts_ = true;
       break;
+    case Action::ShowEditor:
+      show_view("editor");
+      break;
+    case Action::ShowTraining:
+      show_view("training");
+      break;
   }
 }
 
-bool EditorView::animating() const { return app_.editor.refusal.until > 0 || gallery_.is_open(); }
+bool EditorView::animating() const {
+  return app_.editor.refusal.until > 0 || gallery_.is_open() || training_.active();
+}
 
 std::string EditorView::dialog() const {
   if (unsaved_visible_) return "unsaved";
+  if (stop_training_visible_) return "training";
   if (error_visible_) return "error";
   if (files_.is_open()) return "files";
   if (gallery_.is_open()) return "templates";
@@ -301,6 +350,18 @@ void EditorView::splitter(const char* id, float* width, float min, float max, bo
 
 void EditorView::layout(const Fonts& fonts) {
   const float fs = ImGui::GetFontSize();
+  if (active_view_ == "training") {
+    const float status_h = ImGui::GetFrameHeight();
+    const float height = ImGui::GetContentRegionAvail().y - status_h - ImGui::GetStyle().ItemSpacing.y;
+    if (training_panel_.draw(app_, fonts, height) == TrainingPanel::Request::SaveAs) do_save_as();
+    const ViewTransform& v = app_.editor.views[app_.editor.container];
+    if (draw_status_bar(app_, fonts, v.zoom)) {
+      show_view("editor");
+      panels_.inspector = true;
+      focus_problems_ = true;
+    }
+    return;
+  }
   if (left_w_ <= 0) left_w_ = fs * 15;
   if (right_w_ <= 0) right_w_ = fs * 20;
   toolbar(fonts);
@@ -409,6 +470,40 @@ void EditorView::dialogs(const Fonts& fonts) {
     ImGui::EndPopup();
   }
 
+  // Stop the training? (before quitting)
+  if (ask_stop_training_) {
+    ask_stop_training_ = false;
+    ImGui::OpenPopup("Training is running");
+  }
+  stop_training_visible_ =
+      ImGui::BeginPopupModal("Training is running", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
+  if (stop_training_visible_) {
+    ImGui::PushFont(fonts.bold);
+    ImGui::Text("A training run is writing to %s.",
+                std::filesystem::path(training_.busy_path()).filename().string().c_str());
+    ImGui::PopFont();
+    ImGui::TextUnformatted("Stopping it keeps the last completed epoch in the project.");
+    ImGui::Spacing();
+    const bool stop = ImGui::Button("Stop and quit", ImVec2(bw * 1.4f, 0));
+    probe::note("training:stop_quit");
+    if (stop) {
+      ImGui::CloseCurrentPopup();
+      training_.cancel();
+      training_.wait();  // at the next step: well under a second
+      const Pending p = pending_;
+      pending_ = Pending::None;
+      guarded(p, pending_arg_);  // unsaved changes are asked about next
+    }
+    ImGui::SameLine();
+    const bool keep = ImGui::Button("Keep training", ImVec2(bw * 1.4f, 0));
+    probe::note("training:keep");
+    if (keep || ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape))) {
+      ImGui::CloseCurrentPopup();
+      pending_ = Pending::None;
+    }
+    ImGui::EndPopup();
+  }
+
   // File browser: open or save.
   if (files_.draw(fonts)) {
     if (files_.mode() == FileBrowser::Mode::Open) {
@@ -483,6 +578,8 @@ void EditorView::dialogs(const Fonts& fonts) {
 
 void EditorView::draw(const Fonts& fonts) {
   sync_editor(app_);
+  training_.poll();
+  app_.busy_path = training_.busy_path();
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);
@@ -492,14 +589,26 @@ void EditorView::draw(const Fonts& fonts) {
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(8 * fonts.scale, 6 * fonts.scale));
   if (ImGui::Begin("Formwork", nullptr, flags)) {
     ImGui::PopStyleVar();
-    const MenuChoice menu = draw_main_menu(app_, panels_, views, fonts);
+    std::string badge;
+    if (training_.active()) {
+      const TrainingLive& l = training_.live();
+      char b[32];
+      if (l.paused)
+        std::snprintf(b, sizeof b, "â¸");  // ⏸
+      else
+        std::snprintf(b, sizeof b, "%.0f%%", l.total > 0 ? 100.0 * double(l.done) / double(l.total) : 0.0);
+      badge = b;
+    }
+    const MenuChoice menu = draw_main_menu(app_, panels_, views, active_view_, badge, fonts);
     layout(fonts);
     // Keyboard: not while a dialog is up.
     const bool modal = ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId);
-    const Action key = modal ? Action::None : shortcut_pressed();
+    Action key = modal ? Action::None : shortcut_pressed();
+    if (active_view_ != "editor" && editor_action(key)) key = Action::None;
     run(menu.action, menu.path);
     if (key != Action::None) run(key);
-    if (palette_.added >= 0) canvas_.add_entry_at_center(app_, palette_.added);
+    if (palette_.added >= 0 && active_view_ == "editor")
+      canvas_.add_entry_at_center(app_, palette_.added);
     dialogs(fonts);
   } else {
     ImGui::PopStyleVar();

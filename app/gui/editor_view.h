@@ -1,4 +1,7 @@
-// The editor view: the whole window's content when the editor is in front. Menu bar; a toolbar
+// The window's content: the editor view, or the training view (app/panels/training_panel.h) when
+// that tab is in front; the menu bar, the status bar and the dialogs are shared.
+//
+// The editor view: menu bar; a toolbar
 // with the breadcrumb; the palette (with the outline tree in a second tab) on the left; the
 // canvas; the inspector and the problems list on the right; the status bar. It carries out the
 // menu and keyboard actions (app/panels/project_menu.h) and owns the dialogs: new from template,
@@ -17,12 +20,14 @@
 #include "app/gui/arch_table.h"
 #include "app/gui/editor_canvas.h"
 #include "app/gui/style.h"
+#include "app/gui/training_session.h"
 #include "app/panels/file_browser.h"
 #include "app/panels/inspector.h"
 #include "app/panels/node_list.h"
 #include "app/panels/palette.h"
 #include "app/panels/project_menu.h"
 #include "app/panels/template_gallery.h"
+#include "app/panels/training_panel.h"
 
 namespace fw::gui {
 
@@ -33,7 +38,8 @@ class EditorView {
   // Draws the full window (call between ImGui::NewFrame and ImGui::Render).
   void draw(const Fonts& fonts);
 
-  // The window's close button: true = close now; false = a "save changes?" prompt is shown.
+  // The window's close button: true = close now; false = a prompt is shown ("save changes?", or
+  // "stop the training?" while a run is going).
   bool request_close();
   // The user confirmed quitting (File > Quit, or the prompt): the window should close.
   bool quit_requested() const { return quit_; }
@@ -52,15 +58,21 @@ class EditorView {
   PaletteState& palette() { return palette_; }
   InspectorState& inspector() { return inspector_; }
   PanelVisibility& panels() { return panels_; }
+  TrainingSession& training() { return training_; }
+  TrainingPanel& training_panel() { return training_panel_; }
+  // "editor" or "training" (one of `views`); show_view ignores a view this build does not have.
+  const std::string& active_view() const { return active_view_; }
+  void show_view(const std::string& v);
   // The views this build has (the View menu lists them when there is more than one).
-  std::vector<std::string> views = {"editor"};
+  std::vector<std::string> views = {"editor", "training"};
   // True while the view wants frames without input (progress, timed messages).
   bool animating() const;
-  // The prompt in front, for tests: "", "unsaved", "error", "files", "templates".
+  // The prompt in front, for tests: "", "unsaved", "training", "error", "files", "templates".
   std::string dialog() const;
 
  private:
   enum class Pending { None, New, Open, Quit };
+  bool editor_action(Action a) const;
 
   void layout(const Fonts& fonts);
   void toolbar(const Fonts& fonts);
@@ -86,6 +98,10 @@ class EditorView {
   const Document* outline_doc_ = nullptr;
   NodeId outline_synced_ = kNoNode;
   int left_tab_ = 0;  // 0: palette, 1: outline
+  std::string active_view_ = "editor";
+  TrainingSession training_;  // before the panel that refers to it
+  TrainingPanel training_panel_{training_};
+  bool ask_stop_training_ = false, stop_training_visible_ = false;
 
   float left_w_ = 0, right_w_ = 0;  // 0: defaults from the font size
   Pending pending_ = Pending::None;

@@ -90,7 +90,7 @@ const std::vector<std::string>& contract_views() {
 }
 
 const std::vector<std::string>& built_views() {
-  static const std::vector<std::string> v = {"editor"};
+  static const std::vector<std::string> v = {"editor", "training"};
   return v;
 }
 
@@ -134,6 +134,7 @@ int run_gui(const GuiOptions& opts) {
 
   gui::EditorView view(app);
   view.views = built_views();
+  view.show_view(opts.view);
   if (std::string err = apply_state(app, view, opts); !err.empty()) return usage(err);
 
   gui::WindowOptions w;

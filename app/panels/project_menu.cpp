@@ -2,11 +2,19 @@
 
 #include <filesystem>
 
+#include "app/gui/ui_probe.h"
+
 namespace fw::gui {
 
 namespace {
 constexpr int kKeyF2 = 291;  // GLFW_KEY_F2
+
+const char* view_title(const std::string& v) {
+  if (v == "editor") return "Editor";
+  if (v == "training") return "Training";
+  return v.c_str();
 }
+}  // namespace
 
 bool key_pressed(int glfw_key) { return ImGui::IsKeyPressed(glfw_key, false); }
 
@@ -22,6 +30,7 @@ const std::vector<std::pair<const char*, const char*>>& shortcut_list() {
       {"Ctrl+S", "Save"},
       {"Ctrl+Shift+S", "Save as"},
       {"Ctrl+Q", "Quit"},
+      {"Ctrl+1 / Ctrl+2", "The editor / the training view"},
       {"Ctrl+Z", "Undo"},
       {"Ctrl+Shift+Z, Ctrl+Y", "Redo"},
       {"Ctrl+X / Ctrl+C / Ctrl+V", "Cut / copy / paste (at the mouse)"},
@@ -62,6 +71,8 @@ Action shortcut_pressed() {
     if (key_pressed('D')) return Action::Duplicate;
     if (key_pressed('A')) return Action::SelectAll;
     if (key_pressed('L')) return Action::Arrange;
+    if (key_pressed('1')) return Action::ShowEditor;
+    if (key_pressed('2')) return Action::ShowTraining;
     return Action::None;
   }
   if (io.KeyAlt || io.KeySuper) return Action::None;
@@ -79,7 +90,8 @@ Action shortcut_pressed() {
 }
 
 MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
-                          const std::vector<std::string>& views, const Fonts& fonts) {
+                          const std::vector<std::string>& views, const std::string& active_view,
+                          const std::string& badge, const Fonts& fonts) {
   MenuChoice c;
   if (!ImGui::BeginMenuBar()) return c;
   // The mark: a small accent square and the name.
@@ -163,13 +175,39 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
     if (views.size() > 1) {
       ImGui::Separator();
       ImGui::TextDisabled("Views");
-      for (const std::string& v : views) ImGui::MenuItem(v.c_str(), nullptr, v == "editor");
+      for (const std::string& v : views) {
+        const bool training = v == "training";
+        if (ImGui::MenuItem(view_title(v), training ? "Ctrl+2" : v == "editor" ? "Ctrl+1" : nullptr,
+                            v == active_view))
+          c = {training ? Action::ShowTraining : Action::ShowEditor, v};
+      }
     }
     ImGui::EndMenu();
   }
   if (ImGui::BeginMenu("Help")) {
     if (ImGui::MenuItem("Keyboard and mouse\xE2\x80\xA6")) c.action = Action::Shortcuts;
     ImGui::EndMenu();
+  }
+  // The views as tabs.
+  if (views.size() > 1) {
+    ImGui::SameLine(0, ImGui::GetFontSize() * 2);
+    for (const std::string& v : views) {
+      const bool active = v == active_view;
+      std::string label = view_title(v);
+      if (v == "training" && !badge.empty()) label += "  " + badge;
+      ImGui::PushStyleColor(ImGuiCol_Text, active ? palette::kText : palette::kTextDim);
+      const ImVec2 size(ImGui::CalcTextSize(label.c_str()).x, 0);
+      const bool clicked = ImGui::Selectable((label + "##view_" + v).c_str(), active, 0, size);
+      ImGui::PopStyleColor();
+      if (active) {
+        const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+        ImGui::GetWindowDrawList()->AddLine(ImVec2(a.x, b.y - 1), ImVec2(b.x, b.y - 1),
+                                            palette::kAccent, 2.0f);
+      }
+      probe::note("view:" + v);
+      if (clicked) c = {v == "training" ? Action::ShowTraining : Action::ShowEditor, v};
+      ImGui::SameLine(0, ImGui::GetFontSize());
+    }
   }
   ImGui::EndMenuBar();
   return c;

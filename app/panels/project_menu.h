@@ -44,6 +44,8 @@ enum class Action {
   Escape,
   TogglePalette,
   ToggleInspector,
+  ShowEditor,
+  ShowTraining,
   // Help
   Shortcuts,
 };
@@ -58,9 +60,12 @@ struct PanelVisibility {
   bool inspector = true;
 };
 
-// Draws the menu bar of the current window (it needs ImGuiWindowFlags_MenuBar).
+// Draws the menu bar of the current window (it needs ImGuiWindowFlags_MenuBar). With more than
+// one view, the views are tabs on the bar (and items of the View menu); `badge` is drawn after
+// the Training tab while a run is going ("43%").
 MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
-                          const std::vector<std::string>& views, const Fonts& fonts);
+                          const std::vector<std::string>& views, const std::string& active_view,
+                          const std::string& badge, const Fonts& fonts);
 
 // The shortcut pressed this frame, if any (none while a text field has the keyboard).
 Action shortcut_pressed();

@@ -1,5 +1,7 @@
 #include "kernels/train/project_run.h"
 
+#include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -76,6 +78,27 @@ RunSummary last_run(const ProjectData& p) {
   s.epochs_done = epochs_done_of(p);
   s.status = p.runs.back().status;
   return s;
+}
+
+std::vector<EpochResult> epoch_results(const std::vector<CurvePoint>& curve) {
+  std::map<int64_t, EpochResult> by_epoch;
+  for (const CurvePoint& p : curve) {
+    if (p.key == "train_loss") continue;  // the per-step points
+    const int64_t e = int64_t(std::llround(p.epoch));
+    if (e < 1) continue;
+    EpochResult& r = by_epoch[e];
+    r.epoch = e;
+    if (p.key == "epoch_train_loss") r.train_loss = p.value;
+    else if (p.key == "train_top1") r.train_top1 = p.value;
+    else if (p.key == "test_loss") r.test_loss = p.value;
+    else if (p.key == "test_top1") r.test_top1 = p.value;
+    else if (p.key == "test_top5") r.test_top5 = p.value;
+    else if (p.key == "lr") r.lr = p.value;
+    else if (p.key == "images_per_s") r.images_per_s = p.value;
+  }
+  std::vector<EpochResult> out;
+  for (auto& [e, r] : by_epoch) out.push_back(r);
+  return out;
 }
 
 ProjectRun resume_run(const std::string& path, int64_t epochs) {

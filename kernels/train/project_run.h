@@ -73,4 +73,9 @@ struct RunSummary {
 };
 RunSummary last_run(const ProjectData& project);
 
+// A run's per-epoch results read back from its curve (the points train() logs at each epoch
+// end: epoch_train_loss, train_top1, test_loss, test_top1, test_top5, lr, images_per_s), in
+// epoch order; an epoch missing a key has 0 there.
+std::vector<EpochResult> epoch_results(const std::vector<CurvePoint>& curve);
+
 }  // namespace fw

@@ -5,7 +5,7 @@
 #include <imgui.h>
 
 #include "app/gui/arch_table.h"
-#include "app/gui/format.h"
+#include "core/format.h"
 #include "app/gui/style.h"
 #include "app/panels/node_list.h"
 #include "core/analysis.h"
@@ -24,20 +24,6 @@ const ArchRow* row_at(const ArchTable& t, const std::string& path) {
   for (const ArchRow& r : t.rows)
     if (r.path == path) return &r;
   return nullptr;
-}
-
-TEST(GuiFormat, Counts) {
-  EXPECT_EQ(fw::gui::format_count(0), "0");
-  EXPECT_EQ(fw::gui::format_count(999), "999");
-  EXPECT_EQ(fw::gui::format_count(1000), "1,000");
-  EXPECT_EQ(fw::gui::format_count(11915176), "11,915,176");
-  EXPECT_EQ(fw::gui::format_count(-1234567), "-1,234,567");
-  EXPECT_EQ(fw::gui::format_si(12), "12");
-  EXPECT_EQ(fw::gui::format_si(9472), "9.47 K");
-  EXPECT_EQ(fw::gui::format_si(11915176), "11.9 M");
-  EXPECT_EQ(fw::gui::format_si(1812267008), "1.81 G");
-  EXPECT_EQ(fw::gui::format_si(999999), "1.00 M");
-  EXPECT_EQ(fw::gui::format_si(640000), "640 K");
 }
 
 TEST(GuiArchTable, PoolFormerS12) {

@@ -176,11 +176,23 @@ TEST(ProjectRun, SavesCancelsAndResumes) {
 
   ProjectRun full = start_run(full_path, {}, su.g, su.start().weights, su.s, "formwork_fm32");
   JobControl c1;
-  int epochs_seen = 0;
+  std::vector<EpochResult> seen;
   EXPECT_EQ(run_training(full, su.data, cpu_backend(), c1, nullptr,
-                         [&](const EpochResult&) { ++epochs_seen; }),
+                         [&](const EpochResult& r) { seen.push_back(r); }),
             "done");
-  EXPECT_EQ(epochs_seen, 3);
+  ASSERT_EQ(seen.size(), 3u);
+  // The curve gives the epochs back (what the GUI shows for a stored run).
+  const std::vector<EpochResult> rs = epoch_results(full.ck.curve);
+  ASSERT_EQ(rs.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(rs[i].epoch, seen[i].epoch);
+    EXPECT_EQ(rs[i].train_loss, seen[i].train_loss);
+    EXPECT_EQ(rs[i].train_top1, seen[i].train_top1);
+    EXPECT_EQ(rs[i].test_loss, seen[i].test_loss);
+    EXPECT_EQ(rs[i].test_top1, seen[i].test_top1);
+    EXPECT_EQ(rs[i].test_top5, seen[i].test_top5);
+    EXPECT_EQ(rs[i].lr, seen[i].lr);
+  }
   const ProjectData done = load_project(full_path);
   ASSERT_EQ(done.runs.size(), 1u);
   EXPECT_EQ(done.runs[0].status, "done");

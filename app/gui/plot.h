@@ -1,0 +1,46 @@
+// A small line chart for the Training view (Debian has no ImPlot): a titled frame, "nice" axis
+// ticks with grid lines, lines and markers, a legend, and a hover read-out of every series at the
+// x under the mouse. Long series are reduced to one point per pixel column (the column's mean)
+// before drawing, so a run of 100,000 steps draws as fast as one of 500.
+#pragma once
+#include <imgui.h>
+
+#include <string>
+#include <vector>
+
+#include "app/gui/style.h"
+
+namespace fw::gui {
+
+struct PlotSeries {
+  std::string label;
+  ImU32 color = 0;
+  std::vector<float> x, y;
+  bool markers = false;  // a dot at each point (per-epoch values)
+  float thickness = 1.5f;
+};
+
+struct PlotSpec {
+  std::string title;
+  std::string x_label;             // under the axis, e.g. "epoch"
+  double x_min = 0, x_max = 1;     // the x range shown (data beyond is clipped)
+  bool y_percent = false;          // values are fractions, labelled as percentages
+  bool y_include_zero = false;     // the y range reaches down to 0
+  std::vector<PlotSeries> series;  // empty series are skipped (and left out of the legend)
+  std::string empty_text;          // shown when there is nothing to draw
+};
+
+// Draws at the cursor, taking `size` (an item: hover works, the cursor moves past it).
+void draw_plot(const char* id, const PlotSpec& spec, ImVec2 size, const Fonts& fonts);
+
+// Tick positions at a "nice" step (1, 2 or 5 times a power of ten) covering [lo, hi] with at most
+// max_ticks ticks inside it; lo == hi gives one tick.
+std::vector<double> nice_ticks(double lo, double hi, int max_ticks);
+// [lo, hi] widened outwards to the nice step that nice_ticks would use.
+void nice_range(double* lo, double* hi, int max_ticks);
+
+// Exponential moving average (the smoothed curve of noisy per-step values), bias-corrected at the
+// start like TensorBoard's: out[i] = EMA of v[0..i] with weight `alpha` on the newest value.
+std::vector<float> smooth(const std::vector<float>& v, float alpha);
+
+}  // namespace fw::gui
