@@ -19,8 +19,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "python"))
 
-# formwork_fm32 has no PyTorch twin in tests/python/fwref yet, so it is not compared here.
 CASES = [  # template, input size, classes, batch
+    ("formwork_fm32", (1, 32, 32), 10, 128),
     ("poolformer_s12", (3, 64, 64), 10, 64),
     ("caformer_s18", (3, 64, 64), 10, 64),
 ]

@@ -1,5 +1,7 @@
-"""Shared set-up of the end-to-end tests (test_e2e_*.py): every template at a small size, weights
-from `formwork weights init`, a *perturbed* copy of them with O(1) activations, seeded inputs.
+"""Shared set-up of the end-to-end tests (test_e2e_*.py): every template at a small size (timm's at
+3x64x64, Formwork's own formwork_fm32 / caformer_mini64 at their default 1x32x32 / 1x64x64; 10
+classes), weights from `formwork weights init`, a *perturbed* copy of them with O(1) activations,
+seeded inputs.
 
 Why perturb. timm's init makes most of a MetaFormer invisible at the logits: PoolFormer v1's layer
 scale is 1e-5, so every token mixer and MLP is scaled away; conv/linear weights of std .02 make
@@ -36,16 +38,28 @@ SIZE_OPTS = ["--num-classes", str(NUM_CLASSES), "--input-size", ",".join(map(str
 METAFORMERS = ("poolformer_s12", "poolformerv2_s12", "convformer_s18", "caformer_s18",
                "identityformer_s12", "randformer_s12")
 VIT = "vit_tiny_patch16_224"
-MODELS = METAFORMERS + (VIT,)
+# Formwork's own templates run at their own default input size (1 channel), also 10 classes.
+OWN_SIZES = {"formwork_fm32": (1, 32, 32), "caformer_mini64": (1, 64, 64)}
+MODELS = METAFORMERS + (VIT,) + tuple(OWN_SIZES)
 # FWTEST_MODELS=a,b restricts the e2e tests to those templates (debugging; default: all).
 if os.environ.get("FWTEST_MODELS"):
     MODELS = tuple(m for m in MODELS if m in os.environ["FWTEST_MODELS"].split(","))
 
 
+def input_size(arch: str) -> Tuple[int, int, int]:
+    """The test input size (C, H, W) of ``arch``: INPUT_SIZE, or OWN_SIZES for Formwork's own."""
+    return OWN_SIZES.get(arch, INPUT_SIZE)
+
+
+def size_opts(arch: str):
+    """``--num-classes 10 --input-size C,H,W`` for ``arch`` at its test size."""
+    return ["--num-classes", str(NUM_CLASSES), "--input-size", ",".join(map(str, input_size(arch)))]
+
+
 def init_weights(arch: str, seed: int, path: str) -> "OrderedDict[str, np.ndarray]":
     """Runs `formwork weights init ARCH --seed SEED --out PATH` at the test size and reads the file."""
     import fwref
-    fwtest.run_formwork(["weights", "init", arch, "--seed", str(seed), "--out", path, *SIZE_OPTS])
+    fwtest.run_formwork(["weights", "init", arch, "--seed", str(seed), "--out", path, *size_opts(arch)])
     return fwref.load_safetensors(path, as_float32=True)
 
 
@@ -92,11 +106,11 @@ def ref_model(arch: str, tensors: Dict[str, np.ndarray]):
     unexpected or mis-shaped name); float32, eval mode."""
     import fwref
     # Shapes on the meta device, then uninitialised memory: load_into(strict) fills every entry.
-    m = fwref.build(arch, NUM_CLASSES, INPUT_SIZE, device="meta")
+    m = fwref.build(arch, NUM_CLASSES, input_size(arch), device="meta")
     name = m.template_name
     m = m.to_empty(device="cpu")
     fwref.load_into(m, tensors, strict=True)
-    m.template_name, m.input_size = name, INPUT_SIZE
+    m.template_name, m.input_size = name, input_size(arch)
     return m.eval()
 
 

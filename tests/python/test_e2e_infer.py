@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """End-to-end `formwork infer` against the PyTorch reference models (fwref), for poolformer_s12,
 poolformerv2_s12, convformer_s18, caformer_s18, identityformer_s12, randformer_s12 and
-vit_tiny_patch16_224 at --input-size 3,64,64 --num-classes 10, batch 2.
+vit_tiny_patch16_224 at --input-size 3,64,64, and Formwork's own formwork_fm32 / caformer_mini64 at
+their default 1,32,32 / 1,64,64; --num-classes 10, batch 2.
 
 Per template:
   1. `formwork weights init ARCH --seed S` → the file loads *strictly* into the fwref model (same
@@ -34,10 +35,10 @@ def main():
     fwtest.formwork_bin()
     check = fwtest.Checker("e2e infer")
     with fwtest.temp_dir("fwtest-infer-") as d:
-        x = E.random_input(11, batch=2)
-        xpath = fwtest.save_npy(os.path.join(d, "x.npy"), x)
         for arch in E.MODELS:
             print(arch, flush=True)
+            x = E.random_input(11, batch=2, size=E.input_size(arch))
+            xpath = fwtest.save_npy(os.path.join(d, f"{arch}-x.npy"), x)
             init_path = os.path.join(d, f"{arch}-init.safetensors")
             try:
                 base = E.init_weights(arch, SEED, init_path)
@@ -54,7 +55,7 @@ def main():
             # -- init weights --
             out0 = os.path.join(d, f"{arch}-init-y.npy")
             if E.run(check, f"{arch}: infer (init weights)",
-                     ["infer", arch, "--weights", init_path, "--input", xpath, "--out", out0, *E.SIZE_OPTS]):
+                     ["infer", arch, "--weights", init_path, "--input", xpath, "--out", out0, *E.size_opts(arch)]):
                 y = E.load_output(check, f"{arch}: infer (init)", out0, shape)
                 if y is not None:
                     check.close(f"{arch}: logits, init weights", y, E.ref_logits(m0, x), ATOL, 0)
@@ -74,7 +75,7 @@ def main():
             for label, extra in (("default threads", []), ("--threads 1", ["--threads", "1"])):
                 out = os.path.join(d, f"{arch}-y-{len(extra)}.npy")
                 if E.run(check, f"{arch}: infer ({label})",
-                         ["infer", arch, "--weights", wpath, "--input", xpath, "--out", out, *extra, *E.SIZE_OPTS]):
+                         ["infer", arch, "--weights", wpath, "--input", xpath, "--out", out, *extra, *E.size_opts(arch)]):
                     outs[label] = E.load_output(check, f"{arch}: infer ({label})", out, shape)
             y = outs.get("default threads")
             if y is not None:

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """End-to-end `formwork gradcam` and `formwork attention` against fwref.views, at --input-size
-3,64,64 --num-classes 10, batch 2, with the seeded O(1) perturbation of `weights init` weights
-(e2e_common.perturb: timm's init makes attention nearly uniform and Grad-CAM almost flat).
+3,64,64 (Formwork's own formwork_fm32 / caformer_mini64: 1,32,32 / 1,64,64) --num-classes 10,
+batch 2, with the seeded O(1) perturbation of `weights init` weights (e2e_common.perturb: timm's
+init makes attention nearly uniform and Grad-CAM almost flat).
 
 Grad-CAM (raw: [B, h, w] at the layer's resolution, before upsampling/normalisation; the
 definition is fwref.views' docstring = pytorch-grad-cam's GradCAM):
@@ -15,11 +16,16 @@ definition is fwref.views' docstring = pytorch-grad-cam's GradCAM):
     the class token alone (final norm is per token, the head reads token 0), the patch-token
     gradient is exactly 0 and the raw CAM is all zeros (|cam| ≤ 1e-6). `blocks.10` and `blocks.5`
     give non-trivial maps (their patch tokens reach the class token through later attention).
+  * formwork_fm32: `stages.1` (4x4), `stages.1.blocks.0` (attention block, tokens [B, 16, 96]),
+    `stages.0` (8x8); caformer_mini64: `stages.2` (4x4), `stages.2.blocks.0` (tokens),
+    `stages.1` (8x8), `stages.0.blocks.0` (16x16).
   * checks: shape, non-negative, normalised error max|got - want| / max|want| ≤ 1e-4 against the
     float32 reference (whose own error against float64 is ≤ 1e-5 here), reference non-trivial.
 Attention probabilities [B, heads, N, N]: caformer_s18 `stages.2.blocks.0.token_mixer` (10 heads,
 16 tokens), `stages.3.blocks.2.token_mixer` (16 heads, 4 tokens); ViT `blocks.0.attn`,
-`blocks.11.attn` (3 heads, 17 tokens: class token at index 0); rows sum to 1, normalised error
+`blocks.11.attn` (3 heads, 17 tokens: class token at index 0); formwork_fm32
+`stages.1.blocks.{0,1}.token_mixer` (3 heads, 16 tokens); caformer_mini64
+`stages.2.blocks.1.token_mixer` (4 heads, 16 tokens); rows sum to 1, normalised error
 ≤ 1e-4, and the reference rows are far from uniform (max ≥ 2/N). `--png` of each command (once,
 on caformer_s18) writes a PNG.
 Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN unset, or no torch); a missing command FAILS.
@@ -42,8 +48,14 @@ SEED = 5
 MF_CAMS = [("stages.3", 3, 2), ("stages.2.blocks.1", 7, 4)]
 EXTRA_CAMS = {"caformer_s18": [("stages.3.blocks.2", 1, 2), ("stages.1", 4, 8)]}
 VIT_CAMS = [("blocks.11", 3, 4), ("blocks.10", 7, 4), ("blocks.5", 2, 4)]
+# Formwork's own templates have 2 / 3 stages (no stages.3): their layers instead of MF_CAMS.
+OWN_CAMS = {"formwork_fm32": [("stages.1", 3, 4), ("stages.1.blocks.0", 7, 4), ("stages.0", 1, 8)],
+            "caformer_mini64": [("stages.2", 3, 4), ("stages.2.blocks.0", 7, 4), ("stages.1", 4, 8),
+                                ("stages.0.blocks.0", 1, 16)]}
 ATTN = {"caformer_s18": [("stages.2.blocks.0.token_mixer", 10, 16), ("stages.3.blocks.2.token_mixer", 16, 4)],
-        E.VIT: [("blocks.0.attn", 3, 17), ("blocks.11.attn", 3, 17)]}
+        E.VIT: [("blocks.0.attn", 3, 17), ("blocks.11.attn", 3, 17)],
+        "formwork_fm32": [("stages.1.blocks.0.token_mixer", 3, 16), ("stages.1.blocks.1.token_mixer", 3, 16)],
+        "caformer_mini64": [("stages.2.blocks.1.token_mixer", 4, 16)]}
 PNG_FOR = "caformer_s18"
 
 
@@ -75,10 +87,10 @@ def main():
     fwtest.formwork_bin()
     check = fwtest.Checker("e2e views")
     with fwtest.temp_dir("fwtest-views-") as d:
-        x = E.random_input(21, batch=2)
-        xpath = fwtest.save_npy(os.path.join(d, "x.npy"), x)
         for arch in E.MODELS:
             print(arch, flush=True)
+            x = E.random_input(21, batch=2, size=E.input_size(arch))
+            xpath = fwtest.save_npy(os.path.join(d, f"{arch}-x.npy"), x)
             try:
                 wpath, tensors = E.perturbed_weights(arch, SEED, d)
                 model = E.ref_model(arch, tensors)
@@ -86,8 +98,9 @@ def main():
                 check.ok(f"{arch}: weights", False, str(e)[:600])
                 continue
             del tensors
-            common = ["--weights", wpath, "--input", xpath, *E.SIZE_OPTS]
-            cams = VIT_CAMS if arch == E.VIT else MF_CAMS + EXTRA_CAMS.get(arch, [])
+            common = ["--weights", wpath, "--input", xpath, *E.size_opts(arch)]
+            cams = (VIT_CAMS if arch == E.VIT else OWN_CAMS[arch] if arch in OWN_CAMS
+                    else MF_CAMS + EXTRA_CAMS.get(arch, []))
             for i, (layer, k, hw) in enumerate(cams):
                 label = f"{arch} gradcam {layer} class {k}"
                 out = os.path.join(d, f"{arch}-cam{i}.npy")

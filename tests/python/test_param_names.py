@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """`formwork info ARCH --json` agrees with the PyTorch reference (fwref) for every template.
 
-For each template at 3x224x224 / 1000 classes, and for caformer_s18, randformer_s12 and
-vit_tiny_patch16_224 at --input-size 3,64,64 --num-classes 10, compares:
+For each template at its default size (no --input-size / --num-classes: 3x224x224 / 1000 classes
+for timm's templates, 1x32x32 / 1x64x64 and 10 classes for Formwork's own formwork_fm32 /
+caformer_mini64), and for caformer_s18, randformer_s12, vit_tiny_patch16_224 and formwork_fm32 at
+--input-size 3,64,64 --num-classes 10, compares:
   * arch / input / num_classes echoed back;
   * the parameter list, name by name, against the reference state_dict: missing, unexpected,
     duplicated and mis-shaped names are listed; trainable flags (RandFormer's random_matrix is
@@ -25,6 +27,7 @@ CASES = [(name, None, None) for name in fwref.TEMPLATES] + [
     ("caformer_s18", (3, 64, 64), 10),
     ("randformer_s12", (3, 64, 64), 10),
     ("vit_tiny_patch16_224", (3, 64, 64), 10),
+    ("formwork_fm32", (3, 64, 64), 10),
 ]
 
 
@@ -161,7 +164,8 @@ def main():
         except json.JSONDecodeError as e:
             check.ok(f"{label}: stdout is one JSON document", False, f"{e}; stdout starts {res.stdout[:120]!r}")
             continue
-        compare_info(check, label, info, arch, size or (3, 224, 224), classes or 1000)
+        default_size, default_classes = fwref.defaults(arch)
+        compare_info(check, label, info, arch, size or default_size, classes or default_classes)
     return check.finish()
 
 

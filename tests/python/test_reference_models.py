@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """The PyTorch reference models (fwref) are right: exact parameter counts (total and fixed) and
-MACs at 3x224x224 / 1000 classes equal docs TEMPLATES.md for every template; timm's names and
-shapes at spots that are easy to get wrong; layer semantics against independent formulas
-(including sail-sg's channels-last forms); and a forward at 3x64x64 / 10 classes runs, is
+MACs at each template's default size equal docs TEMPLATES.md (3x224x224 / 1000 classes) for timm's
+templates and the hand counts of README's figures (1x32x32 / 1x64x64, 10 classes) for Formwork's
+own formwork_fm32 / caformer_mini64; timm's names and shapes at spots that are easy to get wrong;
+layer semantics against independent formulas (including sail-sg's channels-last forms); and a
+forward at 3x64x64 / 10 classes (Formwork's own: their default 1x32x32 / 1x64x64) runs, is
 finite and batch-independent."""
 import sys
 
@@ -17,15 +19,19 @@ from fwref import layers as L  # noqa: E402
 
 check = fwtest.Checker("reference models")
 
-# ---- 1. sizes at 3x224x224 / 1000 classes --------------------------------------------------
-print("sizes at 3x224x224, 1000 classes (meta device)")
+# ---- 1. sizes at the default input and classes ---------------------------------------------
+print("sizes at the default size (3x224x224 / 1000 classes; Formwork's own 1x32x32 / 1x64x64 / 10)")
 for name in fwref.TEMPLATES:
     m = fwref.build(name, device="meta")
     total, fixed = fwref.count_params(m)
     want_total, want_fixed, want_macs = fwref.REFERENCE_SIZES[name]
+    check.equal(f"{name} default input", m.input_size,
+                tuple(fwref.defaults(name)[0]) if name in fwref.OWN_TEMPLATES else (3, 224, 224))
     check.equal(f"{name} params", total, want_total)
     check.equal(f"{name} fixed params", fixed, want_fixed)
-    check.equal(f"{name} MACs", fwref.macs(m, (3, 224, 224)), want_macs)
+    check.equal(f"{name} MACs", fwref.macs(m, m.input_size), want_macs)
+check.equal("formwork_fm32 defaults", fwref.defaults("formwork_fm32"), ((1, 32, 32), 10))
+check.equal("caformer_mini64 defaults", fwref.defaults("caformer_mini64"), ((1, 64, 64), 10))
 
 # ---- 2. names and shapes that are easy to get wrong ----------------------------------------
 print("timm names and shapes")
@@ -97,6 +103,59 @@ expect(sd, "randformer_s12@64", "stages.3.blocks.0.token_mixer.random_matrix", (
 check.equal("randformer_s12@64 params", fwref.count_params(fwref.build(
     "randformer_s12", 10, (3, 64, 64), device="meta")), (11891712 - 513 * 990 + 6 * 256 + 2 * 16,
                                                          6 * 256 + 2 * 16))
+
+# Formwork's own (core/templates.cpp): v2 family with fewer, narrower stages.
+sd, m = shapes("formwork_fm32")
+expect(sd, "formwork_fm32", "stem.conv.weight", (48, 1, 4, 4))  # 4x4 patches, stride 4, no padding
+expect(sd, "formwork_fm32", "stem.conv.bias", (48,))
+expect(sd, "formwork_fm32", "stem.norm.weight", (48,))
+expect(sd, "formwork_fm32", "stem.norm.bias", None)
+expect(sd, "formwork_fm32", "stages.0.downsample.conv.weight", None)
+expect(sd, "formwork_fm32", "stages.0.blocks.0.norm1.bias", None)
+expect(sd, "formwork_fm32", "stages.0.blocks.0.token_mixer.pwconv1.weight", (96, 48, 1, 1))
+expect(sd, "formwork_fm32", "stages.0.blocks.0.token_mixer.dwconv.weight", (96, 1, 3, 3))
+expect(sd, "formwork_fm32", "stages.0.blocks.1.mlp.fc1.weight", (96, 48, 1, 1))  # MLP ratio 2
+expect(sd, "formwork_fm32", "stages.0.blocks.1.mlp.fc1.bias", None)
+expect(sd, "formwork_fm32", "stages.0.blocks.0.res_scale1.scale", None)
+expect(sd, "formwork_fm32", "stages.0.blocks.0.layer_scale1.scale", None)
+expect(sd, "formwork_fm32", "stages.1.downsample.norm.weight", (48,))
+expect(sd, "formwork_fm32", "stages.1.downsample.conv.weight", (96, 48, 3, 3))
+expect(sd, "formwork_fm32", "stages.1.blocks.0.token_mixer.qkv.weight", (288, 96))  # 3 heads of 32
+expect(sd, "formwork_fm32", "stages.1.blocks.1.token_mixer.proj.weight", (96, 96))
+expect(sd, "formwork_fm32", "stages.1.blocks.1.mlp.fc2.weight", (96, 192))
+expect(sd, "formwork_fm32", "stages.1.blocks.0.res_scale1.scale", (96,))
+expect(sd, "formwork_fm32", "stages.1.blocks.1.res_scale2.scale", (96,))
+expect(sd, "formwork_fm32", "stages.2.blocks.0.norm1.weight", None)
+expect(sd, "formwork_fm32", "head.norm.bias", (96,))
+expect(sd, "formwork_fm32", "head.fc.weight", (10, 96))  # linear head
+expect(sd, "formwork_fm32", "head.fc.fc1.weight", None)
+# stem 3; sep-conv blocks 11 keys each; downsample 3; attention blocks 10 (with res scales); head 4
+check.equal("formwork_fm32 key count", len(sd), 3 + 2 * 11 + 3 + 2 * 10 + 4)
+check.equal("formwork_fm32 attention heads", m.stages[1].blocks[0].token_mixer.num_heads, 3)
+check.equal("formwork_fm32 total stride", fwref.total_stride("formwork_fm32"), 8)
+
+sd, m = shapes("caformer_mini64")
+expect(sd, "caformer_mini64", "stem.conv.weight", (32, 1, 7, 7))
+expect(sd, "caformer_mini64", "stem.norm.weight", (32,))
+expect(sd, "caformer_mini64", "stages.0.blocks.0.token_mixer.dwconv.weight", (64, 1, 5, 5))
+expect(sd, "caformer_mini64", "stages.0.blocks.1.norm1.weight", None)  # depth 1
+expect(sd, "caformer_mini64", "stages.0.blocks.0.res_scale1.scale", None)
+expect(sd, "caformer_mini64", "stages.1.downsample.conv.weight", (64, 32, 3, 3))
+expect(sd, "caformer_mini64", "stages.1.blocks.1.token_mixer.dwconv.weight", (128, 1, 5, 5))
+expect(sd, "caformer_mini64", "stages.1.blocks.0.res_scale1.scale", (64,))
+expect(sd, "caformer_mini64", "stages.1.blocks.0.mlp.fc1.weight", (128, 64, 1, 1))
+expect(sd, "caformer_mini64", "stages.2.blocks.0.norm1.weight", (128,))
+expect(sd, "caformer_mini64", "stages.2.blocks.0.norm1.bias", None)
+expect(sd, "caformer_mini64", "stages.2.blocks.0.token_mixer.qkv.weight", (384, 128))
+expect(sd, "caformer_mini64", "stages.2.blocks.1.mlp.fc1.weight", (256, 128))
+expect(sd, "caformer_mini64", "stages.2.blocks.1.res_scale2.scale", (128,))
+expect(sd, "caformer_mini64", "stages.3.downsample.conv.weight", None)
+expect(sd, "caformer_mini64", "head.fc.weight", (10, 128))
+# stem 3; stage 0: 11; stage 1: downsample 3 + 13 per block (res scales); stage 2: 3 + 10 per
+# block; head 4
+check.equal("caformer_mini64 key count", len(sd), 3 + 11 + (3 + 2 * 13) + (3 + 2 * 10) + 4)
+check.equal("caformer_mini64 attention heads", m.stages[2].blocks[0].token_mixer.num_heads, 4)
+check.equal("caformer_mini64 total stride", fwref.total_stride("caformer_mini64"), 16)
 
 sd, _ = shapes("vit_tiny_patch16_224")
 expect(sd, "vit", "cls_token", (1, 1, 192))
@@ -190,11 +249,12 @@ with torch.no_grad():
                 1e-12, 1e-12)
 
 # ---- 4. forward at 3x64x64 / 10 classes ----------------------------------------------------
-print("forward at 3x64x64, 10 classes")
+print("forward at 3x64x64, 10 classes (Formwork's own: their default size)")
 torch.manual_seed(0)
-xin = torch.randn(2, 3, 64, 64)
 for name in fwref.TEMPLATES:
-    m = fwref.build(name, num_classes=10, input_size=(3, 64, 64))
+    size = fwref.defaults(name)[0] if name in fwref.OWN_TEMPLATES else (3, 64, 64)
+    xin = torch.randn(2, *size)
+    m = fwref.build(name, num_classes=10, input_size=size)
     with torch.no_grad():
         y = m(xin)
         y1 = m(xin[1:2]) if not name.startswith("poolformer_m") else None  # (the big ones: once)
@@ -211,10 +271,25 @@ for name in fwref.TEMPLATES:
             check.ok(f"{name} refuses another input size", "build input size" in str(e), str(e)[:60])
     del m
 
-try:
-    fwref.build("poolformer_s12", input_size=(3, 100, 100))
-    check.ok("input size not divisible by 32 refused", False)
-except ValueError:
-    check.ok("input size not divisible by 32 refused", True)
+# Feature-map sizes through Formwork's own stems and stages (hooks on the real modules).
+for name, size, grids in (("formwork_fm32", (1, 32, 32), [(48, 8, 8), (96, 4, 4)]),
+                          ("caformer_mini64", (1, 64, 64), [(32, 16, 16), (64, 8, 8), (128, 4, 4)]),
+                          ("formwork_fm32", (3, 40, 56), [(48, 10, 14), (96, 5, 7)])):
+    m = fwref.build(name, num_classes=10, input_size=size, device="meta")
+    got = []
+    hooks = [st.register_forward_hook(lambda mod, a, out: got.append(tuple(out.shape[1:])))
+             for st in m.stages]
+    m(torch.empty(1, *size, device="meta"))
+    for h in hooks:
+        h.remove()
+    check.equal(f"{name}@{'x'.join(map(str, size))} stage outputs", got, grids)
+
+for name, size, stride in (("poolformer_s12", (3, 100, 100), 32), ("formwork_fm32", (1, 36, 36), 8),
+                           ("caformer_mini64", (1, 40, 40), 16)):
+    try:
+        fwref.build(name, input_size=size, device="meta")
+        check.ok(f"{name}: input size not divisible by {stride} refused", False)
+    except ValueError:
+        check.ok(f"{name}: input size not divisible by {stride} refused", True)
 
 sys.exit(check.finish())

@@ -8,12 +8,14 @@
 
 Only needs torch and numpy (Debian's /usr/bin/python3). No timm, no safetensors package.
 """
-from .models import (TEMPLATES, TEMPLATE_SPECS, MetaFormer, VisionTransformer, build, count_params,
-                     init_weights)
+from .models import (OWN_TEMPLATES, TEMPLATES, TEMPLATE_SPECS, MetaFormer, VisionTransformer, build,
+                     count_params, defaults, init_weights, total_stride)
 from .macs import macs, macs_per_module
 from .safetensors_io import load_safetensors, save_safetensors, state_dict_numpy, load_into
 
-# Parameters (total, fixed) and MACs at 3x224x224 / 1000 classes (docs TEMPLATES.md).
+# Parameters (total, fixed) and MACs at each template's default input and classes: 3x224x224 / 1000
+# for timm's (docs TEMPLATES.md); Formwork's own at 1x32x32 / 1x64x64 and 10 classes (README's
+# 230,662 / 5.6M and 441,114 / 14.2M, counted here layer by layer by hand).
 REFERENCE_SIZES = {
     "poolformer_s12": (11_915_176, 0, 1_812_267_008),
     "poolformer_s24": (21_388_968, 0, 3_392_208_896),
@@ -26,10 +28,12 @@ REFERENCE_SIZES = {
     "identityformer_s12": (11_891_712, 0, 1_812_267_008),
     "randformer_s12": (12_127_010, 235_298, 1_888_484_352),
     "vit_tiny_patch16_224": (5_717_416, 0, 1_253_683_200),
+    "formwork_fm32": (230_662, 0, 5_641_152),
+    "caformer_mini64": (441_114, 0, 14_198_016),
 }
 
-__all__ = ["TEMPLATES", "TEMPLATE_SPECS", "MetaFormer", "VisionTransformer", "build", "count_params",
-           "init_weights", "macs", "macs_per_module", "load_safetensors", "save_safetensors",
-           "state_dict_numpy", "load_into", "REFERENCE_SIZES"]
+__all__ = ["TEMPLATES", "OWN_TEMPLATES", "TEMPLATE_SPECS", "MetaFormer", "VisionTransformer", "build",
+           "count_params", "defaults", "init_weights", "total_stride", "macs", "macs_per_module",
+           "load_safetensors", "save_safetensors", "state_dict_numpy", "load_into", "REFERENCE_SIZES"]
 
 from . import proxies, views  # noqa: E402  (reference Grad-CAM / attention, zero-cost proxies)

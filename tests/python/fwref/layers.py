@@ -163,8 +163,8 @@ class Pooling(nn.Module):
 
 class SepConv(nn.Module):
     """ConvFormer mixer (MobileNetV2 inverted separable conv), NCHW:
-    pwconv1 (1x1 conv, C→2C, no bias) → act1 StarReLU → dwconv (7x7 depthwise, pad 3, no bias)
-    → act2 Identity → pwconv2 (1x1 conv, 2C→C, no bias)."""
+    pwconv1 (1x1 conv, C→2C, no bias) → act1 StarReLU → dwconv (7x7 depthwise, pad 3, no bias;
+    Formwork's own templates: k x k, pad k // 2) → act2 Identity → pwconv2 (1x1 conv, 2C→C, no bias)."""
 
     def __init__(self, dim: int, expansion_ratio: float = 2, kernel_size: int = 7, padding: int = 3,
                  device=None, **_):
@@ -268,11 +268,14 @@ class MlpHead(nn.Module):
 # MetaFormer skeleton
 # ---------------------------------------------------------------------------------------------
 class Stem(nn.Module):
-    """conv 7x7 stride 4 pad 2 (with bias), then ``norm`` (Identity for poolformer v1)."""
+    """conv 7x7 stride 4 pad 2 (with bias; formwork_fm32: 4x4 stride 4 pad 0), then ``norm``
+    (Identity for poolformer v1)."""
 
-    def __init__(self, in_chs: int, out_chs: int, norm_layer=None, device=None):
+    def __init__(self, in_chs: int, out_chs: int, norm_layer=None, kernel_size: int = 7,
+                 stride: int = 4, padding: int = 2, device=None):
         super().__init__()
-        self.conv = nn.Conv2d(in_chs, out_chs, 7, stride=4, padding=2, device=device)
+        self.conv = nn.Conv2d(in_chs, out_chs, kernel_size, stride=stride, padding=padding,
+                              device=device)
         self.norm = norm_layer(out_chs) if norm_layer else nn.Identity()
 
     def forward(self, x):
@@ -293,12 +296,13 @@ class Downsampling(nn.Module):
 
 class MetaFormerBlock(nn.Module):
     """x = res_scale1(x) + layer_scale1(token_mixer(norm1(x)));
-    x = res_scale2(x) + layer_scale2(mlp(norm2(x))). Missing scales are Identity."""
+    x = res_scale2(x) + layer_scale2(mlp(norm2(x))). Missing scales are Identity.
+    MLP hidden width int(mlp_ratio·dim) (timm: 4; Formwork's own templates: 2)."""
 
     def __init__(self, dim: int, token_mixer: Callable[..., nn.Module], mlp_act: Callable[[], nn.Module],
                  mlp_bias: bool, norm_layer: Callable[[int], nn.Module], use_nchw: bool,
                  layer_scale_init_value: Optional[float], res_scale_init_value: Optional[float],
-                 device=None):
+                 mlp_ratio: float = 4.0, device=None):
         super().__init__()
         def ls():
             return (Scale(dim, layer_scale_init_value, use_nchw, device=device)
@@ -312,7 +316,8 @@ class MetaFormerBlock(nn.Module):
         self.layer_scale1 = ls()
         self.res_scale1 = rs()
         self.norm2 = norm_layer(dim)
-        self.mlp = Mlp(dim, 4 * dim, act_layer=mlp_act, bias=mlp_bias, use_conv=use_nchw, device=device)
+        self.mlp = Mlp(dim, int(mlp_ratio * dim), act_layer=mlp_act, bias=mlp_bias, use_conv=use_nchw,
+                       device=device)
         self.drop_path2 = nn.Identity()
         self.layer_scale2 = ls()
         self.res_scale2 = rs()
@@ -329,14 +334,14 @@ class MetaFormerStage(nn.Module):
 
     def __init__(self, in_chs: int, out_chs: int, depth: int, token_mixer, mlp_act, mlp_bias: bool,
                  downsample_norm, norm_layer, layer_scale_init_value, res_scale_init_value,
-                 use_nchw: bool = True, device=None):
+                 use_nchw: bool = True, mlp_ratio: float = 4.0, device=None):
         super().__init__()
         self.use_nchw = use_nchw
         self.downsample = (nn.Identity() if in_chs == out_chs else
                            Downsampling(in_chs, out_chs, norm_layer=downsample_norm, device=device))
         self.blocks = nn.Sequential(*[
             MetaFormerBlock(out_chs, token_mixer, mlp_act, mlp_bias, norm_layer, use_nchw,
-                            layer_scale_init_value, res_scale_init_value, device=device)
+                            layer_scale_init_value, res_scale_init_value, mlp_ratio, device=device)
             for _ in range(depth)])
 
     def forward(self, x):
