@@ -2,7 +2,10 @@
 //
 // Three forward/backward paths:
 //  - pointwise (k = 1, stride 1, padding 0): per sample and group, Y = W · X, a GEMM over tiles
-//    of pixels (no copy of the input);
+//    of pixels (no copy of the input). Small maps (late stages, small inputs: fewer than 256
+//    pixels) with one group go through the batch instead: the samples' columns gathered side by
+//    side into one (C, B·P) operand, so the GEMM has wide panels and W is packed once per block
+//    rather than once per sample (per sample a 2x2 map used 4 of the kernel's 32 columns);
 //  - depthwise (groups = Cin = Cout): a direct kernel per channel plane on a zero-padded copy,
 //    16-wide vectors along the output row;
 //  - everything else: im2col of a tile of output rows into a per-thread buffer + GEMM. The
@@ -150,6 +153,90 @@ void add_bias_rows(const float* bias, int64_t rows, int64_t cols, float* y, int6
   }
 }
 
+// ---- pointwise through the batch -------------------------------------------------------------------
+// Pixels below which a one-group pointwise conv gathers the batch (see the top), and the most
+// gathered columns at once (samples are taken in chunks of ~kBatchCols columns, which bounds the
+// buffers to C x kBatchCols floats).
+constexpr int64_t kBatchedBelow = 256, kBatchCols = 4096;
+
+bool batched_pointwise(const Geom& G) {
+  return G.pointwise() && G.g == 1 && G.B > 1 && G.P < kBatchedBelow;
+}
+
+// Samples [b0, b0+nb) of x (B, C, P) -> out (C, nb·P), and back.
+void gather_samples(const float* x, int64_t C, int64_t P, int64_t b0, int64_t nb, float* out) {
+  parallel_for(0, C, 16, [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c)
+      for (int64_t b = 0; b < nb; ++b)
+        std::memcpy(out + c * nb * P + b * P, x + ((b0 + b) * C + c) * P, sizeof(float) * P);
+  });
+}
+void scatter_samples(const float* in, int64_t C, int64_t P, int64_t b0, int64_t nb,
+                     const float* bias, float* x) {
+  parallel_for(0, C, 16, [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; ++c) {
+      const float add = bias ? bias[c] : 0.0f;
+      for (int64_t b = 0; b < nb; ++b) {
+        const float* src = in + c * nb * P + b * P;
+        float* dst = x + ((b0 + b) * C + c) * P;
+        for (int64_t i = 0; i < P; ++i) dst[i] = src[i] + add;
+      }
+    }
+  });
+}
+
+// C (M x N) (+)= op(A) · op(B) as blocks of rows and columns run in parallel.
+void parallel_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                   const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+  const int64_t mb = 128, nb = 512;
+  const int64_t mt = (M + mb - 1) / mb, ntl = (N + nb - 1) / nb;
+  parallel_for(0, mt * ntl, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; ++t) {
+      const int64_t r0 = (t / ntl) * mb, c0 = (t % ntl) * nb;
+      const int64_t m = std::min(mb, M - r0), n = std::min(nb, N - c0);
+      gemm(ta, tb, m, n, K, ta ? A + r0 : A + r0 * lda, lda, tb ? B + c0 * ldb : B + c0, ldb,
+           C + r0 * ldc + c0, ldc, accumulate);
+    }
+  });
+}
+
+int64_t samples_per_chunk(const Geom& G) {
+  return std::clamp<int64_t>(kBatchCols / std::max<int64_t>(1, G.P), 1, G.B);
+}
+
+void pointwise_batched_forward(const Geom& G, const float* x, const float* w, const float* bias,
+                               float* y) {
+  const int64_t sb = samples_per_chunk(G), cols = sb * G.P;
+  float* xb = scratch(kSharedSlot, size_t(G.Cin * cols));
+  float* yb = scratch(kSharedSlot2, size_t(G.Cout * cols));
+  for (int64_t b0 = 0; b0 < G.B; b0 += sb) {
+    const int64_t nb = std::min(sb, G.B - b0), n = nb * G.P;
+    gather_samples(x, G.Cin, G.P, b0, nb, xb);
+    parallel_gemm(false, false, G.Cout, n, G.Cin, w, G.Cin, xb, n, yb, n, false);
+    scatter_samples(yb, G.Cout, G.P, b0, nb, bias, y);
+  }
+}
+
+// dW = Σ_b dY_b · X_bᵀ and dX_b = Wᵀ · dY_b, a chunk of samples at a time.
+void pointwise_batched_backward(const Geom& G, const float* x, const float* w, const float* dy,
+                                float* dw, float* dx) {
+  const int64_t sb = samples_per_chunk(G), cols = sb * G.P;
+  float* xb = scratch(kSharedSlot, size_t(std::max(G.Cin, int64_t(1)) * cols));
+  float* dyb = scratch(kSharedSlot2, size_t(G.Cout * cols));
+  for (int64_t b0 = 0; b0 < G.B; b0 += sb) {
+    const int64_t nb = std::min(sb, G.B - b0), n = nb * G.P;
+    gather_samples(dy, G.Cout, G.P, b0, nb, dyb);
+    if (dw) {
+      gather_samples(x, G.Cin, G.P, b0, nb, xb);
+      parallel_gemm(false, true, G.Cout, G.Cin, n, dyb, n, xb, n, dw, G.Cin, b0 > 0);
+    }
+    if (dx) {  // into xb: the gathered X is not needed any more
+      parallel_gemm(true, false, G.Cin, n, G.Cout, w, G.Cin, dyb, n, xb, n, false);
+      scatter_samples(xb, G.Cin, G.P, b0, nb, nullptr, dx);
+    }
+  }
+}
+
 // ---- forward ---------------------------------------------------------------------------------------
 void conv2d_forward(const ForwardArgs& a) {
   const Tensor& xt = *a.in.at(0);
@@ -171,6 +258,7 @@ void conv2d_forward(const ForwardArgs& a) {
     });
     return;
   }
+  if (batched_pointwise(G)) return pointwise_batched_forward(G, x, w, bias, y);
   if (G.pointwise()) {
     const int64_t T = pixels_per_tile(G), nt = (G.P + T - 1) / T;
     parallel_for(0, G.B * G.g * nt, 1, [&](int64_t lo, int64_t hi) {
@@ -267,6 +355,17 @@ void conv2d_backward(const BackwardArgs& a) {
         db[c] = s;
       }
     });
+  }
+
+  if (batched_pointwise(G)) {
+    Tensor* dwt = want_dparam(a, 0);
+    Tensor* dxt = want_din(a, 0);
+    if (dwt) resize(*dwt, {G.Cout, G.Cin, 1, 1});
+    if (dxt) resize(*dxt, {G.B, G.Cin, G.H, G.W});
+    if (dwt || dxt)
+      pointwise_batched_backward(G, dwt ? need_in(a, 0, kOp).ptr() : nullptr, w, dy,
+                                 dwt ? dwt->ptr() : nullptr, dxt ? dxt->ptr() : nullptr);
+    return;
   }
 
   const bool pw = G.pointwise();

@@ -50,12 +50,13 @@ inline int64_t round_up16(int64_t n) { return (n + kLanes - 1) / kLanes * kLanes
 // A per-thread buffer of at least n floats (contents unspecified), kept between calls so that
 // kernels do not allocate (fresh pages fault, which is slow in a VM). `slot` picks one of a few
 // independent buffers so one kernel can hold several at once. Valid until the same thread asks
-// for the same slot again. Slots 0-2 are for work inside parallel bodies; slot 3
-// (kSharedSlot) is for a buffer the calling thread allocates before a parallel_for and shares
-// with the workers (partial sums): never use it inside a parallel body.
-constexpr int kSharedSlot = 3;
+// for the same slot again. Slots 0-2 are for work inside parallel bodies; slots 3 and 4
+// (kSharedSlot, kSharedSlot2) are for buffers the calling thread allocates before a parallel_for
+// and shares with the workers (partial sums, gathered operands): never use them inside a
+// parallel body.
+constexpr int kSharedSlot = 3, kSharedSlot2 = 4;
 inline float* scratch(int slot, size_t n) {
-  thread_local std::vector<float> buffers[4];
+  thread_local std::vector<float> buffers[5];
   std::vector<float>& b = buffers[slot];
   if (b.size() < n) b.resize(n);
   return b.data();
