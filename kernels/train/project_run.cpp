@@ -122,7 +122,7 @@ ProjectRun resume_run(const std::string& path, int64_t epochs) {
     r.stored = normalization_from_json(r.project.meta.at("input_norm"));
   if (r.ck.epochs_done >= r.settings.epochs)
     throw Error(path + ": already trained for " + std::to_string(r.ck.epochs_done) +
-                " epochs; ask for more than that to continue");
+                " epochs; ask for more epochs to continue (train --epochs)");
   r.project.runs.back().status = "running";
   return r;
 }
