@@ -3,7 +3,10 @@
 // - set_num_threads(n): n >= 1 threads take part (the caller is one of them); 0 = all cores.
 // - parallel_for(begin, end, grain, fn): calls fn(lo, hi) on disjoint chunks covering
 //   [begin, end), each at least `grain` long (except the last), and returns when all are done.
-//   Nested calls run serially in the calling thread.
+//   Nested calls run serially in the calling thread. Calls from several threads at once (the
+//   GUI's training worker beside another job) are correct: each caller runs its own range to the
+//   end, and the workers help the latest call.
+// - set_num_threads replaces the pool: never while a parallel_for is running in another thread.
 #pragma once
 #include <cstdint>
 #include <functional>
