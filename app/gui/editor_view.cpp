@@ -486,7 +486,7 @@ void EditorView::dialogs(const Fonts& fonts) {
     ImGui::Spacing();
     const bool stop = ImGui::Button("Stop and quit", ImVec2(bw * 1.4f, 0));
     probe::note("training:stop_quit");
-    if (stop) {
+    if (stop || !training_.active()) {  // (or the run ended by itself meanwhile)
       ImGui::CloseCurrentPopup();
       training_.cancel();
       training_.wait();  // at the next step: well under a second
