@@ -232,116 +232,101 @@ void check_weights(const ProjectData& data, const std::string& path) {
   }
 }
 
+// One value of a row to insert: bound by type (a row id of 0 is NULL: the next free id).
+struct Blob {
+  const void* data;
+  size_t size;
+};
+struct RowId {
+  int64_t id;
+};
+void bind(SqliteStmt& st, int i, int64_t v, CallSite site) { st.bind_int(i, v, site); }
+void bind(SqliteStmt& st, int i, double v, CallSite site) { st.bind_double(i, v, site); }
+void bind(SqliteStmt& st, int i, const std::string& v, CallSite site) { st.bind_text(i, v, site); }
+void bind(SqliteStmt& st, int i, Blob v, CallSite site) { st.bind_blob(i, v.data, v.size, site); }
+void bind(SqliteStmt& st, int i, RowId v, CallSite site) {
+  if (v.id != 0)
+    st.bind_int(i, v.id, site);
+  else
+    st.bind_null(i, site);
+}
+
+// Inserts rows through one prepared statement, counting them for the save hook (test_project_store
+// stops a save after any row). SQLite failures name the line that called row().
+class RowWriter {
+ public:
+  RowWriter(SqliteDb& db, const std::string& sql, int64_t& rows,
+            CallSite site = CallSite::current())
+      : st_(db, sql, site), rows_(rows) {}
+  template <class... V>
+  void row(CallSite site, const V&... values) {
+    int i = 0;
+    (bind(st_, ++i, values, site), ...);
+    st_.step(site);
+    st_.reset(site);
+    ++rows_;
+    if (save_row_hook()) save_row_hook()(rows_);
+  }
+
+ private:
+  SqliteStmt st_;
+  int64_t& rows_;
+};
+
 void write_project(SqliteDb& db, const ProjectData& data) {
+  using Site = CallSite;
   int64_t rows = 0;
-  const auto row_done = [&rows] {
-    ++rows;
-    if (save_row_hook()) save_row_hook()(rows);
-  };
+  RowWriter(db, "INSERT INTO graph(id, format_version, json) VALUES (1, ?1, ?2)", rows)
+      .row(Site::current(), int64_t(data.graph_format), data.graph_json);
   {
-    SqliteStmt st(db, "INSERT INTO graph(id, format_version, json) VALUES (1, ?1, ?2)");
-    st.bind_int(1, data.graph_format);
-    st.bind_text(2, data.graph_json);
-    st.step();
-    row_done();
+    RowWriter w(db, "INSERT INTO meta(key, value) VALUES (?1, ?2)", rows);
+    for (const auto& [key, value] : data.meta) w.row(Site::current(), key, value);
   }
   {
-    SqliteStmt st(db, "INSERT INTO meta(key, value) VALUES (?1, ?2)");
-    for (const auto& [key, value] : data.meta) {
-      st.bind_text(1, key);
-      st.bind_text(2, value);
-      st.step();
-      st.reset();
-      row_done();
-    }
-  }
-  {
-    SqliteStmt st(db, "INSERT INTO weights(name, dtype, shape, data) VALUES (?1, 'F32', ?2, ?3)");
+    RowWriter w(db, "INSERT INTO weights(name, dtype, shape, data) VALUES (?1, 'F32', ?2, ?3)",
+                rows);
     const auto max_bytes = static_cast<size_t>(sqlite3_limit(db.get(), SQLITE_LIMIT_LENGTH, -1));
     for (const auto& [name, t] : data.weights) {
-      if (t.data.size() * sizeof(float) > max_bytes)
-        throw Error(db.what() + ": weight '" + name + "' has " +
-                    std::to_string(t.data.size() * sizeof(float)) +
+      const size_t bytes = t.data.size() * sizeof(float);
+      if (bytes > max_bytes)
+        throw Error(db.what() + ": weight '" + name + "' has " + std::to_string(bytes) +
                     " bytes; a project stores at most " + std::to_string(max_bytes) +
                     " bytes per tensor");
-      st.bind_text(1, name);
-      st.bind_text(2, nlohmann::json(t.shape).dump());
-      st.bind_blob(3, t.ptr(), t.data.size() * sizeof(float));
-      st.step();
-      st.reset();
-      row_done();
+      w.row(Site::current(), name, nlohmann::json(t.shape).dump(), Blob{t.ptr(), bytes});
     }
   }
   {
-    SqliteStmt st(db, "INSERT INTO blobs(name, mime, data) VALUES (?1, ?2, ?3)");
-    for (const auto& [name, blob] : data.blobs) {
-      st.bind_text(1, name);
-      st.bind_text(2, blob.first);
-      st.bind_blob(3, blob.second.data(), blob.second.size());
-      st.step();
-      st.reset();
-      row_done();
-    }
+    RowWriter w(db, "INSERT INTO blobs(name, mime, data) VALUES (?1, ?2, ?3)", rows);
+    for (const auto& [name, blob] : data.blobs)
+      w.row(Site::current(), name, blob.first, Blob{blob.second.data(), blob.second.size()});
   }
   {
-    SqliteStmt run_st(db,
-                      "INSERT INTO training_runs(id, created, settings_json, dataset, status) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5)");
-    SqliteStmt curve_st(db,
-                        "INSERT INTO training_curves(run_id, step, epoch, key, value) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5)");
+    RowWriter runs(db,
+                   "INSERT INTO training_runs(id, created, settings_json, dataset, status) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5)",
+                   rows);
+    RowWriter curves(db,
+                     "INSERT INTO training_curves(run_id, step, epoch, key, value) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)",
+                     rows);
     for (const TrainingRun& r : data.runs) {
-      if (r.id != 0)
-        run_st.bind_int(1, r.id);
-      else
-        run_st.bind_null(1);
-      run_st.bind_text(2, r.created);
-      run_st.bind_text(3, r.settings_json);
-      run_st.bind_text(4, r.dataset);
-      run_st.bind_text(5, r.status);
-      run_st.step();
-      run_st.reset();
-      row_done();
+      runs.row(Site::current(), RowId{r.id}, r.created, r.settings_json, r.dataset, r.status);
       const int64_t run_id = sqlite3_last_insert_rowid(db.get());
-      for (const CurvePoint& c : r.curve) {
-        curve_st.bind_int(1, run_id);
-        curve_st.bind_int(2, c.step);
-        curve_st.bind_double(3, c.epoch);
-        curve_st.bind_text(4, c.key);
-        curve_st.bind_double(5, c.value);
-        curve_st.step();
-        curve_st.reset();
-        row_done();
-      }
+      for (const CurvePoint& c : r.curve)
+        curves.row(Site::current(), run_id, c.step, c.epoch, c.key, c.value);
     }
   }
   {
-    SqliteStmt st(db,
-                  "INSERT INTO search_results(id, search, subnet_json, metrics_json, created) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5)");
-    for (const SearchResult& r : data.search_results) {
-      if (r.id != 0)
-        st.bind_int(1, r.id);
-      else
-        st.bind_null(1);
-      st.bind_text(2, r.search);
-      st.bind_text(3, r.subnet_json);
-      st.bind_text(4, r.metrics_json);
-      st.bind_text(5, r.created);
-      st.step();
-      st.reset();
-      row_done();
-    }
+    RowWriter w(db,
+                "INSERT INTO search_results(id, search, subnet_json, metrics_json, created) "
+                "VALUES (?1, ?2, ?3, ?4, ?5)",
+                rows);
+    for (const SearchResult& r : data.search_results)
+      w.row(Site::current(), RowId{r.id}, r.search, r.subnet_json, r.metrics_json, r.created);
   }
   {
-    SqliteStmt st(db, "INSERT INTO views(name, settings_json) VALUES (?1, ?2)");
-    for (const auto& [name, settings] : data.views) {
-      st.bind_text(1, name);
-      st.bind_text(2, settings);
-      st.step();
-      st.reset();
-      row_done();
-    }
+    RowWriter w(db, "INSERT INTO views(name, settings_json) VALUES (?1, ?2)", rows);
+    for (const auto& [name, settings] : data.views) w.row(Site::current(), name, settings);
   }
 }
 
