@@ -173,6 +173,20 @@ EditResult Document::connect(PortRef src, NodeId dst, int dst_port) {
     const Analysis before = analysis();
     graph_.connect(src, dst, dst_port);
     const Analysis after = analyze(graph_);
+    // With no other input connected, a problem at `dst` itself can only come from this edge,
+    // even when its message is the one the edge it replaced caused (a second wrong source).
+    const std::vector<PortRef>& ins = graph_.node(dst).inputs;
+    bool others = false;
+    for (size_t i = 0; i < ins.size(); ++i) others = others || (int(i) != dst_port && ins[i].connected());
+    if (!others)
+      for (const Problem& p : after.problems)
+        if (p.node == dst && (p.port == -1 || p.port == dst_port) &&
+            p.message.find("is not connected") == std::string::npos &&
+            p.message.find("cycle") == std::string::npos) {
+          r.ok = false;
+          r.reason = p.message;
+          return;
+        }
     for (const Problem& p : new_problems_at(graph_, dst, before, after)) {
       // Unconnected ports elsewhere inside are not this edge's fault.
       if (p.message.find("is not connected") != std::string::npos && p.node != dst) continue;

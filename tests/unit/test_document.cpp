@@ -35,6 +35,26 @@ TEST(Document, RefusesConnectionWithShapeMismatchAndSaysWhy) {
   EXPECT_TRUE(d.connect({pool, 0}, fc, 0));
 }
 
+TEST(Document, RefusesASecondWrongSourceForAPortThatAlreadyMismatches) {
+  NodeId conv, pool;
+  Document d = small_doc(&conv, &pool);
+  const NodeId fc = d.add(kNoNode, "linear", "fc", {{"in_features", int64_t(16)}, {"out_features", int64_t(2)}}).node;
+  ASSERT_TRUE(d.connect({pool, 0}, fc, 0));
+  ASSERT_TRUE(d.set_attr(fc, "in_features", int64_t(10)));  // now fc mismatches its source
+  ASSERT_FALSE(d.analysis().ok());
+  const NodeId pool2 = d.add(kNoNode, "global_avg_pool", "pool2").node;
+  ASSERT_TRUE(d.connect({conv, 0}, pool2, 0));
+  // Another 16-feature source repeats the same mismatch: refused, the old edge stays.
+  EditResult r = d.connect({pool2, 0}, fc, 0);
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.reason, "fc: expects 10 features, gets 16");
+  EXPECT_EQ(d.graph().node(fc).inputs[0].node, pool);
+  // A source that fits is accepted (and mends the graph).
+  const NodeId fit = d.add(kNoNode, "linear", "fit", {{"in_features", int64_t(16)}, {"out_features", int64_t(10)}}).node;
+  ASSERT_TRUE(d.connect({pool2, 0}, fit, 0));
+  EXPECT_TRUE(d.connect({fit, 0}, fc, 0));
+}
+
 TEST(Document, RefusesCycles) {
   NodeId conv, pool;
   Document d = small_doc(&conv, &pool);
