@@ -140,6 +140,9 @@ std::string TrainingPanel::start_blocker(const AppState& app) const {
     return "Give the image folder (one sub-folder per class).";
   if (form_.from == TrainFrom::Continue && runs_.empty())
     return "The project has no run to continue.";
+  if (form_.from == TrainFrom::Continue && form_.s.epochs <= epochs_done_)
+    return "The last run already has " + std::to_string(epochs_done_) +
+           " epochs: ask for more to continue it.";
   return "";
 }
 

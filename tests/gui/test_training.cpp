@@ -157,7 +157,10 @@ TEST(TrainingUi, RunsPausesStopsAndContinuesWhileTheEditorStaysUsable) {
   // Continue the run to kept + 2 epochs: it resumes from the project and ends "done".
   fw::gui::TrainingForm& f = ui.view->training_panel().form();
   EXPECT_EQ(f.from, TrainFrom::Continue);  // a stopped run is offered for continuing
+  f.s.epochs = kept;  // nothing left to do: Start says so
+  EXPECT_NE(ui.view->training_panel().start_blocker(ui.app).find("ask for more"), std::string::npos);
   f.s.epochs = kept + 2;
+  ui.frame();
   ui.click(ui.at("train:start"));
   ASSERT_TRUE(frames_until(ui, [&] { return fx.live().phase == Phase::Done; })) << fx.live().error;
   EXPECT_EQ(int64_t(fx.live().epochs.size()), kept + 2);  // the earlier epochs are shown too
