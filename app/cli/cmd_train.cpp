@@ -4,14 +4,10 @@
 
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "app/cli/engine.h"
 #include "core/error.h"
-#include "core/graph_json.h"
-#include "core/image_io.h"
-#include "core/init.h"
 #include "core/safetensors.h"
 #include "core/weights.h"
 #include "kernels/train/project_run.h"

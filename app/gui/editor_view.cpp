@@ -354,12 +354,7 @@ void EditorView::layout(const Fonts& fonts) {
     const float status_h = ImGui::GetFrameHeight();
     const float height = ImGui::GetContentRegionAvail().y - status_h - ImGui::GetStyle().ItemSpacing.y;
     if (training_panel_.draw(app_, fonts, height) == TrainingPanel::Request::SaveAs) do_save_as();
-    const ViewTransform& v = app_.editor.views[app_.editor.container];
-    if (draw_status_bar(app_, fonts, v.zoom)) {
-      show_view("editor");
-      panels_.inspector = true;
-      focus_problems_ = true;
-    }
+    status_bar(fonts);
     return;
   }
   if (left_w_ <= 0) left_w_ = fs * 15;
@@ -403,15 +398,19 @@ void EditorView::layout(const Fonts& fonts) {
     ImGui::SameLine(0, 0);
     right_panel(fonts, right_w_, height);
   }
-  // Status bar.
+  status_bar(fonts);
+}
+
+// The status bar of every view; a click on its problem count shows the problems in the editor.
+void EditorView::status_bar(const Fonts& fonts) {
   const ViewTransform& v = app_.editor.views[app_.editor.container];
-  if (draw_status_bar(app_, fonts, v.zoom)) {
-    panels_.inspector = true;
-    focus_problems_ = true;
-    if (!app_.doc.analysis().problems.empty()) {
-      const NodeId n = app_.doc.analysis().problems.front().node;
-      if (n != kNoNode && app_.doc.graph().contains(n)) reveal_node(app_, n);
-    }
+  if (!draw_status_bar(app_, fonts, v.zoom)) return;
+  show_view("editor");
+  panels_.inspector = true;
+  focus_problems_ = true;
+  if (!app_.doc.analysis().problems.empty()) {
+    const NodeId n = app_.doc.analysis().problems.front().node;
+    if (n != kNoNode && app_.doc.graph().contains(n)) reveal_node(app_, n);
   }
 }
 

@@ -80,6 +80,7 @@ class EditorView {
   void right_panel(const Fonts& fonts, float width, float height);
   void splitter(const char* id, float* width, float min, float max, bool left_side, float height);
   void dialogs(const Fonts& fonts);
+  void status_bar(const Fonts& fonts);
   // New/Open/Quit: asks to save first when there are unsaved changes.
   void guarded(Pending what, const std::string& arg);
   void proceed(Pending what, const std::string& arg);

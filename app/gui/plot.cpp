@@ -42,7 +42,7 @@ std::string value_label(double v, bool percent) {
 }
 
 // The index of the point nearest to x in a sorted x.
-size_t nearest(const std::vector<float>& xs, double x) {
+size_t nearest(std::span<const float> xs, double x) {
   const auto it = std::lower_bound(xs.begin(), xs.end(), float(x));
   if (it == xs.begin()) return 0;
   if (it == xs.end()) return xs.size() - 1;
@@ -76,13 +76,10 @@ void nice_range(double* lo, double* hi, int max_ticks) {
 }
 
 std::vector<float> smooth(const std::vector<float>& v, float alpha) {
-  std::vector<float> out(v.size());
-  double m = 0, w = 0;
-  for (size_t i = 0; i < v.size(); ++i) {
-    m = (1 - alpha) * m + alpha * double(v[i]);
-    w = (1 - alpha) * w + alpha;
-    out[i] = float(m / w);
-  }
+  MovingAverage ema{alpha};
+  std::vector<float> out;
+  out.reserve(v.size());
+  for (float x : v) out.push_back(ema.add(x));
   return out;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <imgui.h>
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,11 @@
 
 namespace fw::gui {
 
+// A series points at the caller's arrays (x ascending, as long as y): nothing is copied per frame.
 struct PlotSeries {
   std::string label;
   ImU32 color = 0;
-  std::vector<float> x, y;
+  std::span<const float> x, y;
   bool markers = false;  // a dot at each point (per-epoch values)
   float thickness = 1.5f;
 };
@@ -40,7 +42,18 @@ std::vector<double> nice_ticks(double lo, double hi, int max_ticks);
 void nice_range(double* lo, double* hi, int max_ticks);
 
 // Exponential moving average (the smoothed curve of noisy per-step values), bias-corrected at the
-// start like TensorBoard's: out[i] = EMA of v[0..i] with weight `alpha` on the newest value.
+// start like TensorBoard's: add(v) returns the EMA of every value so far, weight `alpha` on the
+// newest. Carried on value by value, so a growing curve is never smoothed again from its start.
+struct MovingAverage {
+  double alpha = 0.1;
+  double m = 0, w = 0;
+  float add(float v) {
+    m = (1 - alpha) * m + alpha * double(v);
+    w = (1 - alpha) * w + alpha;
+    return float(m / w);
+  }
+};
+// MovingAverage over a whole series.
 std::vector<float> smooth(const std::vector<float>& v, float alpha);
 
 }  // namespace fw::gui

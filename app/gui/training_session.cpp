@@ -39,8 +39,7 @@ struct TrainingSession::Shared {
   bool changed = false;
   Phase phase = Phase::Idle;
   std::string error;
-  bool have_settings = false;
-  TrainSettings settings;
+  TrainSettings settings;  // the request's, then the run's (a continued run's own)
   int64_t train_images = 0, test_images = 0;
   std::vector<float> step_x, step_loss;  // pending
   std::vector<EpochResult> epochs;       // pending
@@ -65,12 +64,12 @@ std::string TrainingSession::start(TrainingRequest req) {
   shared_->path = req.path;
   shared_->phase = Phase::Loading;
   shared_->settings = req.settings;
-  shared_->have_settings = true;
   shared_->changed = true;
   shared_->started = Clock::now();
-  const int64_t revision = live_.revision;
+  const int64_t revision = live_.revision, run = live_.run;
   live_ = TrainingLive{};
   live_.revision = revision + 1;
+  live_.run = run + 1;
   live_.path = req.path;
 
   job_ = std::make_unique<Job>();
@@ -169,10 +168,7 @@ void TrainingSession::poll() {
     live_.paused = paused;
     ++live_.revision;
   }
-  if (active() || live_.phase == Phase::Loading) {
-    const double s = std::chrono::duration<double>(Clock::now() - shared_->started).count();
-    live_.seconds = s;
-  }
+  if (active()) live_.seconds = std::chrono::duration<double>(Clock::now() - shared_->started).count();
   if (job_) {
     live_.done = job_->control().done.load();
     live_.total = job_->control().total.load();
@@ -182,7 +178,7 @@ void TrainingSession::poll() {
   Shared& s = *shared_;
   live_.phase = s.phase;
   live_.error = s.error;
-  if (s.have_settings) live_.settings = s.settings;
+  live_.settings = s.settings;
   live_.train_images = s.train_images;
   live_.test_images = s.test_images;
   live_.step_x.insert(live_.step_x.end(), s.step_x.begin(), s.step_x.end());

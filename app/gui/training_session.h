@@ -44,6 +44,7 @@ struct TrainingLive {
   StepInfo last;                         // the last step (running means over its epoch)
   int64_t done = 0, total = 0;           // steps
   double seconds = 0;                    // since start (pauses included)
+  int64_t run = 0;                       // which start() this is (1, 2, ...)
   int64_t revision = 0;                  // bumped whenever anything above changed
 };
 

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstring>
 
-#include "app/gui/plot.h"
 #include "app/gui/ui_probe.h"
 #include "core/format.h"
 #include "kernels/train/project_run.h"
@@ -86,10 +85,10 @@ ImU32 with_alpha(ImU32 c, unsigned a) { return (c & ~IM_COL32_A_MASK) | (ImU32(a
 void TrainingPanel::refresh(const AppState& app) {
   runs_path_ = app.path;
   runs_.clear();
+  run_rows_.clear();
   weight_shapes_.clear();
   epochs_done_ = 0;
   load_error_.clear();
-  ++curves_key_;
   if (app.source == Source::Project && !app.path.empty()) {
     try {
       ProjectData p = load_project(app.path);
@@ -100,15 +99,23 @@ void TrainingPanel::refresh(const AppState& app) {
       load_error_ = e.what();
     }
   }
+  for (const TrainingRun& r : runs_) {
+    RunRow row;
+    for (const EpochResult& e : epoch_results(r.curve)) {
+      ++row.epochs;
+      row.best = std::max(row.best, e.test_top1);
+    }
+    run_rows_.push_back(row);
+  }
   selected_ = runs_.empty() ? -1 : int(runs_.size()) - 1;
-  curves_key_ = -1;
+  shown_run_ = kNoCurves;  // the stored runs may have changed under the same index
 }
 
 void TrainingPanel::fill_form(const AppState& app) {
-  if (form_.for_path == app.path && form_.for_revision >= 0) return;
-  const bool first = form_.for_revision < 0;
+  if (form_.for_path == app.path && form_.filled) return;
+  const bool first = !form_.filled;
   form_.for_path = app.path;
-  form_.for_revision = 0;
+  form_.filled = true;
   if (!runs_.empty()) {  // the project's last run: its settings, continued if it was stopped
     form_.from = TrainFrom::Scratch;
     try {
@@ -188,7 +195,6 @@ bool TrainingPanel::showing_live(const AppState& app) const {
 // ----------------------------------------------------------------------------------------
 
 TrainingPanel::Request TrainingPanel::draw(AppState& app, const Fonts& fonts, float height) {
-  session_.poll();
   const TrainingLive& live = session_.live();
   if (app.path != runs_path_) refresh(app);
   if (live.phase != seen_phase_) {
@@ -384,13 +390,59 @@ void TrainingPanel::settings_column(AppState& app, const Fonts& fonts, float, fl
   }
 }
 
+void TrainingPanel::update_curves(bool is_live, const TrainingLive& live) {
+  const int64_t run = is_live ? live.run : -(int64_t(selected_) + 2);
+  if (run == shown_run_ && (!is_live || live.revision == shown_revision_)) return;
+  const bool extend = is_live && run == shown_run_ && live.step_x.size() >= step_x_.size() &&
+                      live.epochs.size() >= epochs_.size();
+  if (!extend) {
+    step_x_.clear();
+    step_y_.clear();
+    step_smooth_.clear();
+    ema_ = MovingAverage{is_live ? 0.05 : 0.3};
+    epochs_.clear();
+    ep_x_.clear(), ep_test_loss_.clear(), ep_train_top1_.clear(), ep_test_top1_.clear(),
+        ep_test_top5_.clear();
+  }
+  shown_run_ = run;
+  shown_revision_ = live.revision;
+  // New points: the live run's since the last frame, or the whole stored run.
+  std::vector<EpochResult> stored;
+  const std::vector<EpochResult>* epochs = &live.epochs;
+  if (is_live) {
+    step_x_.insert(step_x_.end(), live.step_x.begin() + long(step_x_.size()), live.step_x.end());
+    step_y_.insert(step_y_.end(), live.step_loss.begin() + long(step_y_.size()), live.step_loss.end());
+  } else if (selected_ >= 0 && selected_ < int(runs_.size())) {
+    for (const CurvePoint& p : runs_[size_t(selected_)].curve)
+      if (p.key == "train_loss") {
+        step_x_.push_back(float(p.epoch));
+        step_y_.push_back(float(p.value));
+      }
+    stored = epoch_results(runs_[size_t(selected_)].curve);
+    epochs = &stored;
+  } else {
+    epochs = &stored;
+  }
+  // Per-step points are noisy: a strong average (live, every step); stored points (every 50
+  // steps) less so (set where the curves were cleared).
+  for (size_t i = step_smooth_.size(); i < step_y_.size(); ++i)
+    step_smooth_.push_back(ema_.add(step_y_[i]));
+  for (size_t i = epochs_.size(); i < epochs->size(); ++i) {
+    const EpochResult& e = (*epochs)[i];
+    epochs_.push_back(e);
+    ep_x_.push_back(float(e.epoch));
+    ep_test_loss_.push_back(float(e.test_loss));
+    ep_train_top1_.push_back(float(e.train_top1));
+    ep_test_top1_.push_back(float(e.test_top1));
+    ep_test_top5_.push_back(float(e.test_top5));
+  }
+}
+
 void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float width, float height) {
   const TrainingLive& live = session_.live();
   const bool is_live = showing_live(app);
   const float fs = ImGui::GetFontSize();
 
-  // The curves of what is shown.
-  const int64_t key = is_live ? (int64_t(1) << 40) + live.revision : selected_;
   TrainSettings shown;
   if (is_live) {
     shown = live.settings;
@@ -400,26 +452,7 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
     } catch (const std::exception&) {
     }
   }
-  if (key != curves_key_) {
-    curves_key_ = key;
-    step_x_.clear();
-    step_y_.clear();
-    epochs_.clear();
-    if (is_live) {
-      step_x_ = live.step_x;
-      step_y_ = live.step_loss;
-      epochs_ = live.epochs;
-    } else if (selected_ >= 0 && selected_ < int(runs_.size())) {
-      for (const CurvePoint& p : runs_[size_t(selected_)].curve)
-        if (p.key == "train_loss") {
-          step_x_.push_back(float(p.epoch));
-          step_y_.push_back(float(p.value));
-        }
-      epochs_ = epoch_results(runs_[size_t(selected_)].curve);
-    }
-    // Per-step points are noisy: a strong average; stored points (every 50 steps) less so.
-    step_smooth_ = smooth(step_y_, is_live ? 0.05f : 0.3f);
-  }
+  update_curves(is_live, live);
 
   // State line and progress.
   if (is_live) {
@@ -516,15 +549,13 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
   double x_max = double(std::max<int64_t>(1, shown.epochs));
   if (!step_x_.empty()) x_max = std::max(x_max, double(step_x_.back()));
   if (!epochs_.empty()) x_max = std::max(x_max, double(epochs_.back().epoch));
-  auto per_epoch = [&](double EpochResult::*field, const char* label, ImU32 color) {
+  auto per_epoch = [&](const std::vector<float>& y, const char* label, ImU32 color) {
     PlotSeries s;
     s.label = label;
     s.color = color;
     s.markers = true;
-    for (const EpochResult& e : epochs_) {
-      s.x.push_back(float(e.epoch));
-      s.y.push_back(float(e.*field));
-    }
+    s.x = ep_x_;
+    s.y = y;
     return s;
   };
   PlotSpec loss;
@@ -546,7 +577,7 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
     sm.x = step_x_;
     sm.y = step_smooth_;
     sm.thickness = 2.0f;
-    loss.series = {raw, sm, per_epoch(&EpochResult::test_loss, "test", palette::kOk)};
+    loss.series = {raw, sm, per_epoch(ep_test_loss_, "test", palette::kOk)};
   }
   draw_plot("loss_plot", loss, ImVec2(plot_w, plot_h), fonts);
   ImGui::SameLine();
@@ -556,9 +587,9 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
   acc.x_max = x_max;
   acc.y_percent = true;
   acc.empty_text = is_live ? "after the first epoch" : "no run";
-  acc.series = {per_epoch(&EpochResult::train_top1, "train top-1", palette::kAccent),
-                per_epoch(&EpochResult::test_top1, "test top-1", palette::kOk),
-                per_epoch(&EpochResult::test_top5, "test top-5", with_alpha(palette::kOk, 110))};
+  acc.series = {per_epoch(ep_train_top1_, "train top-1", palette::kAccent),
+                per_epoch(ep_test_top1_, "test top-1", palette::kOk),
+                per_epoch(ep_test_top5_, "test top-5", with_alpha(palette::kOk, 110))};
   draw_plot("acc_plot", acc, ImVec2(plot_w, plot_h), fonts);
   ImGui::Spacing();
 
@@ -615,9 +646,7 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
         ImGui::TableHeadersRow();
         for (int i = int(runs_.size()) - 1; i >= 0; --i) {
           const TrainingRun& r = runs_[size_t(i)];
-          const std::vector<EpochResult> es = epoch_results(r.curve);
-          double best = 0;
-          for (const EpochResult& e : es) best = std::max(best, e.test_top1);
+          const RunRow& row = run_rows_[size_t(i)];
           ImGui::TableNextRow();
           ImGui::TableNextColumn();
           char id[32];
@@ -630,11 +659,11 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
           ImGui::TableNextColumn();
           ImGui::TextUnformatted(r.dataset.c_str());
           ImGui::TableNextColumn();
-          ImGui::Text("%zu", es.size());
+          ImGui::Text("%zu", row.epochs);
           ImGui::TableNextColumn();
           ImGui::TextUnformatted(r.status.c_str());
           ImGui::TableNextColumn();
-          ImGui::TextUnformatted(es.empty() ? "\xE2\x80\x94" : pct(best).c_str());
+          ImGui::TextUnformatted(row.epochs == 0 ? "\xE2\x80\x94" : pct(row.best).c_str());
         }
         ImGui::EndTable();
       }

@@ -15,11 +15,13 @@
 #pragma once
 #include <imgui.h>
 
+#include <climits>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "app/gui/app_state.h"
+#include "app/gui/plot.h"
 #include "app/gui/style.h"
 #include "app/gui/training_session.h"
 #include "core/project_store.h"
@@ -32,7 +34,7 @@ struct TrainingForm {
   int dataset = 0;         // 0 fashion-mnist, 1 fashion-mnist-placed, 2 an image folder
   char folder[512] = {};   // dataset 2
   std::string for_path;    // the project the form was filled for
-  int64_t for_revision = -1;
+  bool filled = false;     // false until the first fill (which picks defaults for the input)
 };
 
 class TrainingPanel {
@@ -66,6 +68,11 @@ class TrainingPanel {
   // The open project as last read: its runs and which of its weights' shapes are stored.
   std::string runs_path_;
   std::vector<TrainingRun> runs_;
+  struct RunRow {
+    size_t epochs = 0;
+    double best = 0;  // best test top-1
+  };
+  std::vector<RunRow> run_rows_;  // per run, for the Runs table
   std::map<std::string, Shape> weight_shapes_;
   int64_t epochs_done_ = 0;
   int selected_ = -1;
@@ -73,10 +80,16 @@ class TrainingPanel {
   std::string message_;  // why the last Start did not start
   bool pending_save_as_ = false;
   std::string load_error_;
-  // The curves of the shown run, rebuilt when its source changes.
-  int64_t curves_key_ = -1;
+  // The curves of the shown run: a stored run's built once when selected; a live run's extended
+  // by the points it added since the last frame (the smoothing carried on, not redone).
+  void update_curves(bool is_live, const TrainingLive& live);
+  int64_t shown_run_ = kNoCurves;  // live: TrainingLive::run; stored: -(index + 2)
+  int64_t shown_revision_ = -1;    // live: the revision taken
+  static constexpr int64_t kNoCurves = INT64_MIN;
   std::vector<float> step_x_, step_y_, step_smooth_;
+  MovingAverage ema_;  // the smoothing after step_smooth_.back()
   std::vector<EpochResult> epochs_;
+  std::vector<float> ep_x_, ep_test_loss_, ep_train_top1_, ep_test_top1_, ep_test_top5_;
 };
 
 }  // namespace fw::gui

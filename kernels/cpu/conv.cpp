@@ -221,7 +221,7 @@ void pointwise_batched_forward(const Geom& G, const float* x, const float* w, co
 void pointwise_batched_backward(const Geom& G, const float* x, const float* w, const float* dy,
                                 float* dw, float* dx) {
   const int64_t sb = samples_per_chunk(G), cols = sb * G.P;
-  float* xb = scratch(kSharedSlot, size_t(std::max(G.Cin, int64_t(1)) * cols));
+  float* xb = scratch(kSharedSlot, size_t(G.Cin * cols));
   float* dyb = scratch(kSharedSlot2, size_t(G.Cout * cols));
   for (int64_t b0 = 0; b0 < G.B; b0 += sb) {
     const int64_t nb = std::min(sb, G.B - b0), n = nb * G.P;
