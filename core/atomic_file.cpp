@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <filesystem>
+#include <memory>
 #include <system_error>
 
 #include "core/error.h"
@@ -39,11 +41,11 @@ std::string resolve_target(const std::string& path) {
 void split_path(const std::string& path, std::string& dir, std::string& base) {
   const size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) {
-    dir = ".";
+    dir.assign(1, '.');  // not = ".": GCC 12 warns falsely (-Wrestrict, PR 105329)
     base = path;
   } else {
-    dir = slash == 0 ? "/" : path.substr(0, slash);
-    base = path.substr(slash + 1);
+    dir.assign(path, 0, slash == 0 ? 1 : slash);  // "/name" is in "/"
+    base.assign(path, slash + 1, std::string::npos);
   }
 }
 
@@ -155,7 +157,89 @@ void replace_atomically(const std::string& path, const std::function<void(TempFi
   fsync_dir(dir, path);
 }
 
+[[noreturn]] void throw_same_target(const std::string& path, const std::string& other) {
+  std::string msg = path;
+  msg.append(": the same file as ").append(other).append(" (two outputs cannot share a file)");
+  throw Error(msg);
+}
+
+// A file of a multi-file write: the target, its directory and whether it existed (and how).
+struct Staged {
+  std::string path, target, dir, base;
+  struct stat old {};
+  bool exists = false;
+  std::unique_ptr<TempFile> tmp;
+};
+
 }  // namespace
+
+void write_files_atomic(const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files) {
+  std::vector<Staged> staged(files.size());
+  for (size_t i = 0; i < files.size(); ++i) {
+    Staged& f = staged[i];
+    f.path = files[i].first;
+    f.target = resolve_target(f.path);
+    split_path(f.target, f.dir, f.base);
+    if (f.base.empty() || f.base == "." || f.base == "..") throw Error(f.path + ": not a file name");
+    for (size_t k = 0; k < i; ++k)
+      if (staged[k].target == f.target) throw_same_target(f.path, staged[k].path);
+    f.exists = stat(f.target.c_str(), &f.old) == 0;
+    if (f.exists && S_ISDIR(f.old.st_mode)) throw Error(f.path + ": is a directory");
+  }
+  // Every file is written and synced beside its target before any is renamed into place; a
+  // failure before the renames removes the temp files and leaves every target as it was.
+  for (size_t i = 0; i < files.size(); ++i) {
+    Staged& f = staged[i];
+    remove_stale_temps(f.dir, f.base);
+    f.tmp = std::make_unique<TempFile>(f.dir, f.base, f.path);
+    write_all(f.tmp->fd(), files[i].second.data(), files[i].second.size(), f.path);
+    if (atomic_write_hook()) atomic_write_hook()(f.tmp->path());
+    if (f.exists && fchmod(f.tmp->fd(), f.old.st_mode & 07777) != 0)
+      throw_errno(f.path, "cannot set permissions of the temp file", errno);
+    if (fsync(f.tmp->fd()) != 0) throw_errno(f.path, "cannot write", errno);
+  }
+  for (Staged& f : staged) {
+    if (rename(f.tmp->path().c_str(), f.target.c_str()) != 0)
+      throw_errno(f.path, "cannot replace", errno);
+    f.tmp->release();
+  }
+  for (const Staged& f : staged) fsync_dir(f.dir, f.path);
+}
+
+void write_dir_atomic(const std::string& dir, const std::function<void(const std::string&)>& body) {
+  std::string target = dir;
+  while (target.size() > 1 && target.back() == '/') target.pop_back();
+  std::string parent, base;
+  split_path(target, parent, base);
+  if (base.empty() || base == "." || base == "..") throw Error(dir + ": not a directory name");
+  struct stat st;
+  bool replace = false;
+  if (lstat(target.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) throw Error(dir + ": exists and is not a directory");
+    DIR* d = opendir(target.c_str());
+    if (!d) throw_errno(dir, "cannot open", errno);
+    bool empty = true;
+    while (const dirent* e = readdir(d))
+      if (std::string n = e->d_name; n != "." && n != "..") empty = false;
+    closedir(d);
+    if (!empty) throw Error(dir + ": exists and is not empty (give a new or an empty directory)");
+    replace = true;
+  }
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp = parent + "/" + temp_prefix(base) + std::to_string(getpid()) + "-d" +
+                          std::to_string(counter++);
+  if (mkdir(tmp.c_str(), 0777) != 0) throw_errno(dir, ("cannot create a directory in " + parent).c_str(), errno);
+  try {
+    body(tmp);
+    if (replace && rmdir(target.c_str()) != 0) throw_errno(dir, "cannot replace", errno);
+    if (rename(tmp.c_str(), target.c_str()) != 0) throw_errno(dir, "cannot create", errno);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove_all(tmp, ec);
+    throw;
+  }
+  fsync_dir(parent, dir);
+}
 
 std::string errno_text(int err) { return std::generic_category().message(err); }
 

@@ -20,6 +20,16 @@
 //  - An existing target keeps its permission bits; a new file gets 0666 & ~umask.
 //  - Two processes replacing one target at once are safe; the last rename wins.
 //
+// Several files at once
+//  - write_files_atomic({{path, bytes}, ...}): a command's outputs, all or none: every file is
+//    written to its temp file and synced first; only when all of them were written are they
+//    renamed into place, one after another. A failure while writing (a missing directory, a full
+//    disk) leaves every target as it was. The same target given twice is an fw::Error.
+//  - write_dir_atomic(dir, body): body(tmp_dir) fills a new, empty directory beside `dir`, which
+//    is then renamed to `dir`. `dir` must not exist, or be an empty directory (replaced); a
+//    non-empty one is an fw::Error before anything is written. On failure the temp directory is
+//    removed and `dir` is left as it was.
+//
 // Reading
 //  - read_file_bytes(path): the whole file; fw::Error "x: cannot open (No such file or directory)".
 //
@@ -31,6 +41,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fw {
@@ -38,6 +49,10 @@ namespace fw {
 void write_file_atomic(const std::string& path, const std::function<void(int fd)>& body);
 void write_file_atomic_at(const std::string& path,
                           const std::function<void(const std::string& tmp_path)>& body);
+
+void write_files_atomic(const std::vector<std::pair<std::string, std::vector<uint8_t>>>& files);
+
+void write_dir_atomic(const std::string& dir, const std::function<void(const std::string& tmp_dir)>& body);
 
 void write_all(int fd, const void* data, size_t size, const std::string& what);
 

@@ -91,6 +91,7 @@ Dataset load_fashion_mnist(const std::string& split, const LoadOptions& opt) {
     return ds;
   }
   ds.pixels.assign(size_t(n) * size * size, 0);
+  if (opt.fit == Fit::Pad) ds.fit = Fit::Pad, ds.item_width = cols, ds.item_height = rows;
   const int top = (size - rows) / 2, left = (size - cols) / 2;
   dataset_parallel_for(n, opt.threads, [&](int64_t i) {
     uint8_t* dst = ds.pixels.data() + i * size * size;

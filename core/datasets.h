@@ -101,6 +101,11 @@ struct Normalization {
 
 enum class PadMode { Zero, Reflect };
 
+// How a dataset's items were brought to height x width: centred on black (Pad) or stretched
+// (Resize: also when they were already that size). core/input_pipeline.h applies the same to an
+// image file, and also has Crop (timm's eval transform), which no dataset uses.
+enum class Fit { Pad, Resize, Crop };
+
 // Training augmentation, applied per sample when a batch is assembled (core/batches.h).
 struct Augment {
   int pad = 0;                       // random crop: pad each side by `pad`, crop H x W back
@@ -121,6 +126,8 @@ struct Dataset {
   std::vector<std::string> files;  // image folders: each sample's path relative to the root
   Normalization norm;              // recommended (train split statistics)
   Augment augment;                 // recommended for training
+  Fit fit = Fit::Resize;           // how the items were fitted to height x width
+  int item_width = 0, item_height = 0;  // Pad: the items' own size (Fashion-MNIST: 28 x 28)
 
   int64_t size() const { return int64_t(labels.size()); }
   int num_classes() const { return int(class_names.size()); }
@@ -128,8 +135,6 @@ struct Dataset {
   int64_t sample_bytes() const { return int64_t(channels) * height * width; }
   const uint8_t* sample(int64_t i) const { return pixels.data() + i * sample_bytes(); }
 };
-
-enum class Fit { Pad, Resize };
 
 struct LoadOptions {
   int image_size = 0;         // output H = W; 0 = the dataset's own (28, 64, first image)

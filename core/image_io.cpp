@@ -15,16 +15,22 @@
 namespace fw {
 namespace {
 
+// PIL's resampling (Pillow's libImaging/Resample.c, 8 bits per channel), reproduced exactly:
+// double-precision filter weights per output pixel, normalised to sum 1, then turned into
+// fixed-point integers with 22 fractional bits; each pass sums pixel * weight in 32-bit integers
+// from half a unit, shifts and clips to 0..255. Two passes, horizontal first, each only when
+// its axis changes size, with 8-bit results between them.
+constexpr int kPrecisionBits = 32 - 8 - 2;
+
 // Contributions of input pixels to one output pixel along one axis.
 struct Taps {
   int first = 0;
-  std::vector<float> w;  // weights of inputs first, first+1, ...; sum 1
+  std::vector<int32_t> k;  // fixed-point weights of inputs first, first+1, ...
 };
 
-// PIL's resampling coefficients for the bilinear (triangle) filter of support 1.
-// PIL's resampling filters: triangle (bilinear, support 1) and Keys cubic with a = -0.5
-// (bicubic, support 2), widened by the downscale factor.
+// Triangle (bilinear, support 1) and Keys cubic with a = -0.5 (bicubic, support 2).
 double filter_weight(double x, bool bicubic) {
+  if (x < 0.0) x = -x;
   if (!bicubic) return x < 1.0 ? 1.0 - x : 0.0;
   const double a = -0.5;
   if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
@@ -36,24 +42,54 @@ std::vector<Taps> filter_taps(int in, int out, bool bicubic) {
   const double scale = double(in) / out;
   const double filter_scale = std::max(scale, 1.0);
   const double support = (bicubic ? 2.0 : 1.0) * filter_scale;
+  const double ss = 1.0 / filter_scale;
   std::vector<Taps> taps(out);
+  std::vector<double> w;
   for (int i = 0; i < out; ++i) {
     const double center = (i + 0.5) * scale;
-    const int lo = std::max(int(std::floor(center - support + 0.5)), 0);
-    const int hi = std::min(int(std::floor(center + support + 0.5)), in);
-    Taps& t = taps[i];
-    t.first = lo;
+    const int lo = std::max(int(center - support + 0.5), 0);  // C's truncation, as PIL
+    const int hi = std::min(int(center + support + 0.5), in);
+    w.clear();
     double sum = 0;
     for (int j = lo; j < hi; ++j) {
-      const double x = std::abs((j - center + 0.5) / filter_scale);
-      const double w = filter_weight(x, bicubic);
-      t.w.push_back(float(w));
-      sum += w;
+      w.push_back(filter_weight((j - center + 0.5) * ss, bicubic));
+      sum += w.back();
     }
-    if (sum > 0)
-      for (float& w : t.w) w = float(w / sum);
+    Taps& t = taps[i];
+    t.first = lo;
+    for (double v : w) {
+      if (sum != 0.0) v /= sum;
+      const double f = v * double(1 << kPrecisionBits);
+      t.k.push_back(int32_t(v < 0 ? -0.5 + f : 0.5 + f));
+    }
   }
   return taps;
+}
+
+uint8_t clip8(int32_t v) {
+  if (v >= (1 << kPrecisionBits << 8)) return 255;
+  if (v <= 0) return 0;
+  return uint8_t(v >> kPrecisionBits);
+}
+
+// One pass along x (horizontal) or y; `in` and the result are HWC.
+Image8 resample_pass(const Image8& in, int out_size, bool horizontal, bool bicubic) {
+  const int w = horizontal ? out_size : in.width, h = horizontal ? in.height : out_size;
+  const std::vector<Taps> taps = filter_taps(horizontal ? in.width : in.height, out_size, bicubic);
+  Image8 out(w, h, in.channels);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const Taps& t = taps[horizontal ? x : y];
+      for (int c = 0; c < in.channels; ++c) {
+        int32_t acc = 1 << (kPrecisionBits - 1);
+        for (size_t j = 0; j < t.k.size(); ++j) {
+          const int at = t.first + int(j);
+          acc += int32_t(horizontal ? in.pixel(at, y)[c] : in.pixel(x, at)[c]) * t.k[j];
+        }
+        out.pixel(x, y)[c] = clip8(acc);
+      }
+    }
+  return out;
 }
 
 void append_bytes(void* context, void* data, int size) {
@@ -71,15 +107,25 @@ Image8 read_image(const std::string& path, int channels) {
   if (bytes.size() > size_t(std::numeric_limits<int>::max()))
     throw Error(path + ": cannot decode image (file too large)");
   int w = 0, h = 0, n = 0;
-  if (channels == 0) {
-    if (!stbi_info_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n))
-      throw Error(path + ": cannot decode image (" + stbi_failure_reason() + ")");
-    channels = n >= 3 ? 3 : 1;  // alpha is dropped
-  }
-  unsigned char* px = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n, channels);
+  // Decoded as stored (1 to 4 channels), then converted as PIL's Image.convert does.
+  unsigned char* px = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n, 0);
   if (!px) throw Error(path + ": cannot decode image (" + stbi_failure_reason() + ")");
+  const bool colour = n >= 3;
+  if (channels == 0) channels = colour ? 3 : 1;  // alpha is dropped
   Image8 img(w, h, channels);
-  std::copy(px, px + img.data.size(), img.data.begin());
+  const size_t pixels = size_t(w) * h;
+  for (size_t i = 0; i < pixels; ++i) {
+    const unsigned char* in = px + i * n;
+    uint8_t* out = img.data.data() + i * channels;
+    if (!colour) {
+      for (int c = 0; c < channels; ++c) out[c] = c < 3 ? in[0] : (n == 2 ? in[1] : 255);
+    } else if (channels == 1) {
+      // PIL's "L": ITU-R 601-2 luma in 16-bit fixed point, rounded.
+      out[0] = uint8_t((in[0] * 19595u + in[1] * 38470u + in[2] * 7471u + 0x8000u) >> 16);
+    } else {
+      for (int c = 0; c < channels; ++c) out[c] = c < 3 ? in[c] : (n == 4 ? in[3] : 255);
+    }
+  }
   stbi_image_free(px);
   return img;
 }
@@ -103,31 +149,9 @@ Image8 resize_image(const Image8& img, int width, int height, bool bicubic) {
   FW_ASSERT(width > 0 && height > 0, "resize: the target size must be positive");
   FW_ASSERT(img.width > 0 && img.height > 0, "resize: the image is empty");
   if (width == img.width && height == img.height) return img;
-  const int c = img.channels;
-  const std::vector<Taps> tx = filter_taps(img.width, width, bicubic);
-  const std::vector<Taps> ty = filter_taps(img.height, height, bicubic);
-  // Horizontal pass into floats (height x width x c), then vertical pass with rounding.
-  std::vector<float> mid(size_t(img.height) * width * c);
-  for (int y = 0; y < img.height; ++y)
-    for (int x = 0; x < width; ++x)
-      for (int k = 0; k < c; ++k) {
-        float s = 0;
-        const Taps& t = tx[x];
-        for (size_t j = 0; j < t.w.size(); ++j) s += t.w[j] * img.pixel(t.first + int(j), y)[k];
-        mid[(size_t(y) * width + x) * c + k] = s;
-      }
-  Image8 out(width, height, c);
-  for (int y = 0; y < height; ++y) {
-    const Taps& t = ty[y];
-    for (int x = 0; x < width; ++x)
-      for (int k = 0; k < c; ++k) {
-        float s = 0;
-        for (size_t j = 0; j < t.w.size(); ++j)
-          s += t.w[j] * mid[(size_t(t.first + int(j)) * width + x) * c + k];
-        out.pixel(x, y)[k] = uint8_t(std::clamp(std::lround(s), 0L, 255L));
-      }
-  }
-  return out;
+  if (height == img.height) return resample_pass(img, width, true, bicubic);
+  if (width == img.width) return resample_pass(img, height, false, bicubic);
+  return resample_pass(resample_pass(img, width, true, bicubic), height, false, bicubic);
 }
 
 std::vector<uint8_t> encode_png(const Image8& img) {

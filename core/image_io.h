@@ -7,16 +7,17 @@
 //   3 (RGB) or 4 (RGBA, only when asked for).
 // - read_image(path, channels): decodes PNG, JPEG (baseline and progressive), BMP, GIF (first
 //   frame), TGA, PSD, PNM. `channels` 0 keeps the file's own count (gray+alpha comes back as
-//   gray, RGBA as RGB: alpha is dropped); 1 converts to gray with stb's luma (77R+150G+29B)/256;
-//   3 converts to RGB (gray is replicated). 16-bit PNGs are reduced to 8 bits.
+//   gray, RGBA as RGB: alpha is dropped); 1 converts colour to gray as PIL's convert("L") does
+//   (ITU-R 601-2 luma, (19595R + 38470G + 7471B + 2^15) >> 16); 3 converts to RGB (gray is
+//   replicated); 4 adds an opaque alpha where there is none. 16-bit PNGs are reduced to 8 bits.
 //   fw::Error naming the file when it cannot be read or decoded: "a/b.png: cannot decode image
 //   (bad png sig)".
 // - image_info(path): width, height and channel count from the header, without decoding.
 // - resize_bilinear(img, width, height): PIL's BILINEAR resampling (what torchvision's Resize does
-//   on PIL images): a triangle filter on pixel centres (align_corners=False) whose support widens
-//   with the downscale factor, so shrinking averages over the covered pixels instead of aliasing.
-//   Edges are clamped; results are rounded to nearest. Same size returns a copy. Results are
-//   within one level of PIL's (PIL rounds to 8 bits between its two passes, this does not).
+//   on PIL images), byte for byte: a triangle filter on pixel centres (align_corners=False) whose
+//   support widens with the downscale factor, so shrinking averages over the covered pixels
+//   instead of aliasing; PIL's fixed-point weights, a horizontal then a vertical pass (each only
+//   when that axis changes) with 8-bit rounding and clipping between them. Same size: a copy.
 // - write_png(path, img): 1, 3 or 4 channels; atomic replacement (core/atomic_file.h).
 //   encode_png(img): the same bytes in memory (project blobs).
 #pragma once
@@ -46,7 +47,7 @@ Image8 read_image(const std::string& path, int channels = 0);
 // Returns false (and leaves `info` alone) when the header cannot be read.
 bool image_info(const std::string& path, ImageInfo& info);
 Image8 resize_bilinear(const Image8& img, int width, int height);
-// PIL's BICUBIC (Keys cubic, a = -0.5; timm's eval resize), same conventions as above.
+// PIL's BICUBIC (Keys cubic, a = -0.5; timm's eval resize), byte for byte as above.
 Image8 resize_bicubic(const Image8& img, int width, int height);
 Image8 resize_image(const Image8& img, int width, int height, bool bicubic);
 void write_png(const std::string& path, const Image8& img);

@@ -12,6 +12,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/project_meta.h"
 #include "core/sqlite_db.h"
 
 namespace fw {
@@ -330,6 +331,16 @@ void write_project(SqliteDb& db, const ProjectData& data) {
   }
 }
 
+// The project's data settings must be readable by every command (core/project_meta.h).
+ProjectData checked(ProjectData p, const std::string& path) {
+  try {
+    check_project_meta(p);
+  } catch (const Error& e) {
+    throw Error(path + ": " + e.what());
+  }
+  return p;
+}
+
 }  // namespace
 
 ProjectData load_project(const std::string& path) {
@@ -349,7 +360,7 @@ ProjectData load_project(const std::string& path) {
   quick_check(src);
   if (version == kProjectSchemaVersion) {
     require_tables(src);
-    return read_project(src);
+    return checked(read_project(src), path);
   }
   // An older schema: migrate a copy in memory, never the user's file.
   SqliteDb mem(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, path);
@@ -364,7 +375,7 @@ ProjectData load_project(const std::string& path) {
   migrate(mem, version);
   mem.exec("COMMIT");
   require_tables(mem);
-  return read_project(mem);
+  return checked(read_project(mem), path);
 }
 
 void save_project(const std::string& path, const ProjectData& data) {

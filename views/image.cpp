@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/image_io.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/image_io.h"
 
 namespace fw {
 
@@ -92,11 +93,18 @@ Image hconcat(const std::vector<Image>& images, int gap) {
   return out;
 }
 
-void write_png(const std::string& path, const Image& img) {
+std::vector<uint8_t> encode_png(const Image& img, const std::string& path) {
   if (img.w <= 0 || img.h <= 0) throw Error(path + ": cannot write an empty image");
   Image8 out(img.w, img.h, 3);
   out.data = img.rgb;
-  fw::write_png(path, out);
+  std::vector<uint8_t> png = fw::encode_png(out);
+  if (png.empty()) throw Error(path + ": cannot encode PNG");
+  return png;
+}
+
+void write_png(const std::string& path, const Image& img) {
+  const std::vector<uint8_t> png = encode_png(img, path);
+  write_file_atomic(path, [&](int fd) { write_all(fd, png.data(), png.size(), path); });
 }
 
 }  // namespace fw

@@ -8,6 +8,7 @@
 //   max to [0, 1] and blends its colours over the image with weight `alpha`.
 // - heatmap_image(): a map scaled by its own min/max, colour-mapped, each cell `scale` pixels.
 // - write_png(): atomic (core/atomic_file.h); fw::Error naming the file on failure.
+//   encode_png(): the PNG bytes (fw::Error naming `path` when it cannot be encoded).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -31,5 +32,6 @@ Image heatmap_image(const float* map, int64_t mh, int64_t mw, int scale);
 // Side by side with `gap` pixels of dark grey between them (heights may differ).
 Image hconcat(const std::vector<Image>& images, int gap = 4);
 void write_png(const std::string& path, const Image& img);
+std::vector<uint8_t> encode_png(const Image& img, const std::string& path);
 
 }  // namespace fw

@@ -10,7 +10,7 @@ namespace fw::cli {
 namespace {
 const std::set<std::string>& command_names() {
   static const std::set<std::string> names = {"templates", "info", "new", "weights", "infer",
-                                              "gradcam", "attention", "score", "bench", "train", "eval",
+                                              "gradcam", "attention", "score", "bench", "train", "eval", "data",
                                               "--help", "-h", "--version"};
   return names;
 }
@@ -55,6 +55,7 @@ int run(int argc, char** argv) {
   register_bench(app);
   register_train(app);
   register_eval(app);
+  register_data(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -77,6 +78,13 @@ int run(int argc, char** argv) {
     return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "formwork: error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    // Not one of ours: a library or the standard library failed where we did not expect it.
+    std::fprintf(stderr, "formwork: error: internal error (%s); please report it\n", e.what());
+    return 1;
+  } catch (...) {
+    std::fprintf(stderr, "formwork: error: internal error (unknown exception); please report it\n");
     return 1;
   }
   return 0;

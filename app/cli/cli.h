@@ -40,5 +40,6 @@ void register_attention(CLI::App& app);
 void register_score(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
+void register_data(CLI::App& app);
 
 }  // namespace fw::cli

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/engine.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/init.h"
 #include "core/npy.h"
@@ -18,17 +19,26 @@ void register_infer(CLI::App& app) {
   auto* cmd = app.add_subcommand("infer", "Run the network forward: logits [B, K] of an input batch");
   struct Args {
     EngineArgs engine;
-    std::string input, out;
+    std::string input, out, save_input;
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
   cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W]) or an image file")->required();
   cmd->add_option("--out", a->out, "logits (*.npy float32 [B,K])")->required();
+  cmd->add_option("--save-input", a->save_input,
+                  "also write the batch given to the network (*.npy float32 [B,C,H,W]): an image "
+                  "after its preprocessing");
+  cmd->footer("An image file is prepared as the project's training data was (its stored input "
+              "pipeline: pad or resize, channels, normalisation), or for a template without "
+              "training data as timm's eval transform (bicubic resize, centre crop by the "
+              "template's crop_pct, ImageNet mean/std).");
   cmd->callback([a] {
     auto e = load_engine(a->engine);
     const Tensor x = load_input(a->input, *e);
     const std::vector<Tensor> y = e->executor->forward({x}, RunOptions{});
-    write_npy(a->out, y.at(0));
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> outs{{a->out, encode_npy(y.at(0))}};
+    if (!a->save_input.empty()) outs.push_back({a->save_input, encode_npy(x)});
+    write_files_atomic(outs);
     std::printf("wrote %s: logits %s\n", a->out.c_str(), shape_str(y.at(0).shape).c_str());
   });
 }

@@ -8,6 +8,8 @@
 
 #include "app/cli/engine.h"
 #include "core/error.h"
+#include "core/npy.h"
+#include "core/project_meta.h"
 #include "core/safetensors.h"
 #include "core/weights.h"
 #include "kernels/train/project_run.h"
@@ -39,6 +41,42 @@ void progress_line(const StepInfo& s, bool tty) {
   std::fflush(stderr);
 }
 
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
+  return out;
+}
+
+// Copies the setting of `flag` from `from` into `to`.
+void apply_setting(TrainSettings& to, const TrainSettings& from, const std::string& flag) {
+  if (flag == "--dataset") to.dataset = from.dataset;
+  else if (flag == "--batch") to.batch = from.batch;
+  else if (flag == "--lr") to.lr = from.lr;
+  else if (flag == "--min-lr") to.min_lr = from.min_lr;
+  else if (flag == "--warmup-epochs") to.warmup_epochs = from.warmup_epochs;
+  else if (flag == "--weight-decay") to.weight_decay = from.weight_decay;
+  else if (flag == "--label-smoothing") to.label_smoothing = from.label_smoothing;
+  else if (flag == "--clip-grad") to.clip_grad = from.clip_grad;
+  else if (flag == "--no-augment") to.augment = from.augment;
+  else if (flag == "--seed") to.seed = from.seed;
+  else if (flag == "--limit") to.limit = from.limit;
+  else if (flag == "--eval-limit") to.eval_limit = from.eval_limit;
+}
+
+// A resumed run trains the project's own graph: ARCH must describe the same network (the same
+// parameters and input), e.g. the project file itself.
+void require_same_network(const Engine& e, const ProjectRun& run, const std::string& out) {
+  auto signature = [](const Analysis& a) {
+    std::vector<std::pair<std::string, Shape>> sig;
+    for (const auto& p : a.params) sig.push_back({p.name, p.shape});
+    return sig;
+  };
+  if (signature(e.analysis) != signature(run.analysis) || e.input_shape() != run.analysis.of(
+          run.graph.top_level_of_kind("input").at(0))->out.at(0))
+    throw UsageError("train --resume: " + e.arch.spec + " is another network than the one " + out +
+                     " is training; give " + out + " itself (or the same architecture) as ARCH");
+}
+
 }  // namespace
 
 void register_train(CLI::App& app) {
@@ -54,12 +92,12 @@ void register_train(CLI::App& app) {
     EngineArgs engine;
     TrainSettings s;
     std::string out;
-    bool resume = false, force = false, no_augment = false;
+    bool resume = false, force = false, no_augment = false, new_settings = false;
     int64_t keep_samples = 0;
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--dataset", a->s.dataset, "fashion-mnist, fashion-mnist-placed or DIR")->required();
+  cmd->add_option("--dataset", a->s.dataset, "fashion-mnist, fashion-mnist-placed or DIR (with --resume: the run's)");
   cmd->add_option("--epochs", a->s.epochs, "epochs")->required()->check(CLI::Range(1, 100000));
   cmd->add_option("--batch", a->s.batch, "batch size (default 128)")->check(CLI::Range(1, 65536));
   cmd->add_option("--lr", a->s.lr, "peak learning rate (default 2e-3)")->check(CLI::PositiveNumber);
@@ -74,15 +112,23 @@ void register_train(CLI::App& app) {
   cmd->add_option("--limit", a->s.limit, "train on the first N samples only");
   cmd->add_option("--eval-limit", a->s.eval_limit, "evaluate on the first N test samples only");
   cmd->add_option("--out", a->out, "project file to write (*.formwork)")->required();
-  cmd->add_flag("--resume", a->resume, "continue the training stored in --out");
+  cmd->add_flag("--resume", a->resume,
+                "continue the training stored in --out up to --epochs, with the run's settings");
+  cmd->add_flag("--new-settings", a->new_settings,
+                "with --resume: apply the settings given here where they differ from the run's");
   cmd->add_flag("--force", a->force, "overwrite an existing --out project");
   cmd->add_option("--keep-samples", a->keep_samples,
                   "store the first N test images (PNG, with labels and boxes) in the project")
       ->check(CLI::Range(0, 256));
-  cmd->callback([a] {
+  cmd->callback([a, cmd] {
     if (!ends_with(a->out, ".formwork"))
       throw UsageError("train: --out must be a *.formwork project file");
     a->s.augment = !a->no_augment;
+    if (!a->resume && cmd->count("--dataset") == 0) throw UsageError("train: --dataset is required");
+    if (a->new_settings && !a->resume) throw UsageError("train: --new-settings goes with --resume");
+    if (a->resume && !a->engine.weights.empty())
+      throw UsageError("train: --resume continues from the project's own weights; leave out --weights");
+    if (!a->resume) a->s.check();
     struct stat st;
     const bool exists = ::stat(a->out.c_str(), &st) == 0;
     if (exists && !a->resume && !a->force)
@@ -95,6 +141,25 @@ void register_train(CLI::App& app) {
     ProjectRun run;
     if (a->resume) {
       run = resume_run(a->out, a->s.epochs);
+      require_same_network(*e, run, a->out);
+      // Settings given on the command line must agree with the run's, unless --new-settings.
+      TrainSettings given = run.settings;
+      for (const char* flag : {"--dataset", "--batch", "--lr", "--min-lr", "--warmup-epochs",
+                               "--weight-decay", "--label-smoothing", "--clip-grad", "--no-augment",
+                               "--seed", "--limit", "--eval-limit"})
+        if (cmd->count(flag) > 0) apply_setting(given, a->s, flag);
+      const std::vector<std::string> diff = given.differences(run.settings);
+      if (!diff.empty() && !a->new_settings)
+        throw UsageError("train --resume: " + a->out + "'s run has other settings: " +
+                         join(diff, ", ") +
+                         "; leave them out to continue the run as it was, or add --new-settings "
+                         "to continue with them");
+      given.epochs = run.settings.epochs;
+      given.check();
+      if (!diff.empty()) {
+        std::fprintf(stderr, "continuing with changed settings: %s\n", join(diff, ", ").c_str());
+        run.settings = given;
+      }
     } else {
       TensorMap weights;
       if (!a->engine.weights.empty()) {
@@ -145,7 +210,7 @@ void register_eval(CLI::App& app) {
   auto* cmd = app.add_subcommand("eval", "Accuracy and loss of weights on a dataset split");
   struct Args {
     EngineArgs engine;
-    std::string dataset, split = "test";
+    std::string dataset, split = "test", out;
     int64_t batch = 256, limit = 0;
     bool json = false;
   };
@@ -156,14 +221,23 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--batch", a->batch, "batch size (default 256)")->check(CLI::Range(1, 65536));
   cmd->add_option("--limit", a->limit, "first N samples only");
   cmd->add_flag("--json", a->json, "print JSON: top1, top5 (fractions), loss, n");
+  cmd->add_option("--out", a->out, "also write every item's logits (*.npy float32 [n, K], dataset order)");
+  cmd->footer("Items are prepared as in training: the project's stored normalisation (else the "
+              "dataset's own train-split statistics), Fashion-MNIST padded to the input size, "
+              "other datasets resized. Accuracy ranks logits as PyTorch does (equal logits: the "
+              "lower class index first).");
   cmd->callback([a] {
+    if (!a->out.empty() && !ends_with(a->out, ".npy")) throw UsageError("eval: --out must be a *.npy file");
     auto e = load_engine(a->engine);
     Normalization stored;
-    if (e->arch.project.meta.count("input_norm"))
-      stored = normalization_from_json(e->arch.project.meta.at("input_norm"));
+    if (std::optional<InputPipeline> p = project_input_pipeline(e->arch.project, e->input_shape()))
+      stored = p->norm;
     const TrainData d = load_train_data(e->arch.graph, e->analysis, a->dataset, stored, 0, a->limit,
                                         /*need_train=*/false, a->split);
-    const EvalResult r = evaluate(*e->executor, d.test, d.norm, d.channels, a->batch);
+    Tensor logits;
+    const EvalResult r =
+        evaluate(*e->executor, d.test, d.norm, d.channels, a->batch, nullptr, a->out.empty() ? nullptr : &logits);
+    if (!a->out.empty()) write_npy(a->out, logits);
     if (a->json) {
       std::printf("%s\n", nlohmann::ordered_json({{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss},
                                                   {"n", r.n}, {"dataset", a->dataset}, {"split", a->split}})

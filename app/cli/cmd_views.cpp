@@ -2,11 +2,16 @@
 #include <cstdio>
 
 #include "app/cli/engine.h"
+#include "core/atomic_file.h"
 #include "core/npy.h"
 #include "views/gradcam.h"
 #include "views/image.h"
 
 namespace fw::cli {
+
+namespace {
+using Outputs = std::vector<std::pair<std::string, std::vector<uint8_t>>>;
+}  // namespace
 
 void register_gradcam(CLI::App& app) {
   auto* cmd = app.add_subcommand(
@@ -32,15 +37,17 @@ void register_gradcam(CLI::App& app) {
     auto e = load_engine(a->engine);
     const Tensor x = load_input(a->input, *e);
     const Tensor cam = gradcam(*e->executor, e->arch.graph, x, a->layer, {a->cls});
-    write_npy(a->out, cam);
+    // Every output is made first, then all are written together or none (core/atomic_file.h).
+    Outputs outs{{a->out, encode_npy(cam)}};
     if (!a->png.empty()) {
       const int64_t B = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
       std::vector<Image> tiles;
       for (int64_t b = 0; b < B; ++b)
         tiles.push_back(overlay(image_from_chw(x.ptr() + b * C * H * W, C, H, W),
                                 cam.ptr() + b * cam.dim(1) * cam.dim(2), cam.dim(1), cam.dim(2)));
-      write_png(a->png, hconcat(tiles));
+      outs.push_back({a->png, encode_png(hconcat(tiles), a->png)});
     }
+    write_files_atomic(outs);
     std::printf("wrote %s: Grad-CAM %s of '%s' for class %lld\n", a->out.c_str(),
                 shape_str(cam.shape).c_str(), a->layer.c_str(), (long long)a->cls);
   });
@@ -65,15 +72,16 @@ void register_attention(CLI::App& app) {
     auto e = load_engine(a->engine);
     const Tensor x = load_input(a->input, *e);
     const Tensor att = attention_maps(*e->executor, e->arch.graph, x, a->layer);
-    write_npy(a->out, att);
+    Outputs outs{{a->out, encode_npy(att)}};
     if (!a->png.empty()) {
       const int64_t heads = att.dim(1), n = att.dim(2);
       const int scale = int(std::max<int64_t>(1, 192 / n));
       std::vector<Image> tiles;
       for (int64_t h = 0; h < heads; ++h)
         tiles.push_back(heatmap_image(att.ptr() + h * n * n, n, n, scale));
-      write_png(a->png, hconcat(tiles));
+      outs.push_back({a->png, encode_png(hconcat(tiles), a->png)});
     }
+    write_files_atomic(outs);
     std::printf("wrote %s: attention %s of '%s'\n", a->out.c_str(), shape_str(att.shape).c_str(),
                 a->layer.c_str());
   });

@@ -5,8 +5,7 @@
 
 #include "core/error.h"
 #include "core/image_io.h"
-#include "core/templates.h"
-#include "kernels/train/trainer.h"
+#include "core/project_meta.h"
 #include "core/npy.h"
 #include "core/safetensors.h"
 #include "core/weights.h"
@@ -81,53 +80,13 @@ void check_finite(const Tensor& t, const std::string& path) {
 }  // namespace
 
 Tensor load_image_input(const std::string& path, const Engine& e) {
-  const Shape want = e.input_shape();  // C, H, W
-  if (want[0] != 1 && want[0] != 3)
-    throw Error(path + ": image inputs need a 1- or 3-channel network; this one takes " +
-                std::to_string(want[0]) + " channels");
-  const int C = int(want[0]), H = int(want[1]), W = int(want[2]);
-  Image8 img = read_image(path, C);
-  std::vector<float> mean, stdv;
-  const auto& meta = e.arch.project.meta;
-  if (auto it = meta.find("input_norm"); it != meta.end()) {
-    // The project's data settings: the image is resized to the input (as its dataset was) and
-    // normalised with the stored statistics.
-    const Normalization n = normalization_from_json(it->second);
-    img = resize_bilinear(img, W, H);
-    for (int c = 0; c < C; ++c) {
-      mean.push_back(n.mean.at(n.mean.size() == 1 ? 0 : c));
-      stdv.push_back(n.std.at(n.std.size() == 1 ? 0 : c));
-    }
-  } else {
-    // timm's eval transform: bicubic resize of the shorter side to floor(size / crop_pct), centre
-    // crop, ImageNet mean/std.
-    double crop_pct = 1.0;
-    const std::string tmpl = e.arch.graph.meta.has("template") ? e.arch.graph.meta.s("template") : "";
-    for (const TemplateInfo& t : template_list())
-      if (t.name == tmpl) crop_pct = t.crop_pct;
-    const int scale = int(std::floor(double(std::max(H, W)) / crop_pct));
-    const double r = double(scale) / double(std::min(img.width, img.height));
-    const int nw = std::max(W, int(std::lround(img.width * r)));
-    const int nh = std::max(H, int(std::lround(img.height * r)));
-    const Image8 big = resize_bicubic(img, nw, nh);
-    Image8 crop(W, H, C);
-    const int x0 = (nw - W) / 2, y0 = (nh - H) / 2;
-    for (int y = 0; y < H; ++y)
-      for (int x = 0; x < W; ++x)
-        for (int c = 0; c < C; ++c) crop.pixel(x, y)[c] = big.pixel(x0 + x, y0 + y)[c];
-    img = std::move(crop);
-    const float m3[3] = {0.485f, 0.456f, 0.406f}, s3[3] = {0.229f, 0.224f, 0.225f};
-    for (int c = 0; c < C; ++c) {
-      mean.push_back(C == 3 ? m3[c] : 0.449f);  // gray: the mean of the three
-      stdv.push_back(C == 3 ? s3[c] : 0.226f);
-    }
+  InputPipeline p;
+  try {
+    p = image_input_pipeline(e.arch.project, e.arch.graph, e.input_shape());
+  } catch (const Error& err) {
+    throw Error(path + ": " + err.what());
   }
-  Tensor x({1, C, H, W});
-  for (int c = 0; c < C; ++c)
-    for (int y = 0; y < H; ++y)
-      for (int xx = 0; xx < W; ++xx)
-        x.data[(size_t(c) * H + y) * W + xx] = (img.pixel(xx, y)[c] / 255.0f - mean[c]) / stdv[c];
-  return x;
+  return pipeline_tensor(path, p);
 }
 
 Tensor load_input(const std::string& path, const Engine& e) {

@@ -35,10 +35,9 @@ struct Engine {
 std::unique_ptr<Engine> load_engine(const EngineArgs& a, bool with_weights = true);
 
 // Reads `--input`: a .npy float32 batch [B,C,H,W] (NCHW, as CONTRACT.md says) that must fit the input
-// shape, or an image file (PNG/JPEG/BMP...) as a batch of one. Images are resized and normalised
-// as the project's data settings say (meta "input_norm": resized to the input, its mean/std), or
-// else as timm's eval transform for the template (bicubic resize of the shorter side to
-// size/crop_pct, centre crop, ImageNet mean/std). Rejects NaN/Inf with the element's index.
+// shape, or an image file (PNG/JPEG/BMP...) as a batch of one, prepared as the network's training
+// data was (the project's input pipeline) or else as timm's eval transform for the template
+// (core/project_meta.h, image_input_pipeline). Rejects NaN/Inf with the element's index.
 Tensor load_input(const std::string& path, const Engine& e);
 Tensor load_image_input(const std::string& path, const Engine& e);
 

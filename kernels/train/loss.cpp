@@ -60,14 +60,17 @@ double cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, d
 int64_t topk_correct(const Tensor& logits, const std::vector<int64_t>& labels, int k) {
   check_inputs(logits, labels);
   const int64_t B = logits.dim(0), K = logits.dim(1);
+  // PyTorch's order (torch.argmax, torch.sort(descending=True, stable=True)): NaN above every
+  // number, equal values by lower index.
+  auto above = [](float a, float b) { return std::isnan(a) ? !std::isnan(b) : a > b; };
+  auto same = [](float a, float b) { return std::isnan(a) ? std::isnan(b) : a == b; };
   int64_t correct = 0;
   for (int64_t b = 0; b < B; ++b) {
     const float* z = logits.ptr() + b * K;
-    const float zy = z[labels[b]];
-    if (std::isnan(zy)) continue;
-    int64_t greater = 0;
-    for (int64_t j = 0; j < K; ++j) greater += z[j] > zy;
-    correct += greater < k;
+    const int64_t y = labels[b];
+    int64_t rank = 0;  // classes ranked before y
+    for (int64_t j = 0; j < K; ++j) rank += above(z[j], z[y]) || (j < y && same(z[j], z[y]));
+    correct += rank < k;
   }
   return correct;
 }

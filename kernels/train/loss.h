@@ -11,9 +11,11 @@
 //  - fw::Error for a label outside [0, K) (with its index) or a batch/label count mismatch;
 //    fw::UsageError for eps outside [0, 1]. B = 0 gives loss 0 and an empty gradient.
 //
-// topk_correct(logits, labels, k): how many samples have their label among the k highest
-//  logits. A label counts as in the top k when fewer than k classes have a strictly greater
-//  logit (ties resolve in the label's favour); a NaN label logit never counts. k is capped at K.
+// topk_correct(logits, labels, k): how many samples have their label among the first k classes
+//  of PyTorch's ranking: logits descending, equal logits by lower class index, NaN above every
+//  number (torch.argmax for k = 1; torch.sort(descending=True, stable=True) in general;
+//  torch.topk leaves the order of ties unspecified). So constant logits rank class 0 first:
+//  top-1 is the share of class 0, never 100%. k above K counts every sample.
 //
 // Accuracy: a running tally over batches; top1()/top5() are fractions of n (0 when n = 0).
 #pragma once

@@ -130,6 +130,7 @@ ProjectRun resume_run(const std::string& path, int64_t epochs) {
 TrainData load_run_data(ProjectRun& r) {
   TrainData d = load_train_data(r.graph, r.analysis, r.settings.dataset, r.stored, r.settings.limit,
                                 r.settings.eval_limit);
+  r.project.meta["input_pipeline"] = input_pipeline_to_json(input_pipeline_of(d.test, d.norm, d.channels));
   r.project.meta["input_norm"] = normalization_to_json(d.norm);
   r.project.meta["dataset"] = r.settings.dataset;
   r.project.meta["class_names"] = nlohmann::json(d.test.class_names).dump();

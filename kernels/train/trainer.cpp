@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "core/batches.h"
@@ -48,21 +49,60 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
   return s;
 }
 
-std::string normalization_to_json(const Normalization& n) {
-  return json{{"mean", n.mean}, {"std", n.std}}.dump();
+void TrainSettings::check() const {
+  auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  auto fail = [](const std::string& msg) { throw UsageError(msg); };
+  if (epochs < 1) fail("epochs must be at least 1, got " + std::to_string(epochs));
+  if (batch < 1) fail("batch size must be at least 1, got " + std::to_string(batch));
+  for (auto [name, v] : {std::pair{"learning rate", lr}, {"final learning rate", min_lr},
+                         {"warm-up", warmup_epochs}, {"weight decay", weight_decay},
+                         {"label smoothing", label_smoothing}, {"gradient clipping", clip_grad}})
+    if (!std::isfinite(v)) fail(std::string(name) + " must be a finite number, got " + num(v));
+  if (!(lr > 0)) fail("learning rate must be positive, got " + num(lr));
+  if (min_lr < 0) fail("final learning rate must be at least 0, got " + num(min_lr));
+  if (min_lr > lr)
+    fail("final learning rate " + num(min_lr) + " is above the peak rate " + num(lr) +
+         " (the cosine decays from the peak to the final rate)");
+  if (warmup_epochs < 0) fail("warm-up must be at least 0 epochs, got " + num(warmup_epochs));
+  if (warmup_epochs > double(epochs))
+    fail("warm-up of " + num(warmup_epochs) + " epochs is longer than the run (" +
+         std::to_string(epochs) + " epochs)");
+  if (weight_decay < 0) fail("weight decay must be at least 0, got " + num(weight_decay));
+  if (!(label_smoothing >= 0 && label_smoothing < 1))
+    fail("label smoothing must be in [0, 1), got " + num(label_smoothing));
+  if (clip_grad < 0) fail("gradient clipping must be at least 0 (0: off), got " + num(clip_grad));
+  if (limit < 0) fail("the train subset must be at least 0 (0: all), got " + std::to_string(limit));
+  if (eval_limit < 0)
+    fail("the test subset must be at least 0 (0: all), got " + std::to_string(eval_limit));
 }
 
-Normalization normalization_from_json(const std::string& text) {
-  Normalization n;
-  try {
-    const json j = json::parse(text);
-    n.mean = j.at("mean").get<std::vector<float>>();
-    n.std = j.at("std").get<std::vector<float>>();
-  } catch (const json::exception& e) {
-    throw Error(std::string("input normalisation: ") + e.what());
-  }
-  if (n.mean.size() != n.std.size()) throw Error("input normalisation: mean and std differ in length");
-  return n;
+std::vector<std::string> TrainSettings::differences(const TrainSettings& o) const {
+  std::vector<std::string> out;
+  auto num = [](double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return std::string(buf);
+  };
+  auto differ = [&](const char* flag, const std::string& mine, const std::string& theirs) {
+    if (mine != theirs) out.push_back(std::string(flag) + " " + mine + " (stored " + theirs + ")");
+  };
+  differ("--dataset", dataset, o.dataset);
+  differ("--batch", std::to_string(batch), std::to_string(o.batch));
+  differ("--lr", num(lr), num(o.lr));
+  differ("--min-lr", num(min_lr), num(o.min_lr));
+  differ("--warmup-epochs", num(warmup_epochs), num(o.warmup_epochs));
+  differ("--weight-decay", num(weight_decay), num(o.weight_decay));
+  differ("--label-smoothing", num(label_smoothing), num(o.label_smoothing));
+  differ("--clip-grad", num(clip_grad), num(o.clip_grad));
+  if (augment != o.augment) out.push_back(augment ? "augmentation on (stored: --no-augment)" : "--no-augment (stored: augmentation on)");
+  differ("--seed", std::to_string(seed), std::to_string(o.seed));
+  differ("--limit", std::to_string(limit), std::to_string(o.limit));
+  differ("--eval-limit", std::to_string(eval_limit), std::to_string(o.eval_limit));
+  return out;
 }
 
 TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& dataset,
@@ -103,7 +143,7 @@ TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& 
 }
 
 EvalResult evaluate(Executor& ex, const Dataset& ds, const Normalization& norm, int channels,
-                    int64_t batch, JobControl* ctl) {
+                    int64_t batch, JobControl* ctl, Tensor* logits) {
   BatchOptions bo;
   bo.batch_size = batch;
   bo.shuffle = false;
@@ -120,6 +160,11 @@ EvalResult evaluate(Executor& ex, const Dataset& ds, const Normalization& norm, 
     const std::vector<Tensor> y = ex.forward({b.images}, ro);
     const double loss = cross_entropy(y.at(0), b.labels, 0.0, nullptr);
     acc.add(y.at(0), b.labels, loss);
+    if (logits) {
+      if (logits->shape.empty()) *logits = Tensor({0, y.at(0).dim(1)});
+      logits->data.insert(logits->data.end(), y.at(0).data.begin(), y.at(0).data.end());
+      logits->shape[0] += y.at(0).dim(0);
+    }
   }
   return {acc.top1(), acc.top5(), acc.loss(), acc.n};
 }
@@ -128,8 +173,7 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
                   const TrainData& data, TrainCheckpoint& ck, JobControl& ctl,
                   const std::function<void(const StepInfo&)>& on_step,
                   const std::function<void(const TrainCheckpoint&, const EpochResult&)>& on_epoch) {
-  if (s.epochs < 1) throw UsageError("--epochs must be at least 1");
-  if (s.batch < 1) throw UsageError("--batch must be at least 1");
+  s.check();
   BatchOptions bo;
   bo.batch_size = s.batch;
   bo.shuffle = true;

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "core/datasets.h"
+#include "core/input_pipeline.h"
 #include "core/job.h"
 #include "core/project_store.h"
 #include "kernels/backend.h"
@@ -40,6 +41,14 @@ struct TrainSettings {
 
   std::string to_json() const;
   static TrainSettings from_json(const std::string& text);  // fw::Error on bad JSON
+  // fw::UsageError naming the first setting that makes no sense: epochs or batch below 1, a
+  // peak rate that is not positive, a final rate below 0 or above the peak, a warm-up below 0
+  // or longer than the run, weight decay or clipping below 0, label smoothing outside [0, 1),
+  // negative subsets, a non-finite number. train() checks too.
+  void check() const;
+  // "--lr 0.001 (stored 0.002)" for each setting that differs from `other`, by its command-line
+  // name; empty when they agree. Epochs are not compared (a resumed run asks for more).
+  std::vector<std::string> differences(const TrainSettings& other) const;
 };
 
 struct EpochResult {
@@ -80,9 +89,10 @@ TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& 
                           const Normalization& stored, int64_t limit, int64_t eval_limit,
                           bool need_train = true, const std::string& split = "test");
 
-// Evaluation of bound weights (label smoothing 0). `ctl` may be null.
+// Evaluation of bound weights (label smoothing 0). `ctl` may be null. `logits`, when given,
+// receives every item's logits [n, K] in dataset order.
 EvalResult evaluate(Executor& ex, const Dataset& ds, const Normalization& norm, int channels,
-                    int64_t batch, JobControl* ctl = nullptr);
+                    int64_t batch, JobControl* ctl = nullptr, Tensor* logits = nullptr);
 
 // Trains from `ck` (weights must be set; optimizer empty to start) for settings.epochs.
 // on_epoch is called after each epoch with the updated checkpoint (save it there); on_step after
@@ -93,9 +103,5 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
                   const TrainData& data, TrainCheckpoint& ck, JobControl& ctl,
                   const std::function<void(const StepInfo&)>& on_step,
                   const std::function<void(const TrainCheckpoint&, const EpochResult&)>& on_epoch);
-
-// Normalisation <-> JSON ({"mean": [...], "std": [...]}) for project meta "input_norm".
-std::string normalization_to_json(const Normalization& n);
-Normalization normalization_from_json(const std::string& text);
 
 }  // namespace fw

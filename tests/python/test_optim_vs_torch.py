@@ -153,9 +153,14 @@ with fwtest.temp_dir() as d:
 
 # ---- label-smoothing cross-entropy ----
 with fwtest.temp_dir() as d:
+    # scale 0: constant logits; "ties": small integers, so most rows have equal logits.
     for B, K, smoothing, scale in [(16, 10, 0.0, 1.0), (16, 10, 0.1, 3.0), (5, 1000, 0.2, 10.0),
-                                   (7, 3, 0.5, 200.0), (1, 10, 1.0, 1.0)]:
-        logits = (rng.standard_normal((B, K)) * scale).astype(np.float32)
+                                   (7, 3, 0.5, 200.0), (1, 10, 1.0, 1.0), (40, 10, 0.0, 0.0),
+                                   (64, 10, 0.1, "ties"), (64, 7, 0.0, "ties")]:
+        if scale == "ties":
+            logits = rng.integers(-1, 2, (B, K)).astype(np.float32)
+        else:
+            logits = (rng.standard_normal((B, K)) * scale).astype(np.float32)
         labels = rng.integers(0, K, B).astype(np.int64)
         fwtest.save_npy(os.path.join(d, "logits.npy"), logits)
         fwtest.save_npy(os.path.join(d, "labels.npy"), labels, dtype=np.int64)
@@ -165,15 +170,21 @@ with fwtest.temp_dir() as d:
         z = torch.from_numpy(logits.astype(np.float64)).requires_grad_(True)
         loss = F.cross_entropy(z, torch.from_numpy(labels), label_smoothing=smoothing)
         loss.backward()
-        tag = f"ce B={B} K={K} eps={smoothing} scale={scale:g}"
+        tag = f"ce B={B} K={K} eps={smoothing} scale={scale}"
         check.close(f"{tag}: loss", np.float64(res["loss"]), np.float64(loss.item()),
                     atol=1e-6, rtol=1e-6)
         check.close(f"{tag}: grad", fwtest.load_npy(os.path.join(d, "grad.npy")),
                     z.grad.numpy(), atol=1e-7, rtol=1e-5)
+        # PyTorch's ranking: argmax (first maximum) for top-1; a stable descending sort for top-5
+        # (topk's order of equal values is unspecified: torch 1.13 does not take the first).
         top1 = int((z.detach().argmax(1) == torch.from_numpy(labels)).sum())
         check.equal(f"{tag}: top-1", res["top1"], top1)
         k5 = min(5, K)
-        top5 = int((z.detach().topk(k5, 1).indices == torch.from_numpy(labels)[:, None]).any(1).sum())
+        ranked = torch.sort(z.detach(), stable=True, dim=1, descending=True).indices[:, :k5]
+        top5 = int((ranked == torch.from_numpy(labels)[:, None]).any(1).sum())
         check.equal(f"{tag}: top-5", res["top5"], top5)
+        if scale == 0.0:
+            check.equal(f"{tag}: constant logits: top-1 is the share of class 0", res["top1"],
+                        int((labels == 0).sum()))
 
 sys.exit(check.finish())

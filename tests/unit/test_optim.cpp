@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "core/init.h"
@@ -193,17 +194,50 @@ TEST(Loss, CrossEntropyValuesAndGradient) {
 TEST(Loss, TopKAndAccuracy) {
   const Tensor z({3, 6}, std::vector<float>{0, 9, 1, 2, 3, 4,    // label 1: top-1
                                             9, 8, 7, 6, 5, 0,    // label 5: last -> not top-5
-                                            1, 1, 1, 1, 1, 1});  // ties: counted as top-1
+                                            1, 1, 1, 1, 1, 1});  // ties: label 3 ranks 4th
   const std::vector<int64_t> y{1, 5, 3};
-  EXPECT_EQ(topk_correct(z, y, 1), 2);
+  EXPECT_EQ(topk_correct(z, y, 1), 1);
+  EXPECT_EQ(topk_correct(z, y, 3), 1);
+  EXPECT_EQ(topk_correct(z, y, 4), 2);
   EXPECT_EQ(topk_correct(z, y, 5), 2);
   EXPECT_EQ(topk_correct(z, y, 6), 3);
   Accuracy acc;
   acc.add(z, y, 0.5);
   acc.add(z, y, 1.5);
   EXPECT_EQ(acc.n, 6);
-  EXPECT_DOUBLE_EQ(acc.top1(), 4.0 / 6);
+  EXPECT_DOUBLE_EQ(acc.top1(), 2.0 / 6);
   EXPECT_DOUBLE_EQ(acc.loss(), 1.0);
+}
+
+// A network that outputs the same logit for every class predicts class 0 (torch.argmax), so
+// its top-1 is the share of class 0 in the labels, and its top-5 the share of classes 0..4.
+TEST(Loss, ConstantLogitsScoreTheShareOfTheFirstClasses) {
+  const int64_t B = 20, K = 10;
+  Tensor z({B, K});
+  for (float& v : z.data) v = 0.25f;
+  std::vector<int64_t> y(B);
+  for (int64_t b = 0; b < B; ++b) y[b] = (b * 7) % K;  // each class twice
+  EXPECT_EQ(topk_correct(z, y, 1), 2);
+  EXPECT_EQ(topk_correct(z, y, 5), 10);
+  EXPECT_EQ(topk_correct(z, y, 10), 20);
+}
+
+// Equal logits rank by class index, other values as usual; NaN ranks above every number.
+TEST(Loss, TiedAndNaNLogitsRankAsPyTorch) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const Tensor z({4, 5}, std::vector<float>{1, 3, 3, 0, 3,      // 3s at 1, 2, 4: order 1, 2, 4, 0, 3
+                                            2, 2, 5, 2, 2,      // 2, then 0, 1, 3, 4
+                                            0, nan, 9, nan, 1,  // 1, 3, 2, 4, 0
+                                            7, 7, 7, 7, 7});    // 0, 1, 2, 3, 4
+  auto rank_of = [&](int64_t row, int64_t label) {  // smallest k that counts `label` as correct
+    const Tensor one({1, 5}, std::vector<float>(z.data.begin() + row * 5, z.data.begin() + row * 5 + 5));
+    for (int k = 1; k <= 5; ++k)
+      if (topk_correct(one, {label}, k)) return k;
+    return 0;
+  };
+  const int64_t want[4][5] = {{4, 1, 2, 5, 3}, {2, 3, 1, 4, 5}, {5, 1, 3, 2, 4}, {1, 2, 3, 4, 5}};
+  for (int64_t r = 0; r < 4; ++r)
+    for (int64_t c = 0; c < 5; ++c) EXPECT_EQ(rank_of(r, c), want[r][c]) << "row " << r << " class " << c;
 }
 
 }  // namespace
