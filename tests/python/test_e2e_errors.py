@@ -16,6 +16,11 @@ the class index, "nan"), and no --out file is left behind:
   * weights that do not match the architecture: a missing tensor, an extra tensor, a mis-shaped
     (transposed) tensor, 1000-class weights for a 10-class model, a missing weights file, a
     truncated weights file.
+Outputs are written all or none: a --png (gradcam, attention) or --save-input (infer) that cannot
+be written leaves no --out behind and an existing one unchanged; --png naming the --out file is
+refused. A project whose stored data settings (meta input_norm, input_pipeline, class_names,
+samples, train_epochs_done) are malformed fails as it is opened, with one line naming the file and
+the key, for any command; a stored pipeline for another input size than the network's is refused.
 Wrong usage → exit status 2 and a non-empty stderr: no ARCH, missing --out, unknown option,
 non-numeric --class, gradcam without --layer, --threads 0, an unknown command.
 Models: vit_tiny_patch16_224 and caformer_s18 at --input-size 3,64,64 --num-classes 10 with
@@ -143,6 +148,57 @@ def main():
         expect_failure(check, "infer: truncated weights file", ["infer", VIT, "--weights", p("w_trunc.safetensors"), *I], ["w_trunc.safetensors"], out)
         expect_failure(check, "gradcam: weights miss a tensor", ["gradcam", VIT, "--weights", w_missing, "--layer", "blocks.5", "--class", "1", *I], ["blocks.3.mlp.fc1.weight"], out)
         expect_failure(check, "score: mis-shaped tensor", ["score", VIT, "--weights", w_shape, "--input", p("x.npy"), "--labels", p("labels.npy"), "--proxies", "synflow", "--json", *E.SIZE_OPTS], ["blocks.3.attn.qkv.weight"])
+        print("outputs: all or none", flush=True)
+        # A --png (or --save-input) that cannot be written leaves no --out, and keeps an old one.
+        nodir = p("no-such-dir")
+        for label, args in [
+                ("gradcam", [*G, "--layer", "stages.3", "--class", "1", "--out", out, "--png", os.path.join(nodir, "cam.png")]),
+                ("attention", ["attention", VIT, *V, "--input", p("x.npy"), "--layer", "blocks.0.attn", "--out", out,
+                               "--png", os.path.join(nodir, "att.png")]),
+                ("infer", ["infer", VIT, *V, "--input", p("x.npy"), "--out", out, "--save-input", os.path.join(nodir, "x.npy")])]:
+            expect_failure(check, f"{label}: the second output cannot be written", args, ["no-such-dir"], out)
+            with open(out, "wb") as f:
+                f.write(b"old contents")
+            fwtest.run_formwork(args, expect_rc=1)
+            with open(out, "rb") as f:
+                check.ok(f"{label}: an existing --out is kept as it was", f.read() == b"old contents")
+            os.remove(out)
+        expect_failure(check, "gradcam: --png is the --out file", [*G, "--layer", "stages.3", "--class", "1", "--out", out, "--png", out],
+                       ["out.npy", "same file"], out)
+        print("bad project metadata", flush=True)
+        # A project whose stored data settings are broken fails when it is opened, with one line
+        # naming the file and the key, whatever the command (it used to abort with exit 134).
+        import sqlite3  # noqa: E402
+        from PIL import Image  # noqa: E402
+        Image.fromarray(np.zeros((70, 70, 3), np.uint8)).save(p("img.png"))
+        fwtest.run_formwork(["new", p("good.formwork"), "--template", CAF, *E.SIZE_OPTS, "--init-weights", "--force"])
+        for key, value, needles in [
+                ("input_norm", '{"mean": [], "std": []}', ["mean is empty"]),
+                ("input_norm", '{"mean": [0.5], "std": [0]}', ["std of channel 0"]),
+                ("input_norm", "not json", ["not valid json"]),
+                ("input_pipeline", '{"fit": "stretch", "size": [64, 64], "channels": 3, "net_channels": 3, "mean": [0.5], "std": [0.2]}',
+                 ["'fit'"]),
+                ("input_pipeline", '{"fit": "resize", "size": [64, 64], "channels": 3, "net_channels": 3, "mean": [0.5, 0.5], "std": [0.2, 0.2]}',
+                 ["2 means"]),
+                ("class_names", '["a", 3]', ["class_names"]),
+                ("samples", '[{"blob": "samples/9.png", "label": 1}]', ["samples/9.png"]),
+                ("train_epochs_done", "two", ["train_epochs_done"])]:
+            bad = p("bad.formwork")
+            with open(p("good.formwork"), "rb") as f, open(bad, "wb") as g:
+                g.write(f.read())
+            with sqlite3.connect(bad) as db:
+                db.execute("insert or replace into meta(key, value) values (?, ?)", (key, value))
+            expect_failure(check, f"infer: a project with meta {key} = {value[:30]}",
+                           ["infer", bad, "--input", p("img.png"), "--out", out], ["bad.formwork", key, *needles], out)
+            expect_failure(check, f"info: a project with meta {key} = {value[:30]}", ["info", bad], ["bad.formwork", key])
+        # The stored pipeline is for another input size than the (edited) network now takes.
+        with open(p("good.formwork"), "rb") as f, open(p("bad.formwork"), "wb") as g:
+            g.write(f.read())
+        with sqlite3.connect(p("bad.formwork")) as db:
+            db.execute("insert or replace into meta(key, value) values ('input_pipeline', ?)",
+                       ('{"fit": "resize", "size": [32, 32], "channels": 3, "net_channels": 3, "mean": [0.5], "std": [0.2]}',))
+        expect_failure(check, "infer: the stored pipeline is for 32x32, the network takes 64x64",
+                       ["infer", p("bad.formwork"), "--input", p("img.png"), "--out", out], ["img.png", "3x32x32", "3x64x64"], out)
         print("wrong usage", flush=True)
         expect_usage(check, "infer without ARCH", ["infer"])
         expect_usage(check, "infer without --out", ["infer", VIT, *V, "--input", p("x.npy")])

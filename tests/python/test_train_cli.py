@@ -6,7 +6,11 @@
 * Ctrl+C (SIGINT) during training leaves a valid project holding the last completed epoch
   (exit 1, one line saying so), and `--resume` continues from it;
 * an existing --out is refused without --resume/--force; an unknown dataset and a missing
-  Fashion-MNIST package give one clear line.
+  Fashion-MNIST package give one clear line;
+* nonsense settings (negative weight decay or clipping, a final rate above the peak, a warm-up
+  longer than the run, ...) are usage errors; `--resume` with settings (or an ARCH) other than the
+  run's is refused naming each, and leaves the project as it was, unless --new-settings, which
+  says what changed.
 
 Skips (77) when FORMWORK_BIN is unset or Debian's dataset-fashion-mnist is not installed.
 """
@@ -106,6 +110,51 @@ def main():
                            env={**os.environ, "FORMWORK_FASHION_MNIST_DIR": os.path.join(tmp, "missing")})
         check(r.returncode == 1 and "apt-get install dataset-fashion-mnist" in r.stderr,
               f"a missing Fashion-MNIST says how to install it: {r.stderr.strip()[-200:]}")
+
+        # 4. Settings that make no sense are usage errors (exit 2, one line naming the setting),
+        #    before anything is loaded or written.
+        q = os.path.join(tmp, "never.formwork")
+        for args, needle in [(["--weight-decay", "-0.1"], "weight decay"),
+                             (["--min-lr", "0.1", "--lr", "0.01"], "above the peak"),
+                             (["--clip-grad", "-1"], "gradient clipping"),
+                             (["--warmup-epochs", "-1"], "warm-up"),
+                             (["--warmup-epochs", "5"], "longer than the run"),
+                             (["--limit", "-5"], "train subset"),
+                             (["--lr", "nan"], "learning rate")]:
+            r = subprocess.run([fw, "train", "formwork_fm32", "--dataset", "fashion-mnist", "--epochs", "2",
+                                *args, "--out", q], capture_output=True, text=True)
+            errs = [l for l in r.stderr.splitlines() if l.strip()]
+            check(r.returncode == 2 and len(errs) == 1 and needle in errs[0] and not os.path.exists(q),
+                  f"{' '.join(args)} is refused ({r.returncode}: {errs})")
+        # --resume with other settings than the run's: refused, naming each; the project unchanged.
+        with open(p, "rb") as f:
+            before = f.read()
+        done = int(meta(p)["train_epochs_done"])
+        base = ["--dataset", "fashion-mnist", "--limit", "256", "--eval-limit", "128", "--threads", "1"]
+        r = subprocess.run([fw, "train", p, *base, "--batch", "32", "--lr", "0.01", "--epochs", str(done + 1),
+                            "--out", p, "--resume"], capture_output=True, text=True)
+        errs = [l for l in r.stderr.splitlines() if l.strip()]
+        check(r.returncode == 2 and len(errs) == 1 and "--batch 32 (stored 64)" in errs[0] and
+              "--lr 0.01 (stored 0.002)" in errs[0] and "--new-settings" in errs[0],
+              f"--resume with another --batch and --lr is refused naming both: {errs}")
+        r = subprocess.run([fw, "train", p, "--dataset", "fashion-mnist-placed", "--epochs", str(done + 1),
+                            "--out", p, "--resume"], capture_output=True, text=True)
+        check(r.returncode == 2 and "--dataset fashion-mnist-placed (stored fashion-mnist)" in r.stderr,
+              f"--resume with another --dataset is refused: {r.stderr.strip()[-200:]}")
+        r = subprocess.run([fw, "train", "poolformer_s12", "--epochs", str(done + 1), "--out", p, "--resume"],
+                           capture_output=True, text=True)
+        check(r.returncode == 2 and "another network" in r.stderr,
+              f"--resume with another ARCH is refused: {r.stderr.strip()[-200:]}")
+        with open(p, "rb") as f:
+            check(f.read() == before, "the refused resumes left the project as it was")
+        # ... unless --new-settings, which says what changed and stores the new settings.
+        r = subprocess.run([fw, "train", p, "--lr", "0.001", "--epochs", str(done + 1), "--out", p,
+                            "--resume", "--new-settings", "--threads", "1"], capture_output=True, text=True)
+        check(r.returncode == 0 and "continuing with changed settings: --lr 0.001 (stored 0.002)" in r.stderr,
+              f"--new-settings applies and says so ({r.returncode}: {r.stderr.strip()[-200:]})")
+        with sqlite3.connect(p) as db:
+            settings = json.loads(db.execute("select settings_json from training_runs order by id desc limit 1").fetchone()[0])
+        check(settings["lr"] == 0.001 and settings["batch"] == 64, f"the run's settings now say lr 0.001: {settings}")
 
     print(f"train CLI: {len(failures)} failed")
     return 1 if failures else 0
