@@ -1,5 +1,6 @@
-# FORMWORK_CUDA=AUTO|ON|OFF -> FORMWORK_CUDA_ENABLED (ON/OFF).
-# AUTO turns CUDA on when nvcc is found; ON fails the configure without it.
+# FORMWORK_CUDA=AUTO|ON|OFF -> FORMWORK_CUDA_ENABLED (ON/OFF): whether the CUDA toolkit is
+# found. AUTO looks for nvcc; ON fails the configure without it. No code is built with it yet (the
+# CUDA backend is still to be written); this is where it will hook in.
 set(FORMWORK_CUDA_ENABLED OFF)
 if(NOT FORMWORK_CUDA STREQUAL "OFF")
   include(CheckLanguage)
@@ -11,6 +12,6 @@ if(NOT FORMWORK_CUDA STREQUAL "OFF")
   elseif(FORMWORK_CUDA STREQUAL "ON")
     message(FATAL_ERROR "FORMWORK_CUDA=ON but no CUDA compiler (nvcc) was found")
   else()
-    message(STATUS "Formwork: nvcc not found, building without the CUDA backend")
+    message(STATUS "Formwork: nvcc not found")
   endif()
 endif()

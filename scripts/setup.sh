@@ -14,8 +14,7 @@ set -euo pipefail
 #            libstb-dev (PNG writing; imgui's stb_truetype) fonts-dejavu-core
 #            libgl1-mesa-dri libglx-mesa0 (Mesa's OpenGL, llvmpipe when there is no GPU)
 #            libxcursor1 libxrandr2 libxinerama1 libxi6 (loaded by GLFW on X11)
-#  export    qt6-base-dev qt6-svg-dev (SVG/PDF/PNG diagrams)
-#  tests     xvfb xauth (GUI screenshots headless), python3-torch python3-numpy python3-onnx
+#  tests     xvfb xauth (GUI screenshots headless), python3-torch python3-numpy
 #            python3-pil (oracles, for /usr/bin/python3), libopenblas0-pthread (PyTorch's BLAS)
 #  data      dataset-fashion-mnist
 PACKAGES=(
@@ -23,8 +22,7 @@ PACKAGES=(
   libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libimgui-dev libglfw3-dev libgl-dev libstb-dev fonts-dejavu-core
   libgl1-mesa-dri libglx-mesa0 libxcursor1 libxrandr2 libxinerama1 libxi6
-  qt6-base-dev qt6-svg-dev
-  xvfb xauth python3-torch python3-numpy python3-onnx python3-pil libopenblas0-pthread
+  xvfb xauth python3-torch python3-numpy python3-pil libopenblas0-pthread
   dataset-fashion-mnist
 )
 
@@ -104,9 +102,9 @@ done
 # ---- 3. The oracles' interpreter --------------------------------------------------------------
 # The PyTorch cross-checks run with Debian's /usr/bin/python3 (a python3 earlier on PATH, e.g.
 # pyenv's, has no python3-torch).
-if versions=$(/usr/bin/python3 -c 'import torch, numpy, onnx, PIL; print("torch", torch.__version__, "numpy", numpy.__version__, "onnx", onnx.__version__)' 2>&1); then
+if versions=$(/usr/bin/python3 -c 'import torch, numpy, PIL; print("torch", torch.__version__, "numpy", numpy.__version__, "PIL", PIL.__version__)' 2>&1); then
   step "oracles: /usr/bin/python3 with $versions"
 else
-  die "/usr/bin/python3 cannot import torch/numpy/onnx/PIL: $versions"
+  die "/usr/bin/python3 cannot import torch/numpy/PIL: $versions"
 fi
 step "ready"
