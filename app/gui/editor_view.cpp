@@ -601,7 +601,7 @@ void EditorView::draw(const Fonts& fonts) {
       const TrainingLive& l = training_.live();
       char b[32];
       if (l.paused)
-        std::snprintf(b, sizeof b, "â¸");  // ⏸
+        std::snprintf(b, sizeof b, "\xE2\x9D\x9A\xE2\x9D\x9A");  // ❚❚, as on the Pause button
       else
         std::snprintf(b, sizeof b, "%.0f%%", l.total > 0 ? 100.0 * double(l.done) / double(l.total) : 0.0);
       badge = b;
