@@ -10,8 +10,9 @@
 #endif
 
 #ifdef FORMWORK_WITH_GUI
-// `formwork [--screenshot OUT.png [--view V] [--frames N]] [--enter MODULE] [--select MODULE]
-//           [--expand MODULE|all]... [--dialog templates|open|shortcuts] [PROJECT]`
+// `formwork [--screenshot OUT.png [--view V] [--frames N] [--state OUT.json]] [--enter MODULE]
+//           [--select MODULE] [--expand MODULE|all]... [--dialog templates|open|shortcuts]
+//           [PROJECT]`
 static int gui_main(int argc, char** argv) {
   fw::GuiOptions opts;
   for (int i = 1; i < argc; ++i) {
@@ -35,6 +36,8 @@ static int gui_main(int argc, char** argv) {
       opts.expand.push_back(value("--expand"));
     } else if (arg == "--dialog") {
       opts.dialog = value("--dialog");
+    } else if (arg == "--state") {
+      opts.state = value("--state");
     } else if (arg == "--frames") {
       const std::string v = value("--frames");
       char* end = nullptr;
@@ -48,8 +51,8 @@ static int gui_main(int argc, char** argv) {
     } else if (arg.rfind("-", 0) == 0 || !opts.project.empty()) {
       std::fprintf(stderr,
                    "formwork: error: unexpected '%s'; usage: formwork [--screenshot OUT.png "
-                   "[--view V] [--frames N]] [--enter M] [--select M] [--expand M|all] "
-                   "[--dialog D] [PROJECT], or formwork COMMAND (see --help)\n",
+                   "[--view V] [--frames N] [--state OUT.json]] [--enter M] [--select M] "
+                   "[--expand M|all] [--dialog D] [PROJECT], or formwork COMMAND (see --help)\n",
                    arg.c_str());
       return 2;
     } else {

@@ -809,6 +809,18 @@ void EditorCanvas::draw(AppState& app, const Fonts& fonts, ImVec2 size) {
   handle_input(app);
 
   ImDrawList* dl = ImGui::GetWindowDrawList();
+  if (probe::enabled()) {
+    const std::string level =
+        scene_container_ == kNoNode ? std::string() : app.doc.graph().path(scene_container_);
+    probe::fact("level", level);
+    probe::Drawn d;
+    d.list = d.id = "canvas";
+    d.min = d.fill_min = min_;
+    d.max = d.fill_max = max_;
+    d.fill = palette::kCanvas;
+    d.count = static_cast<int>(scene_.items.size());
+    probe::drawn(std::move(d));
+  }
   dl->PushClipRect(min_, max_, true);
   draw_grid(dl);
   const ImVec2 v0 = to_canvas(min_), v1 = to_canvas(max_);
@@ -819,7 +831,7 @@ void EditorCanvas::draw(AppState& app, const Fonts& fonts, ImVec2 size) {
   for (int i : scene_.frames) {
     const SceneItem& it = scene_.items[i];
     const ImVec2 off = offset_of(i);
-    if (visible(it, off)) draw_frame(dl, it, off, app.editor.selected(it.id));
+    if (visible(it, off)) draw_frame(dl, it, off, app.editor.selected(it.id), app);
   }
   draw_links(dl, app);
   for (int i : scene_.boxes) {

@@ -88,7 +88,10 @@ class EditorCanvas {
   bool editable(AppState& app, NodeId near_node, int port);
 
   void draw_grid(ImDrawList* dl) const;
-  void draw_frame(ImDrawList* dl, const SceneItem& it, ImVec2 off, bool selected) const;
+  void draw_frame(ImDrawList* dl, const SceneItem& it, ImVec2 off, bool selected,
+                  const AppState& app) const;
+  void report_node(const AppState& app, const SceneItem& it, ImVec2 p0, ImVec2 p1, ImVec2 f0,
+                   ImVec2 f1, ImU32 fill, bool selected) const;
   void draw_box(ImDrawList* dl, const SceneItem& it, ImVec2 off, bool selected,
                 const AppState& app) const;
   void draw_ports(ImDrawList* dl, const SceneItem& it, ImVec2 off) const;

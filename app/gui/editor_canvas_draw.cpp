@@ -15,6 +15,33 @@ namespace fw::gui {
 
 using namespace detail;
 
+// The frame report (ui_probe.h): a node as drawn, clipped to the canvas, with the colour painted
+// solid over f0..f1 (the header, or the whole box).
+void EditorCanvas::report_node(const AppState& app, const SceneItem& it, ImVec2 p0, ImVec2 p1,
+                               ImVec2 f0, ImVec2 f1, ImU32 fill, bool selected) const {
+  auto clip = [&](ImVec2 q) {
+    return ImVec2(std::clamp(q.x, min_.x, max_.x), std::clamp(q.y, min_.y, max_.y));
+  };
+  probe::Drawn d;
+  d.list = "node";
+  const bool boundary = it.kind == SceneItem::Kind::In || it.kind == SceneItem::Kind::Out;
+  d.id =
+      boundary ? (it.kind == SceneItem::Kind::In ? "<in>" : "<out>") : app.doc.graph().path(it.id);
+  d.text = it.title;
+  d.min = clip(p0);
+  d.max = clip(p1);
+  d.fill_min = clip(f0);
+  d.fill_max = clip(f1);
+  d.fill = fill;
+  d.flag("selected", selected)
+      .flag("open", it.kind == SceneItem::Kind::Frame)
+      .flag("container", it.container && !boundary)
+      .flag("problem", it.problem)
+      .flag("problem_inside", it.problem_inside)
+      .flag("boundary", boundary);
+  probe::drawn(std::move(d));
+}
+
 // ---- Drawing
 // -------------------------------------------------------------------------------------
 
@@ -56,15 +83,17 @@ void EditorCanvas::draw_ports(ImDrawList* dl, const SceneItem& it, ImVec2 off) c
   }
 }
 
-void EditorCanvas::draw_frame(ImDrawList* dl, const SceneItem& it, ImVec2 off,
-                              bool selected) const {
+void EditorCanvas::draw_frame(ImDrawList* dl, const SceneItem& it, ImVec2 off, bool selected,
+                              const AppState& app) const {
   const ImVec2 a = to_screen(it.x0, it.y0), b = to_screen(it.x1, it.y1);
   const ImVec2 p0(a.x + off.x, a.y + off.y), p1(b.x + off.x, b.y + off.y);
   const float rounding = 8 * z_;
   const float header = kNodeHeaderHeight * z_;
   dl->AddRectFilled(p0, p1, with_alpha(mix(palette::kCanvas, it.color, 0.05f), 0.92f), rounding);
-  dl->AddRectFilled(p0, ImVec2(p1.x, p0.y + header), mix(palette::kNodeBody, it.color, 0.28f),
-                    rounding, ImDrawFlags_RoundCornersTop);
+  const ImU32 head = mix(palette::kNodeBody, it.color, 0.28f);
+  dl->AddRectFilled(p0, ImVec2(p1.x, p0.y + header), head, rounding, ImDrawFlags_RoundCornersTop);
+  if (probe::enabled())
+    report_node(app, it, p0, p1, p0, ImVec2(p1.x, p0.y + header), head, selected);
   ImU32 border = with_alpha(it.color, 0.55f);
   float th = std::max(1.0f, 1.3f * z_);
   if (it.problem || it.problem_inside) border = it.problem ? palette::kError : palette::kWarning;
@@ -91,14 +120,14 @@ void EditorCanvas::draw_frame(ImDrawList* dl, const SceneItem& it, ImVec2 off,
 
 void EditorCanvas::draw_box(ImDrawList* dl, const SceneItem& it, ImVec2 off, bool selected,
                             const AppState& app) const {
-  (void)app;
   const ImVec2 a = to_screen(it.x0, it.y0), b = to_screen(it.x1, it.y1);
   const ImVec2 p0(a.x + off.x, a.y + off.y), p1(b.x + off.x, b.y + off.y);
   const bool boundary = it.kind == SceneItem::Kind::In || it.kind == SceneItem::Kind::Out;
   if (z_ < kDetailZoom * scale_) {  // far away: plain boxes
-    dl->AddRectFilled(p0, p1,
-                      selected ? palette::kAccent : mix(palette::kNodeBody, it.color, 0.45f));
+    const ImU32 fill = selected ? palette::kAccent : mix(palette::kNodeBody, it.color, 0.45f);
+    dl->AddRectFilled(p0, p1, fill);
     if (it.problem) dl->AddRect(p0, p1, palette::kError, 0, 0, 1.5f);
+    if (probe::enabled()) report_node(app, it, p0, p1, p0, p1, fill, selected);
     return;
   }
   const bool full = z_ >= kFullZoom * scale_;
@@ -113,12 +142,17 @@ void EditorCanvas::draw_box(ImDrawList* dl, const SceneItem& it, ImVec2 off, boo
   }
   if (boundary) {
     dl->AddRectFilled(p0, p1, palette::kHeader, rounding);
+    if (probe::enabled()) report_node(app, it, p0, p1, p0, p1, palette::kHeader, selected);
   } else if (full) {
+    const ImU32 head = mix(palette::kNodeBody, it.color, 0.30f);
     dl->AddRectFilled(p0, p1, palette::kNodeBody, rounding);
-    dl->AddRectFilled(p0, ImVec2(p1.x, p0.y + header), mix(palette::kNodeBody, it.color, 0.30f),
-                      rounding, ImDrawFlags_RoundCornersTop);
+    dl->AddRectFilled(p0, ImVec2(p1.x, p0.y + header), head, rounding, ImDrawFlags_RoundCornersTop);
+    if (probe::enabled())
+      report_node(app, it, p0, p1, p0, ImVec2(p1.x, p0.y + header), head, selected);
   } else {
-    dl->AddRectFilled(p0, p1, mix(palette::kNodeBody, it.color, 0.22f), rounding);
+    const ImU32 fill = mix(palette::kNodeBody, it.color, 0.22f);
+    dl->AddRectFilled(p0, p1, fill, rounding);
+    if (probe::enabled()) report_node(app, it, p0, p1, p0, p1, fill, selected);
   }
   dl->AddRectFilled(p0, ImVec2(p0.x + 3.5f * z_, p1.y), it.color, rounding,
                     ImDrawFlags_RoundCornersLeft);

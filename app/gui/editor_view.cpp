@@ -350,6 +350,7 @@ void EditorView::splitter(const char* id, float* width, float min, float max, bo
 
 void EditorView::layout(const Fonts& fonts) {
   const float fs = ImGui::GetFontSize();
+  if (probe::enabled()) probe::fact("view", active_view_);
   if (active_view_ == "training") {
     const float status_h = ImGui::GetFrameHeight();
     const float height = ImGui::GetContentRegionAvail().y - status_h - ImGui::GetStyle().ItemSpacing.y;
@@ -427,6 +428,7 @@ void EditorView::dialogs(const Fonts& fonts) {
   unsaved_visible_ =
       ImGui::BeginPopupModal("Save changes?", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
   if (unsaved_visible_) {
+    probe::dialog("unsaved");
     ImGui::PushFont(fonts.bold);
     ImGui::Text("Save the changes to %s?", app_.name.empty() ? "Untitled" : app_.name.c_str());
     ImGui::PopFont();
@@ -477,6 +479,7 @@ void EditorView::dialogs(const Fonts& fonts) {
   stop_training_visible_ =
       ImGui::BeginPopupModal("Training is running", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
   if (stop_training_visible_) {
+    probe::dialog("training");
     ImGui::PushFont(fonts.bold);
     ImGui::Text("A training run is writing to %s.",
                 std::filesystem::path(training_.busy_path()).filename().string().c_str());
@@ -527,6 +530,7 @@ void EditorView::dialogs(const Fonts& fonts) {
                                       ImVec2(ImGui::GetFontSize() * 44, FLT_MAX));
   error_visible_ = ImGui::BeginPopupModal("Error", nullptr, ImGuiWindowFlags_AlwaysAutoResize);
   if (error_visible_) {
+    probe::dialog("error");
     ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
     ImGui::PushFont(fonts.bold);
     ImGui::TextUnformatted("\xE2\x9A\xA0 Something went wrong");
@@ -553,6 +557,7 @@ void EditorView::dialogs(const Fonts& fonts) {
   }
   bool keep = true;
   if (ImGui::BeginPopupModal("Keyboard and mouse", &keep, ImGuiWindowFlags_AlwaysAutoResize)) {
+    probe::dialog("shortcuts");
     if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg | ImGuiTableFlags_SizingFixedFit)) {
       for (const auto& [keys, what] : shortcut_list()) {
         ImGui::TableNextRow();
@@ -560,6 +565,8 @@ void EditorView::dialogs(const Fonts& fonts) {
         ImGui::PushFont(fonts.mono);
         ImGui::TextUnformatted(keys);
         ImGui::PopFont();
+        if (probe::enabled())
+          if (probe::Drawn* d = probe::drawn_item("shortcut", keys)) d->text = what;
         ImGui::TableSetColumnIndex(1);
         ImGui::TextUnformatted(what);
       }
@@ -576,6 +583,7 @@ void EditorView::dialogs(const Fonts& fonts) {
 // -----------------------------------------------------------------------------------------
 
 void EditorView::draw(const Fonts& fonts) {
+  probe::begin_frame();
   sync_editor(app_);
   training_.poll();
   app_.busy_path = training_.busy_path();
@@ -593,7 +601,7 @@ void EditorView::draw(const Fonts& fonts) {
       const TrainingLive& l = training_.live();
       char b[32];
       if (l.paused)
-        std::snprintf(b, sizeof b, "â¸");  // ⏸
+        std::snprintf(b, sizeof b, "\xE2\x9D\x9A\xE2\x9D\x9A");  // ❚❚, as on the Pause button
       else
         std::snprintf(b, sizeof b, "%.0f%%", l.total > 0 ? 100.0 * double(l.done) / double(l.total) : 0.0);
       badge = b;

@@ -13,6 +13,7 @@
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
 #include "app/gui/node_geometry.h"
+#include "app/gui/ui_probe.h"
 #include "app/gui/window.h"
 #include "core/error.h"
 
@@ -103,6 +104,7 @@ int run_gui(const GuiOptions& opts) {
   if (opts.frames < 1)
     return usage("--frames must be at least 1 (got " + std::to_string(opts.frames) + ")");
   const bool screenshot = !opts.screenshot.empty();
+  if (!opts.state.empty() && !screenshot) return usage("--state needs --screenshot");
 
   gui::AppState app;
   if (!screenshot) {
@@ -141,6 +143,8 @@ int run_gui(const GuiOptions& opts) {
   w.title = gui::window_title(app);
   w.screenshot = opts.screenshot;
   w.frames = opts.frames;
+  w.state = opts.state;
+  if (!opts.state.empty()) gui::probe::enable(true);  // the drawing code records what it draws
   w.title_fn = [&] { return gui::window_title(app); };
   w.on_close = [&] { return view.request_close(); };
   w.should_quit = [&] { return view.quit_requested(); };

@@ -9,11 +9,13 @@
 // - Screenshot mode (`opts.screenshot` set): renders `opts.frames` frames of `opts.view`, writes
 //   the framebuffer as PNG to that path and returns 0. The window is 1280x800 pixels at content
 //   scale 1 (what Xvfb gives), so screenshots have a known size. Recent files are not touched.
-//   `enter`, `select`, `expand` and `dialog` put the editor in a given state first.
+//   `enter`, `select`, `expand` and `dialog` put the editor in a given state first. With `state`
+//   the last frame's report (app/gui/ui_probe.h: the view, level, nodes, inspector rows, dialog,
+//   curves... it drew, with their screen rectangles) is written to that file as JSON too.
 // - Failures print one line on stderr ("formwork: error: ...") and return the exit status: 1 when
 //   the work failed (no display, no OpenGL 3.3 context, a bad project in screenshot mode, an
 //   unwritable PNG), 2 for wrong usage (a view this build does not have, frames < 1, a module
-//   that is not in the graph).
+//   that is not in the graph, `state` without `screenshot`).
 #pragma once
 #include <string>
 #include <vector>
@@ -29,6 +31,7 @@ struct GuiOptions {
   std::string select;               // module path of a node to select (its level is shown)
   std::vector<std::string> expand;  // module paths of groups to open in place, or "all"
   std::string dialog;               // "templates", "open" or "shortcuts": a dialog in front
+  std::string state;                // screenshot mode: the frame report's JSON path; empty = none
 };
 
 // The views of CONTRACT.md and those this build has.

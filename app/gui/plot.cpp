@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "app/gui/ui_probe.h"
+
 namespace fw::gui {
 
 namespace {
@@ -39,6 +41,30 @@ std::string value_label(double v, bool percent) {
   else
     std::snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
+}
+
+// A series' colour as it shows over the chart's background (its alpha blended in).
+ImU32 over_panel(ImU32 c) {
+  const float a = float((c >> IM_COL32_A_SHIFT) & 0xFF) / 255.0f;
+  auto ch = [&](int shift) {
+    const float x = float((palette::kPanel >> shift) & 0xFF), y = float((c >> shift) & 0xFF);
+    return ImU32(x + (y - x) * a + 0.5f) << shift;
+  };
+  return ch(IM_COL32_R_SHIFT) | ch(IM_COL32_G_SHIFT) | ch(IM_COL32_B_SHIFT) | IM_COL32_A_MASK;
+}
+
+// The frame report (ui_probe.h): the chart, with the number of series it drew.
+void report_plot(const PlotSpec& spec, ImVec2 p0, ImVec2 p1, int series) {
+  probe::Drawn d;
+  d.list = "plot";
+  d.id = spec.title;
+  d.min = d.fill_min = p0;
+  d.max = d.fill_max = p1;
+  d.fill = palette::kPanel;
+  d.count = series;
+  d.flag("empty", series == 0);
+  if (series == 0) d.text = spec.empty_text.empty() ? "no data yet" : spec.empty_text;
+  probe::drawn(std::move(d));
 }
 
 // The index of the point nearest to x in a sorted x.
@@ -128,6 +154,7 @@ void draw_plot(const char* id, const PlotSpec& spec, ImVec2 size, const Fonts& f
   const float top = p0.y + pad * 0.7f + line_h + pad * 0.8f;
   const float bottom = p1.y - pad * 0.5f - line_h - (spec.x_label.empty() ? 0 : line_h);
   if (!any) {
+    if (probe::enabled()) report_plot(spec, p0, p1, 0);
     const char* text = spec.empty_text.empty() ? "no data yet" : spec.empty_text.c_str();
     const ImVec2 ts = ImGui::CalcTextSize(text);
     dl->AddText(ImVec2((p0.x + p1.x - ts.x) * 0.5f, (top + bottom - ts.y) * 0.5f),
@@ -184,6 +211,7 @@ void draw_plot(const char* id, const PlotSpec& spec, ImVec2 size, const Fonts& f
   }
 
   // Series: one point per pixel column (its mean) for long ones.
+  int drawn_series = 0;
   dl->PushClipRect(ImVec2(left - 4, top - 4), ImVec2(right + 4, bottom + 4), true);
   for (const PlotSeries& s : spec.series) {
     if (s.x.empty()) continue;
@@ -212,8 +240,24 @@ void draw_plot(const char* id, const PlotSpec& spec, ImVec2 size, const Fonts& f
     if (pts.size() >= 2) dl->AddPolyline(pts.data(), int(pts.size()), s.color, 0, s.thickness);
     if (s.markers)
       for (const ImVec2& q : pts) dl->AddCircleFilled(q, 3.0f, s.color);
+    ++drawn_series;
+    if (probe::enabled()) {
+      // Points inside the x range shown (the clip rectangle hides the others).
+      int shown = 0;
+      for (const ImVec2& q : pts) shown += q.x >= left - 4 && q.x <= right + 4;
+      probe::Drawn d;
+      d.list = "series";
+      d.id = spec.title + "/" + s.label;
+      d.min = ImVec2(left, top);
+      d.max = ImVec2(right, bottom);
+      d.ink = over_panel(s.color);
+      d.count = shown;
+      d.flag("markers", s.markers);
+      probe::drawn(std::move(d));
+    }
   }
   dl->PopClipRect();
+  if (probe::enabled()) report_plot(spec, p0, p1, drawn_series);
 
   // Hover: a cursor line and every series' value at the nearest point.
   const ImVec2 m = ImGui::GetIO().MousePos;

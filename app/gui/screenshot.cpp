@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <vector>
 
+#include "app/gui/ui_probe.h"
 #include "core/error.h"
 
 namespace fw::gui {
@@ -35,6 +37,16 @@ void write_framebuffer_png(const std::string& path, int width, int height) {
   errno = 0;
   if (!stbi_write_png(path.c_str(), width, height, 3, flipped.data(), static_cast<int>(row)))
     throw Error("screenshot: cannot write " + path +
+                (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+}
+
+void write_state_report(const std::string& path, int width, int height) {
+  errno = 0;
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << probe::report_json(width, height);
+  out.close();
+  if (!out)
+    throw Error("state report: cannot write " + path +
                 (errno ? std::string(": ") + std::strerror(errno) : std::string()));
 }
 

@@ -1,4 +1,4 @@
-// Screenshots: the current OpenGL framebuffer as a PNG file.
+// Screenshots: the current OpenGL framebuffer as a PNG file, and the state report beside it.
 #pragma once
 #include <string>
 
@@ -8,5 +8,9 @@ namespace fw::gui {
 // flips it to top-row-first and writes it as an RGB PNG. Throws fw::Error naming the file when it
 // cannot be written.
 void write_framebuffer_png(const std::string& path, int width, int height);
+
+// Writes the last frame's report (app/gui/ui_probe.h: what it drew, where) as JSON. Throws
+// fw::Error naming the file when it cannot be written.
+void write_state_report(const std::string& path, int width, int height);
 
 }  // namespace fw::gui

@@ -1,5 +1,8 @@
 #include "app/gui/ui_probe.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <map>
 #include <unordered_map>
 
 namespace fw::gui::probe {
@@ -9,6 +12,56 @@ bool g_enabled = false;
 std::unordered_map<std::string, ImVec4>& rects() {
   static std::unordered_map<std::string, ImVec4> r;
   return r;
+}
+struct Report {
+  std::map<std::string, std::string> facts;
+  std::vector<Drawn> items;
+};
+Report& report() {
+  static Report r;
+  return r;
+}
+
+void json_string(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char b[8];
+          std::snprintf(b, sizeof b, "\\u%04x", c);
+          out += b;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+void json_rect(std::string& out, ImVec2 a, ImVec2 b) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "[%.1f, %.1f, %.1f, %.1f]", a.x, a.y, b.x, b.y);
+  out += buf;
+}
+
+void json_colour(std::string& out, ImU32 c) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "\"#%02x%02x%02x\"", (c >> IM_COL32_R_SHIFT) & 0xFF,
+                (c >> IM_COL32_G_SHIFT) & 0xFF, (c >> IM_COL32_B_SHIFT) & 0xFF);
+  out += buf;
 }
 }  // namespace
 
@@ -35,6 +88,147 @@ ImVec2 center(const std::string& key) {
   return ImVec2((a.x + b.x) * 0.5f, (a.y + b.y) * 0.5f);
 }
 
-void clear() { rects().clear(); }
+void clear() {
+  rects().clear();
+  report() = Report{};
+}
+
+// ---- The frame report ---------------------------------------------------------------------------
+
+bool Drawn::has(const std::string& f) const {
+  return std::find(flags.begin(), flags.end(), f) != flags.end();
+}
+
+Drawn& Drawn::flag(const char* f, bool on) {
+  if (on && !has(f)) flags.emplace_back(f);
+  return *this;
+}
+
+void begin_frame() {
+  if (!g_enabled) return;
+  report().facts.clear();
+  report().items.clear();
+}
+
+void fact(const std::string& name, const std::string& value) {
+  if (!g_enabled) return;
+  report().facts[name] = value;
+}
+
+std::string fact_or(const std::string& name, const std::string& otherwise) {
+  auto it = report().facts.find(name);
+  return it == report().facts.end() ? otherwise : it->second;
+}
+
+bool has_fact(const std::string& name) { return report().facts.count(name) != 0; }
+
+void drawn(Drawn d) {
+  if (!g_enabled) return;
+  report().items.push_back(std::move(d));
+}
+
+Drawn* drawn_item(const std::string& list, const std::string& id) {
+  if (!g_enabled || !ImGui::IsItemVisible()) return nullptr;
+  Drawn d;
+  d.list = list;
+  d.id = id;
+  d.min = ImGui::GetItemRectMin();
+  d.max = ImGui::GetItemRectMax();
+  // Clipped to where the window shows it (a row half scrolled out shows half): across, to the
+  // window (a table row spans its columns); down, also to the clip rectangle (a table's rows
+  // scroll under its frozen header).
+  const ImVec2 w0 = ImGui::GetWindowPos();
+  const ImVec2 w1(w0.x + ImGui::GetWindowSize().x, w0.y + ImGui::GetWindowSize().y);
+  const float c0 = ImGui::GetWindowDrawList()->GetClipRectMin().y;
+  const float c1 = ImGui::GetWindowDrawList()->GetClipRectMax().y;
+  d.min = ImVec2(std::max(d.min.x, w0.x), std::max({d.min.y, w0.y, c0}));
+  d.max = ImVec2(std::min(d.max.x, w1.x), std::min({d.max.y, w1.y, c1}));
+  if (d.max.x <= d.min.x || d.max.y <= d.min.y) return nullptr;
+  report().items.push_back(std::move(d));
+  return &report().items.back();
+}
+
+void dialog(const char* name) {
+  if (!g_enabled) return;
+  report().facts["dialog"] = name;
+  Drawn d;
+  d.list = "dialog";
+  d.id = name;
+  d.min = ImGui::GetWindowPos();
+  d.max = ImVec2(d.min.x + ImGui::GetWindowSize().x, d.min.y + ImGui::GetWindowSize().y);
+  report().items.push_back(std::move(d));
+}
+
+const std::vector<Drawn>& items() { return report().items; }
+
+std::vector<const Drawn*> items(const std::string& list) {
+  std::vector<const Drawn*> out;
+  for (const Drawn& d : report().items)
+    if (d.list == list) out.push_back(&d);
+  return out;
+}
+
+const Drawn* find(const std::string& list, const std::string& id) {
+  for (const Drawn& d : report().items)
+    if (d.list == list && d.id == id) return &d;
+  return nullptr;
+}
+
+std::vector<std::string> ids(const std::string& list) {
+  std::vector<std::string> out;
+  for (const Drawn& d : report().items)
+    if (d.list == list) out.push_back(d.id);
+  return out;
+}
+
+std::string report_json(int width, int height) {
+  const Report& r = report();
+  std::string out = "{\n  \"width\": " + std::to_string(width) +
+                    ",\n  \"height\": " + std::to_string(height) + ",\n  \"facts\": {";
+  bool first = true;
+  for (const auto& [k, v] : r.facts) {
+    out += first ? "\n    " : ",\n    ";
+    first = false;
+    json_string(out, k);
+    out += ": ";
+    json_string(out, v);
+  }
+  out += "\n  },\n  \"items\": [";
+  first = true;
+  for (const Drawn& d : r.items) {
+    out += first ? "\n    {" : ",\n    {";
+    first = false;
+    out += "\"list\": ";
+    json_string(out, d.list);
+    out += ", \"id\": ";
+    json_string(out, d.id);
+    out += ", \"rect\": ";
+    json_rect(out, d.min, d.max);
+    out += ", \"flags\": [";
+    for (size_t i = 0; i < d.flags.size(); ++i) {
+      if (i) out += ", ";
+      json_string(out, d.flags[i]);
+    }
+    out += "]";
+    if (!d.text.empty()) {
+      out += ", \"text\": ";
+      json_string(out, d.text);
+    }
+    if (d.count >= 0) out += ", \"count\": " + std::to_string(d.count);
+    if (d.fill) {
+      out += ", \"fill\": ";
+      json_colour(out, d.fill);
+      out += ", \"fill_rect\": ";
+      json_rect(out, d.fill_min, d.fill_max);
+    }
+    if (d.ink) {
+      out += ", \"ink\": ";
+      json_colour(out, d.ink);
+    }
+    out += "}";
+  }
+  out += "\n  ]\n}\n";
+  return out;
+}
 
 }  // namespace fw::gui::probe

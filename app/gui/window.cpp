@@ -6,6 +6,7 @@
 #include <imgui_impl_opengl3.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cstdio>
 
 #include "app/gui/screenshot.h"
@@ -38,6 +39,7 @@ class Window {
 
   // Returns an empty string on success, else the reason.
   std::string open(const std::string& title, bool screenshot) {
+    screenshot_ = screenshot;
     glfwSetErrorCallback(on_glfw_error);
     if (!glfwInit()) return "cannot open a window (no display?): " + g_glfw_error;
     glfw_ = true;
@@ -84,6 +86,9 @@ class Window {
   void render(const DrawFn& draw) {
     ImGui_ImplOpenGL3_NewFrame();
     ImGui_ImplGlfw_NewFrame();
+    // A screenshot shows the state asked for, not what the pointer happens to hover (under Xvfb
+    // it sits in the middle of the screen).
+    if (screenshot_) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
     ImGui::NewFrame();
     draw(fonts_);
     ImGui::Render();
@@ -99,7 +104,7 @@ class Window {
   GLFWwindow* handle() const { return window_; }
 
  private:
-  bool glfw_ = false, imgui_glfw_ = false, imgui_gl_ = false;
+  bool glfw_ = false, imgui_glfw_ = false, imgui_gl_ = false, screenshot_ = false;
   GLFWwindow* window_ = nullptr;
   Fonts fonts_;
 };
@@ -124,6 +129,7 @@ int run_window(const WindowOptions& opts, const DrawFn& draw) {
         glfwGetFramebufferSize(window.handle(), &w, &h);
         try {
           write_framebuffer_png(opts.screenshot, w, h);
+          if (!opts.state.empty()) write_state_report(opts.state, w, h);
         } catch (const Error& e) {
           std::fprintf(stderr, "formwork: error: %s\n", e.what());
           return 1;

@@ -5,7 +5,8 @@
 // - interactive (opts.screenshot empty): until the window is closed; sleeps between events.
 // - screenshot: opts.frames frames in a window of exactly kScreenshotWidth x kScreenshotHeight
 //   pixels (at content scale 1, as under Xvfb), then the last frame's framebuffer goes to
-//   opts.screenshot as PNG.
+//   opts.screenshot as PNG (and, with opts.state, the probe's report of that frame to that file:
+//   the caller enables the probe). The mouse is kept off the window, so no hover shows.
 // Interactive mode asks on_close() before closing (the editor's "save changes?" prompt) and
 // closes when should_quit() says so.
 // Returns the exit status: 0, or 1 after printing one line on stderr ("formwork: error: cannot open
@@ -24,6 +25,7 @@ struct WindowOptions {
   std::string title;       // window title
   std::string screenshot;  // PNG path; empty = interactive
   int frames = 3;          // screenshot mode: frames rendered before the capture (>= 1)
+  std::string state;       // screenshot mode: also the last frame's report (ui_probe.h) as JSON
   // Interactive mode (each optional):
   std::function<std::string()> title_fn;  // polled after each frame; the title follows it
   std::function<bool()> on_close;         // the close button: true = close now, false = not yet

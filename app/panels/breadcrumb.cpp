@@ -31,8 +31,16 @@ void draw_breadcrumb(AppState& app, const Fonts& fonts) {
   const std::vector<NodeId> line = c == kNoNode ? std::vector<NodeId>{} : g.lineage(c);
   ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing, ImVec2(ImGui::GetStyle().ItemSpacing.x * 0.4f, 0));
   NodeId go = -1;
-  if (crumb(app.name.empty() ? "Model" : app.name.c_str(), line.empty(), fonts)) go = kNoNode;
-  if (probe::enabled()) probe::note("crumb:0");
+  const char* root = app.name.empty() ? "Model" : app.name.c_str();
+  if (crumb(root, line.empty(), fonts)) go = kNoNode;
+  if (probe::enabled()) {
+    probe::note("crumb:0");
+    probe::fact("title", root);
+    if (probe::Drawn* d = probe::drawn_item("crumb", "")) {
+      d->text = root;
+      d->flag("current", line.empty());
+    }
+  }
   for (size_t i = 0; i < line.size(); ++i) {
     ImGui::SameLine();
     ImGui::AlignTextToFramePadding();
@@ -41,7 +49,13 @@ void draw_breadcrumb(AppState& app, const Fonts& fonts) {
     ImGui::PushID(static_cast<int>(i));
     const std::string label = node_title(g.node(line[i]));
     if (crumb(label.c_str(), i + 1 == line.size(), fonts)) go = line[i];
-    if (probe::enabled()) probe::note("crumb:" + std::to_string(i + 1));
+    if (probe::enabled()) {
+      probe::note("crumb:" + std::to_string(i + 1));
+      if (probe::Drawn* d = probe::drawn_item("crumb", g.path(line[i]))) {
+        d->text = label;
+        d->flag("current", i + 1 == line.size());
+      }
+    }
     ImGui::PopID();
   }
   ImGui::PopStyleVar();

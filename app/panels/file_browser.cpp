@@ -134,6 +134,8 @@ bool FileBrowser::draw(const Fonts& fonts) {
     return false;
   }
   if (listed_filter_ != filter) refresh();
+  probe::dialog("files");
+  if (probe::enabled()) probe::fact("files.dir", dir_);
 
   // Path bar.
   if (ImGui::Button("\xE2\x86\x91 Up")) set_dir(fs::path(dir_).parent_path().string());
@@ -191,6 +193,11 @@ bool FileBrowser::draw(const Fonts& fonts) {
         }
       }
       if (e.dir) ImGui::PopStyleColor();
+      if (probe::enabled())
+        if (probe::Drawn* d = probe::drawn_item("file", label)) {
+          if (e.dir) d->ink = palette::kAccent;
+          d->flag("dir", e.dir).flag("selected", selected_ == static_cast<int>(i));
+        }
       ImGui::PopID();
       ImGui::TableSetColumnIndex(1);
       if (!e.dir) ImGui::TextDisabled("%s", size_text(e.size).c_str());

@@ -81,6 +81,7 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
   ImGui::TableNextRow();
   ImGui::TableSetColumnIndex(0);
   ImGui::AlignTextToFramePadding();
+  const ImVec2 row_min = probe::enabled() ? ImGui::GetCursorScreenPos() : ImVec2(0, 0);
   // Names of values changed from the default stand out; defaults are dim.
   const bool is_default = attrs.has(spec.name) && attrs.get(spec.name) == spec.def;
   ImGui::PushStyleColor(ImGuiCol_Text, is_default ? palette::kTextDim : palette::kText);
@@ -153,7 +154,15 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
       break;
     }
   }
-  if (probe::enabled()) probe::note("attr:" + spec.name);
+  if (probe::enabled()) {
+    probe::note("attr:" + spec.name);
+    if (probe::Drawn* d = probe::drawn_item("attr", spec.name)) {
+      // The row: from the name to the widget's end.
+      d->min = ImVec2(row_min.x, std::min(row_min.y, d->min.y));
+      d->text = attrs.has(spec.name) ? attr_to_string(attrs.get(spec.name)) : "";
+      d->flag("changed", !is_default).flag("read_only", read_only);
+    }
+  }
   if (continuous && ImGui::IsItemActivated() && !st.group_open) {
     app.doc.begin_group("Set " + spec.name);
     st.group_open = true;
@@ -244,6 +253,14 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
   }
   const Graph& g = app.doc.graph();
   const EditorState& e = app.editor;
+  if (probe::enabled()) {
+    const bool one = e.selection.size() == 1;
+    probe::fact("inspector", one ? g.path(*e.selection.begin()) : "");
+    probe::fact("inspector.mode", one                      ? "node"
+                                  : e.selection.size() > 1 ? "multiple"
+                                  : e.container != kNoNode ? "level"
+                                                           : "model");
+  }
   if (e.selection.empty()) {
     no_selection(app, fonts);
   } else if (e.selection.size() > 1) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gui/ui_probe.h"
 #include "core/format.h"
 
 namespace fw::gui {
@@ -83,6 +84,14 @@ void row_cells(const ArchRow& r, const Fonts& fonts) {
 
 std::string row_label(const ArchRow& r) { return r.name.empty() ? "(" + r.op + ")" : r.name; }
 
+// The frame report (ui_probe.h): the row just drawn, if it shows.
+void report_row(const ArchRow& r, const NodeListState& s, bool open) {
+  if (probe::Drawn* d = probe::drawn_item("outline", r.path)) {
+    d->text = r.op;
+    d->flag("selected", s.selected == r.id).flag("open", open).flag("problem", !r.problem.empty());
+  }
+}
+
 void reveal_here(NodeListState& s) {
   ImGui::SetScrollHereY(0.5f);
   s.selected = s.reveal;
@@ -126,6 +135,7 @@ void tree_row(const ArchTable& t, int index, NodeListState& s, const Fonts& font
   if (ImGui::IsItemClicked() && !ImGui::IsItemToggledOpen()) s.selected = r.id;
   if (ImGui::IsItemHovered()) row_tooltip(r, fonts);
   if (r.id == s.reveal) reveal_here(s);
+  if (probe::enabled()) report_row(r, s, open && !leaf);
 
   row_cells(r, fonts);
 
@@ -149,13 +159,13 @@ void filtered_rows(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
     ImGui::PopStyleColor();
     if (ImGui::IsItemHovered()) row_tooltip(r, fonts);
     if (r.id == s.reveal) reveal_here(s);
+    if (probe::enabled()) report_row(r, s, false);
     ImGui::PopID();
     row_cells(r, fonts);
   }
 }
 
 void toolbar(NodeListState& s) {
-  s.expand_all = 0;
   if (ImGui::Button("Expand all")) s.expand_all = 1;
   ImGui::SameLine();
   if (ImGui::Button("Collapse all")) s.expand_all = -1;
@@ -252,6 +262,7 @@ void draw_node_list(const ArchTable& t, NodeListState& s, const Fonts& fonts) {
     ImGui::PopFont();
     ImGui::EndTable();
   }
+  s.expand_all = 0;  // done for this frame (asked by the buttons above or by the caller before)
 
   // Footer: the problems, if any; a click reveals the node.
   if (!t.problems.empty()) {

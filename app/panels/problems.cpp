@@ -38,7 +38,15 @@ void draw_problems(AppState& app, const Fonts& fonts) {
     if (ImGui::Selectable("##problem", selected, 0, ImVec2(0, size.y)) && p.node != kNoNode &&
         g.contains(p.node))
       reveal_node(app, p.node);
-    if (probe::enabled()) probe::note("problem:" + std::to_string(i));
+    if (probe::enabled()) {
+      probe::note("problem:" + std::to_string(i));
+      const std::string path = p.node != kNoNode && g.contains(p.node) ? g.path(p.node) : "";
+      if (probe::Drawn* d = probe::drawn_item("problem", path)) {
+        d->text = p.message;
+        d->ink = palette::kError;
+        d->flag("selected", selected);
+      }
+    }
     if (ImGui::IsItemHovered() && p.node != kNoNode) ImGui::SetTooltip("Show this node");
     ImGui::GetWindowDrawList()->AddText(ImGui::GetFont(), ImGui::GetFontSize(), pos,
                                         palette::kError, line.c_str(), nullptr, wrap);

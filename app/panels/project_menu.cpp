@@ -205,6 +205,11 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
                                             palette::kAccent, 2.0f);
       }
       probe::note("view:" + v);
+      if (probe::enabled())
+        if (probe::Drawn* d = probe::drawn_item("tab", v)) {
+          d->text = label;
+          d->flag("active", active);
+        }
       if (clicked) c = {v == "training" ? Action::ShowTraining : Action::ShowEditor, v};
       ImGui::SameLine(0, ImGui::GetFontSize());
     }

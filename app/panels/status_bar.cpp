@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "app/gui/ui_probe.h"
 #include "core/format.h"
 
 namespace fw::gui {
@@ -63,6 +64,11 @@ bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom) {
   ImGui::TextUnformatted(state);
   ImGui::PopStyleColor();
   ImGui::PopFont();
+  if (probe::enabled())
+    if (probe::Drawn* d = probe::drawn_item("status", a.ok() ? "valid" : "problems")) {
+      d->text = state;
+      d->ink = a.ok() ? palette::kOk : palette::kError;
+    }
   bool clicked = false;
   if (!a.ok() && ImGui::IsItemHovered()) {
     ImGui::SetTooltip("Show the problems");

@@ -71,6 +71,7 @@ bool TemplateGallery::draw(const Fonts& fonts) {
     visible_ = false;
     return false;
   }
+  probe::dialog("templates");
   const std::vector<TemplateInfo>& list = template_list();
   selected = std::clamp(selected, 0, static_cast<int>(list.size()) - 1);
   ImGui::TextDisabled(
@@ -92,7 +93,11 @@ bool TemplateGallery::draw(const Fonts& fonts) {
     const ImVec2 p1(p0.x + card_w, p0.y + card_h);
     const bool sel = selected == static_cast<int>(i);
     if (ImGui::InvisibleButton("card", ImVec2(card_w, card_h))) selected = static_cast<int>(i);
-    if (probe::enabled()) probe::note("template:" + t.name);
+    probe::Drawn* card = nullptr;
+    if (probe::enabled()) {
+      probe::note("template:" + t.name);
+      card = probe::drawn_item("template", t.name);
+    }
     if (ImGui::IsItemHovered() && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
       selected = static_cast<int>(i);
       chosen_ = t.name;
@@ -100,7 +105,15 @@ bool TemplateGallery::draw(const Fonts& fonts) {
     }
     const bool hot = ImGui::IsItemHovered();
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    dl->AddRectFilled(p0, p1, hot ? palette::rgb(0x232833) : palette::kPanel, 6);
+    const ImU32 fill = hot ? palette::rgb(0x232833) : palette::kPanel;
+    dl->AddRectFilled(p0, p1, fill, 6);
+    if (card) {
+      card->fill = fill;
+      card->fill_min = card->min;
+      card->fill_max = card->max;
+      card->text = t.family;
+      card->flag("selected", sel).flag("counted", i < stats_.size() && stats_[i].done);
+    }
     dl->AddRect(p0, p1, sel ? palette::kAccent : palette::kBorder, 6, 0, sel ? 2.0f : 1.0f);
     const float pad = ImGui::GetFontSize() * 0.7f;
     const float line = ImGui::GetTextLineHeightWithSpacing();

@@ -453,6 +453,10 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
     }
   }
   update_curves(is_live, live);
+  if (probe::enabled())
+    probe::fact("training", is_live                                           ? "live"
+                            : selected_ >= 0 && selected_ < int(runs_.size()) ? "run"
+                                                                              : "none");
 
   // State line and progress.
   if (is_live) {
@@ -612,6 +616,9 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
           ImGui::TableNextRow();
           ImGui::TableNextColumn();
           ImGui::Text("%lld", (long long)e.epoch);
+          if (probe::enabled())
+            if (probe::Drawn* d = probe::drawn_item("epoch", std::to_string(e.epoch)))
+              d->text = pct(e.test_top1);
           ImGui::TableNextColumn();
           ImGui::Text("%.4f", e.train_loss);
           ImGui::TableNextColumn();
@@ -653,7 +660,13 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
           std::snprintf(id, sizeof id, "%d##run%d", i + 1, i);
           if (ImGui::Selectable(id, selected_ == i, ImGuiSelectableFlags_SpanAllColumns))
             selected_ = i;
-          if (probe::enabled()) probe::note("train:run:" + std::to_string(i));
+          if (probe::enabled()) {
+            probe::note("train:run:" + std::to_string(i));
+            if (probe::Drawn* d = probe::drawn_item("run", std::to_string(i + 1))) {
+              d->text = r.status;
+              d->flag("selected", selected_ == i);
+            }
+          }
           ImGui::TableNextColumn();
           ImGui::TextUnformatted(r.created.c_str());
           ImGui::TableNextColumn();

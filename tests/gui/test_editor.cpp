@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <string>
 
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
@@ -577,9 +579,33 @@ TEST(EditorUi, FullFrameOfALargeModelDraws) {
   fw::gui::load_graph(ui.app, fw::build_template("poolformer_m48"), fw::gui::Source::Template, "",
                       "poolformer_m48");
   ui.view->run(Action::OpenAll);
-  const int vertices = ui.frame(3);
-  EXPECT_GT(vertices, 5000);
-  EXPECT_GT(ui.canvas().scene().items.size(), 500u);
+  ui.frame(3);
+  const fw::gui::Scene& scene = ui.canvas().scene();
+  EXPECT_GT(scene.items.size(), 500u);
+  // What the last frame drew (ui_probe.h): exactly the items on screen after Frame all (even at
+  // the least zoom the model is wider than the canvas: its middle shows), every group among them
+  // open in place (a frame), none closed, whole blocks with their insides.
+  const ImVec2 c0 = ui.canvas().canvas_min(), c1 = ui.canvas().canvas_max();
+  std::set<std::string> on_screen;
+  for (const fw::gui::SceneItem& it : scene.items) {
+    const ImVec2 a = ui.canvas().to_screen(it.x0, it.y0), b = ui.canvas().to_screen(it.x1, it.y1);
+    if (b.x >= c0.x && a.x <= c1.x && b.y >= c0.y && a.y <= c1.y)
+      on_screen.insert(ui.app.doc.graph().path(it.id));
+  }
+  std::set<std::string> drawn;
+  int blocks = 0;
+  for (const fw::gui::probe::Drawn* d : fw::gui::probe::items("node")) {
+    drawn.insert(d->id);
+    EXPECT_FALSE(d->has("container") && !d->has("open")) << d->id << " is drawn closed";
+    const size_t at = d->id.rfind(".blocks.");
+    blocks += d->has("open") && at != std::string::npos &&
+              d->id.find('.', at + 8) == std::string::npos;  // stages.S.blocks.B
+  }
+  EXPECT_EQ(drawn, on_screen);
+  EXPECT_GE(drawn.size(), 80u);
+  EXPECT_GE(blocks, 5);
+  EXPECT_EQ(drawn.count("stages"), 1u);
+  EXPECT_EQ(fw::gui::probe::fact_or("level", "?"), "");
 }
 
 TEST(RecentFiles, MissingOrCorruptIsAnEmptyListAndRememberingRewritesIt) {

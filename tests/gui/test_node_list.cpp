@@ -4,11 +4,17 @@
 #include <gtest/gtest.h>
 #include <imgui.h>
 
+#include <cctype>
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "app/gui/arch_table.h"
-#include "core/format.h"
 #include "app/gui/style.h"
+#include "app/gui/ui_probe.h"
 #include "app/panels/node_list.h"
 #include "core/analysis.h"
+#include "core/format.h"
 #include "core/templates.h"
 
 namespace {
@@ -107,7 +113,33 @@ TEST(GuiNodeList, AutoOpenDepthKeepsTheTreeShort) {
   EXPECT_GT(deeper, 60);
 }
 
-// Runs the panel for a few frames in an ImGui context with no renderer.
+// The rows of a tree open down to the depth where `open(row)` says so, in the order the tree shows
+// them (each row, then its children when it is open).
+std::vector<std::string> tree_order(const ArchTable& t,
+                                    const std::function<bool(const ArchRow&)>& open) {
+  std::vector<std::string> out;
+  std::function<void(int)> visit = [&](int i) {
+    out.push_back(t.rows[i].path);
+    if (open(t.rows[i]))
+      for (int c : t.rows[i].children) visit(c);
+  };
+  for (int root : t.roots) visit(root);
+  return out;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// `drawn` is the start of `all`: the rows from the top, as many as the table had room for.
+void expect_top_of(const std::vector<std::string>& drawn, const std::vector<std::string>& all) {
+  ASSERT_LE(drawn.size(), all.size());
+  EXPECT_EQ(drawn, std::vector<std::string>(all.begin(), all.begin() + long(drawn.size())));
+}
+
+// Runs the panel for a few frames in an ImGui context with no renderer; the UI probe reports the
+// rows each frame drew.
 class HeadlessImGui : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -121,13 +153,18 @@ class HeadlessImGui : public ::testing::Test {
     unsigned char* pixels = nullptr;
     int w = 0, h = 0;
     io.Fonts->GetTexDataAsRGBA32(&pixels, &w, &h);  // builds the atlas; no texture upload
+    fw::gui::probe::enable(true);
   }
-  void TearDown() override { ImGui::DestroyContext(); }
+  void TearDown() override {
+    fw::gui::probe::enable(false);
+    fw::gui::probe::clear();
+    ImGui::DestroyContext();
+  }
 
-  // Returns the vertex count of the last frame.
-  int frames(const ArchTable& t, fw::gui::NodeListState& s, int n) {
-    int vertices = 0;
+  // Returns the module paths of the rows the last frame drew (not those scrolled out of sight).
+  std::vector<std::string> frames(const ArchTable& t, fw::gui::NodeListState& s, int n) {
     for (int i = 0; i < n; ++i) {
+      fw::gui::probe::begin_frame();
       ImGui::NewFrame();
       ImGui::SetNextWindowPos(ImVec2(0, 0));
       ImGui::SetNextWindowSize(ImGui::GetIO().DisplaySize);
@@ -135,9 +172,8 @@ class HeadlessImGui : public ::testing::Test {
       fw::gui::draw_node_list(t, s, fonts_);
       ImGui::End();
       ImGui::Render();
-      vertices = ImGui::GetDrawData()->TotalVtxCount;
     }
-    return vertices;
+    return fw::gui::probe::ids("outline");
   }
 
   fw::gui::Fonts fonts_;
@@ -146,28 +182,66 @@ class HeadlessImGui : public ::testing::Test {
 TEST_F(HeadlessImGui, DrawsTreeFilterAndExpandAll) {
   const ArchTable t = table_of(fw::build_template("caformer_s18"), "caformer_s18");
   fw::gui::NodeListState s;
-  const int tree = frames(t, s, 3);
-  EXPECT_GT(tree, 1000);
+  // The tree opened to the automatic depth, from the top: as many rows as fit (the table is
+  // 800 px tall), the rest scrolled out of sight.
+  const std::vector<std::string> tree = frames(t, s, 3);
   EXPECT_EQ(s.open_depth, fw::gui::auto_open_depth(t));
+  const int depth = s.open_depth;
+  const std::vector<std::string> opened =
+      tree_order(t, [&](const ArchRow& r) { return r.depth < depth; });
+  EXPECT_GE(tree.size(), 25u);
+  EXPECT_LT(tree.size(), opened.size());  // more than fits: the table scrolls
+  expect_top_of(tree, opened);
+  const fw::gui::probe::Drawn* stages = fw::gui::probe::find("outline", "stages");
+  ASSERT_NE(stages, nullptr);
+  EXPECT_TRUE(stages->has("open"));
 
+  // Expand all: every group open, so the first rows go down to the leaves.
   s.expand_all = 1;
-  EXPECT_GT(frames(t, s, 2), 0);
+  const std::vector<std::string> all = frames(t, s, 2);
+  const std::vector<std::string> everything = tree_order(t, [](const ArchRow&) { return true; });
+  expect_top_of(all, everything);
+  EXPECT_GE(all.size(), 25u);
+  EXPECT_NE(all, tree);
+  bool deeper = false;  // a row below the automatic depth
+  for (const std::string& path : all) {
+    const ArchRow* r = row_at(t, path);
+    ASSERT_NE(r, nullptr) << path;
+    deeper |= r->depth > depth;
+  }
+  EXPECT_TRUE(deeper);
 
-  std::snprintf(s.filter.InputBuf, sizeof s.filter.InputBuf, "attn");
+  // A filter: a flat list of the matching rows only (by module path or op).
+  std::snprintf(s.filter.InputBuf, sizeof s.filter.InputBuf, "attention");
   s.filter.Build();
-  EXPECT_GT(frames(t, s, 2), 0);
+  const std::vector<std::string> filtered = frames(t, s, 2);
+  std::vector<std::string> matching;
+  for (const ArchRow& r : t.rows)
+    if (lower(r.path).find("attention") != std::string::npos ||
+        lower(r.op).find("attention") != std::string::npos)  // ImGuiTextFilter ignores case
+      matching.push_back(r.path);
+  ASSERT_FALSE(matching.empty());
+  expect_top_of(filtered, matching);
+  EXPECT_FALSE(filtered.empty());
 
   const ArchTable broken = [] {
     fw::Graph g = fw::build_template("poolformer_s12");
     g.set_attr(g.find_path("head.fc"), "in_features", int64_t{320});
     return table_of(g, "broken");
   }();
-  // The first problem's node is revealed (tree opened down to it) and selected.
+  // The first problem's node is revealed (tree opened down to it, scrolled to) and selected.
   fw::gui::NodeListState s2;
-  EXPECT_GT(frames(broken, s2, 3), 0);
+  frames(broken, s2, 3);
   ASSERT_FALSE(broken.problems.empty());
   EXPECT_EQ(s2.selected, broken.problems.front().node);
   EXPECT_EQ(s2.reveal, fw::kNoNode);
+  const fw::gui::probe::Drawn* fc = fw::gui::probe::find("outline", "head.fc");
+  ASSERT_NE(fc, nullptr) << "head.fc is not among the rows drawn";
+  EXPECT_TRUE(fc->has("selected"));
+  EXPECT_TRUE(fc->has("problem"));
+  const fw::gui::probe::Drawn* head = fw::gui::probe::find("outline", "head");
+  ASSERT_NE(head, nullptr);
+  EXPECT_TRUE(head->has("open"));
 }
 
 }  // namespace

@@ -244,11 +244,28 @@ TEST(TrainingUi, TheViewShowsAStoredRun) {
   UiDriver ui;
   ASSERT_TRUE(fw::gui::open_spec(ui.app, path));
   ui.view->show_view("training");
-  const int vertices = ui.frame(2);
+  ui.frame(2);
   fw::gui::TrainingPanel& panel = ui.view->training_panel();
   ASSERT_EQ(panel.runs().size(), 1u);
   EXPECT_EQ(panel.selected_run(), 0);
-  EXPECT_GT(vertices, 2000);  // curves, table, form
+  // What the last frame drew (ui_probe.h): the stored run's curves, a point per epoch (the loss
+  // per stored step), and its epochs in the table.
+  namespace probe = fw::gui::probe;
+  EXPECT_EQ(probe::fact_or("view"), "training");
+  EXPECT_EQ(probe::fact_or("training"), "run");
+  EXPECT_FALSE(probe::has_fact("level"));  // the editor's canvas is not drawn
+  for (const char* id :
+       {"Loss/batch", "Loss/train (smoothed)", "Loss/test", "Accuracy/test top-1"}) {
+    const probe::Drawn* s = probe::find("series", id);
+    ASSERT_NE(s, nullptr) << id << " not drawn";
+    EXPECT_EQ(s->count, 3) << id;
+  }
+  for (const char* id : {"Loss", "Accuracy"}) {
+    const probe::Drawn* plot = probe::find("plot", id);
+    ASSERT_NE(plot, nullptr) << id;
+    EXPECT_FALSE(plot->has("empty")) << id;
+  }
+  EXPECT_EQ(probe::ids("epoch"), (std::vector<std::string>{"3", "2", "1"}));  // newest first
   EXPECT_EQ(panel.form().from, TrainFrom::Scratch);  // a finished run: a new one by default
   fs::remove_all(dir);
 }

@@ -84,17 +84,15 @@ class UiDriver {
   UiDriver(const UiDriver&) = delete;
   UiDriver& operator=(const UiDriver&) = delete;
 
-  // One frame (or n): NewFrame -> draw -> Render. Returns the vertex count of the last one.
-  int frame(int n = 1) {
-    int vertices = 0;
+  // One frame (or n): NewFrame -> draw -> Render. What the last one drew is in the probe's frame
+  // report (probe::items(), probe::fact_or(): ui_probe.h).
+  void frame(int n = 1) {
     for (int i = 0; i < n; ++i) {
       ImGui::NewFrame();
       view->draw(fonts);
       ImGui::Render();
-      vertices = ImGui::GetDrawData()->TotalVtxCount;
       ImGui::GetIO().MouseWheel = 0;
     }
-    return vertices;
   }
   void wait(double seconds) { frame(static_cast<int>(seconds * 60) + 1); }
 
