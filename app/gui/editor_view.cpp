@@ -1,8 +1,11 @@
 #include "app/gui/editor_view.h"
 
+#include <imgui_internal.h>  // ErrorCheckEndFrameRecover
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "app/gui/ui_probe.h"
 #include "app/panels/breadcrumb.h"
@@ -582,7 +585,26 @@ void EditorView::dialogs(const Fonts& fonts) {
 // ---- Frame
 // -----------------------------------------------------------------------------------------
 
+namespace {
+std::function<void()>& frame_hook() {
+  static std::function<void()> hook;
+  return hook;
+}
+}  // namespace
+
+void testing::set_frame_hook(std::function<void()> hook) { frame_hook() = std::move(hook); }
+
 void EditorView::draw(const Fonts& fonts) {
+  try {
+    draw_frame(fonts);
+  } catch (const std::exception& e) {
+    ImGui::ErrorCheckEndFrameRecover(nullptr);
+    app_.error = std::string("Internal error: ") + e.what() +
+                 ". The document is as it was before; please report this.";
+  }
+}
+
+void EditorView::draw_frame(const Fonts& fonts) {
   probe::begin_frame();
   sync_editor(app_);
   training_.poll();
@@ -596,6 +618,7 @@ void EditorView::draw(const Fonts& fonts) {
   ImGui::PushStyleVar(ImGuiStyleVar_WindowPadding, ImVec2(8 * fonts.scale, 6 * fonts.scale));
   if (ImGui::Begin("Formwork", nullptr, flags)) {
     ImGui::PopStyleVar();
+    if (frame_hook()) std::exchange(frame_hook(), nullptr)();
     std::string badge;
     if (training_.active()) {
       const TrainingLive& l = training_.live();

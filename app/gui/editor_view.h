@@ -13,6 +13,7 @@
 #pragma once
 #include <imgui.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,10 @@ class EditorView {
  public:
   explicit EditorView(AppState& app) : app_(app) {}
 
-  // Draws the full window (call between ImGui::NewFrame and ImGui::Render).
+  // Draws the full window (call between ImGui::NewFrame and ImGui::Render). An exception from
+  // inside the frame (one the code did not expect: a library failing, a bug) never ends the
+  // program: ImGui's stacks are unwound, the reason goes to the error dialog, and the document
+  // stays as it was (every edit is one command, applied whole or not at all).
   void draw(const Fonts& fonts);
 
   // The window's close button: true = close now; false = a prompt is shown ("save changes?", or
@@ -71,6 +75,7 @@ class EditorView {
   std::string dialog() const;
 
  private:
+  void draw_frame(const Fonts& fonts);
   enum class Pending { None, New, Open, Quit };
   bool editor_action(Action a) const;
 
@@ -114,5 +119,11 @@ class EditorView {
   bool unsaved_visible_ = false, error_visible_ = false;  // drawn in the last frame
   bool focus_problems_ = false;
 };
+
+namespace testing {
+// Test-only: called once inside the next frame drawn (after the main window began), e.g. to
+// throw. Not thread-safe.
+void set_frame_hook(std::function<void()> hook);
+}  // namespace testing
 
 }  // namespace fw::gui

@@ -555,6 +555,26 @@ TEST(EditorUi, ABadFileShowsTheErrorAndKeepsTheDocument) {
   fs::remove_all(dir);
 }
 
+// A failure the code did not expect, thrown from inside a frame (after the main window began),
+// does not end the program: the next frames draw, the error dialog gives the reason, and the
+// document is unchanged.
+TEST(EditorUi, AnUnexpectedExceptionInAFrameShowsTheReason) {
+  UiDriver ui;
+  Small s = small_graph();
+  fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
+  ui.frame();
+  const std::string before = fw::graph_to_json(ui.app.doc.graph());
+  fw::gui::testing::set_frame_hook([] { throw std::out_of_range("vector index 7 of 3"); });
+  ui.frame(3);
+  EXPECT_EQ(ui.view->dialog(), "error");
+  EXPECT_NE(ui.app.error.find("vector index 7 of 3"), std::string::npos) << ui.app.error;
+  EXPECT_EQ(fw::graph_to_json(ui.app.doc.graph()), before);
+  ui.click(ui.at("error:ok"));
+  ui.frame();
+  EXPECT_TRUE(ui.app.error.empty());
+  EXPECT_EQ(ui.view->dialog(), "");
+}
+
 TEST(EditorUi, FileBrowserListsFoldersAndFormworkFiles) {
   const std::string dir = tmp_dir("browse");
   fs::create_directories(dir + "/models");
