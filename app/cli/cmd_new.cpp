@@ -12,6 +12,7 @@
 #include "core/graph_json.h"
 #include "core/init.h"
 #include "core/templates.h"
+#include "core/weights.h"
 
 namespace fw::cli {
 
@@ -54,7 +55,16 @@ void register_new(CLI::App& app) {
     p.meta["created_by"] = "formwork 0.1.0";
     p.meta["source"] = spec;
     if (la.graph.meta.has("template")) p.meta["template"] = la.graph.meta.s("template");
-    if (a->init) p.weights = init_weights(an, a->seed);
+    if (a->init) {
+      p.weights = init_weights(an, a->seed);
+    } else if (!p.weights.empty()) {
+      // A project's weights come along only if they fit the graph as built here (--num-classes and
+      // --input-size can change the shapes).
+      const WeightsMatch m = match_weights(an, p.weights);
+      if (!m.exact())
+        throw Error(spec + ": its stored weights do not fit the new architecture (" + m.summary() +
+                    "); use --init-weights for fresh ones");
+    }
     save_project(a->project, p);
     std::printf("created %s: %s parameters, %s MACs%s\n", a->project.c_str(),
                 format_count(an.total_params).c_str(), format_count(an.total_macs).c_str(),

@@ -159,3 +159,72 @@ def load_output(check: "fwtest.Checker", label: str, path: str, shape=None):
         check.ok(f"{label}: output shape {list(shape)}", False, f"got {list(a.shape)}")
         return None
     return a
+
+
+# -- error lines and files (the command tests: test_e2e_weights.py, test_e2e_commands.py, test_e2e_eval.py) --
+
+def error_lines(stderr: str):
+    """The non-empty lines of ``stderr``."""
+    return [ln for ln in stderr.splitlines() if ln.strip()]
+
+
+def expect_error(check: "fwtest.Checker", label: str, args, rc: int, needles: Sequence[str] = (),
+                 timeout: float = 600):
+    """Runs formwork expecting exit status ``rc`` (1: the work failed, 2: wrong usage), exactly one
+    non-empty stderr line that starts with "formwork: error:" and contains every needle
+    (case-insensitive). Returns the CompletedProcess (or None when the status was wrong)."""
+    res = fwtest.run_formwork(args, expect_rc=None, timeout=timeout)
+    lines = error_lines(res.stderr)
+    shown = " | ".join(lines)[:400] or "(stderr empty)"
+    if not check.ok(f"{label}: exit status {rc}", res.returncode == rc,
+                    f"got {res.returncode}; stderr: {shown}"):
+        return None
+    check.ok(f"{label}: one stderr line 'formwork: error: ...'",
+             len(lines) == 1 and lines[0].startswith("formwork: error: "), f"{len(lines)} lines: {shown}")
+    text = " ".join(lines).lower()
+    missing = [n for n in needles if n.lower() not in text]
+    if needles:
+        check.ok(f"{label}: stderr names {', '.join(repr(n) for n in needles)}", not missing,
+                 f"missing {missing}; stderr: {shown}" if missing else shown)
+    return res
+
+
+def file_digest(path: str) -> str:
+    """sha256 of a file's bytes ("absent" when there is no such file)."""
+    import hashlib
+    if not os.path.exists(path):
+        return "absent"
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def safetensors_dtypes(path: str) -> Dict[str, str]:
+    """name → dtype tag ("F32", "F16", ...) from a safetensors file's header."""
+    import json
+    import struct
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n).decode("utf-8"))
+    header.pop("__metadata__", None)
+    return {k: v["dtype"] for k, v in header.items()}
+
+
+def same_tensors(check: "fwtest.Checker", label: str, got: Dict[str, np.ndarray],
+                 want: Dict[str, np.ndarray]) -> bool:
+    """Same names, shapes and float32 bit patterns (so -0.0 and 0.0 differ)."""
+    if set(got) != set(want):
+        return check.ok(f"{label}: same tensor names", False,
+                        f"missing {sorted(set(want) - set(got))[:4]}, extra {sorted(set(got) - set(want))[:4]}")
+    bad = []
+    for k in sorted(want):
+        g = np.ascontiguousarray(got[k], dtype=np.float32)
+        w = np.ascontiguousarray(want[k], dtype=np.float32)
+        if g.shape != w.shape or not np.array_equal(g.view(np.uint32), w.view(np.uint32)):
+            bad.append(k)
+    return check.ok(f"{label}: {len(want)} tensors bit-identical", not bad,
+                    f"{len(bad)} differ: {bad[:4]}" if bad else "")
+
+
+def assets_dir() -> str:
+    """$FORMWORK_ASSETS (ctest sets it), else the repository's assets/."""
+    return os.environ.get("FORMWORK_ASSETS") or os.path.normpath(os.path.join(fwtest.HERE, "..", "..", "assets"))
