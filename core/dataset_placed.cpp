@@ -128,9 +128,9 @@ Dataset make_placed(const IdxImages& items, const std::vector<uint8_t>& labels,
                 std::to_string(labels.size()) + " labels");
   if (items.count == 0) throw Error("fashion-mnist-placed: no items to place");
   if (items.rows > size || items.cols > size)
-    throw UsageError("fashion-mnist-placed: image size " + std::to_string(size) +
-                     " is smaller than the " + std::to_string(items.rows) + "x" +
-                     std::to_string(items.cols) + " items");
+    throw Error("fashion-mnist-placed: image size " + std::to_string(size) +
+                " is smaller than the " + std::to_string(items.rows) + "x" +
+                std::to_string(items.cols) + " items");
   if (opt.clutter < 0) throw UsageError("fashion-mnist-placed: clutter must be >= 0");
   const int64_t n = opt.limit > 0 ? std::min(opt.limit, items.count) : items.count;
   Dataset ds;

@@ -76,8 +76,8 @@ Dataset load_fashion_mnist(const std::string& split, const LoadOptions& opt) {
   const int rows = int(p.images.rows), cols = int(p.images.cols);
   const int size = opt.image_size > 0 ? opt.image_size : std::max(rows, cols);
   if (opt.image_size > 0 && opt.fit == Fit::Pad && (size < rows || size < cols))
-    throw UsageError("fashion-mnist: image size " + std::to_string(size) +
-                     " is smaller than the 28x28 images; padding cannot shrink them (use resize)");
+    throw Error("fashion-mnist: image size " + std::to_string(size) +
+                " is smaller than the 28x28 images; padding cannot shrink them (use resize)");
   Dataset ds;
   ds.name = "fashion-mnist";
   ds.split = split;

@@ -25,13 +25,23 @@ ArchOptions ArchArgs::options() const {
   return o;
 }
 
+const CLI::Validator& non_negative() {
+  static const CLI::Validator v(
+      [](std::string& s) {
+        const size_t i = s.find_first_not_of(" \t");
+        return i != std::string::npos && s[i] == '-' ? "must be 0 or more, got " + s : std::string();
+      },
+      "N >= 0");
+  return v;
+}
+
 void add_arch_options(CLI::App* cmd, ArchArgs& a, bool positional_arch) {
   if (positional_arch)
     cmd->add_option("ARCH", a.arch,
                     "template name, architecture file (*.json) or project file (*.formwork)")
         ->required();
   cmd->add_option("--num-classes", a.num_classes, "number of classes of the classifier")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 24));
   cmd->add_option("--input-size", a.input_size, "input size C,H,W, e.g. 3,64,64");
 }
 

@@ -28,6 +28,10 @@ struct ArchArgs {
 };
 void add_arch_options(CLI::App* cmd, ArchArgs& a, bool positional_arch = true);
 
+// A number that must not be negative (counts, limits, seeds): "--seed: must be 0 or more, got -1"
+// (CLI11's own NonNegativeNumber prints a 300-digit range; an unsigned option takes -1 as 2^64-1).
+const CLI::Validator& non_negative();
+
 // Command registration (one per cmd_*.cpp).
 void register_templates(CLI::App& app);
 void register_info(CLI::App& app);

@@ -31,11 +31,12 @@ void register_new(CLI::App& app) {
   t->excludes(f);
   add_arch_options(cmd, a->arch, /*positional_arch=*/false);
   cmd->add_flag("--init-weights", a->init, "store deterministic initial weights (timm's init)");
-  cmd->add_option("--seed", a->seed, "seed for --init-weights (default 0)");
+  cmd->add_option("--seed", a->seed, "seed for --init-weights (default 0)")->check(non_negative());
   cmd->add_flag("--force", a->force, "overwrite an existing project file");
-  cmd->callback([a] {
+  cmd->callback([a, cmd] {
     if (a->template_name.empty() && a->from.empty())
       throw UsageError("new: give --template NAME or --from ARCH");
+    if (cmd->count("--seed") && !a->init) throw UsageError("new: --seed goes with --init-weights");
     if (!ends_with(a->project, ".formwork"))
       throw UsageError("new: the project file must end in .formwork (got '" + a->project + "')");
     struct stat st;

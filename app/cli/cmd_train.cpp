@@ -108,9 +108,10 @@ void register_train(CLI::App& app) {
       ->check(CLI::Range(0.0, 0.99));
   cmd->add_option("--clip-grad", a->s.clip_grad, "max gradient norm (default 0: off)");
   cmd->add_flag("--no-augment", a->no_augment, "no random crop / flip");
-  cmd->add_option("--seed", a->s.seed, "seed (default 0)");
-  cmd->add_option("--limit", a->s.limit, "train on the first N samples only");
-  cmd->add_option("--eval-limit", a->s.eval_limit, "evaluate on the first N test samples only");
+  cmd->add_option("--seed", a->s.seed, "seed (default 0)")->check(non_negative());
+  cmd->add_option("--limit", a->s.limit, "train on the first N samples only")->check(non_negative());
+  cmd->add_option("--eval-limit", a->s.eval_limit, "evaluate on the first N test samples only")
+      ->check(non_negative());
   cmd->add_option("--out", a->out, "project file to write (*.formwork)")->required();
   cmd->add_flag("--resume", a->resume,
                 "continue the training stored in --out up to --epochs, with the run's settings");
@@ -219,7 +220,7 @@ void register_eval(CLI::App& app) {
   cmd->add_option("--dataset", a->dataset, "fashion-mnist, fashion-mnist-placed or DIR")->required();
   cmd->add_option("--split", a->split, "train or test (default test)")->check(CLI::IsMember({"train", "test"}));
   cmd->add_option("--batch", a->batch, "batch size (default 256)")->check(CLI::Range(1, 65536));
-  cmd->add_option("--limit", a->limit, "first N samples only");
+  cmd->add_option("--limit", a->limit, "first N samples only")->check(non_negative());
   cmd->add_flag("--json", a->json, "print JSON: top1, top5 (fractions), loss, n");
   cmd->add_option("--out", a->out, "also write every item's logits (*.npy float32 [n, K], dataset order)");
   cmd->footer("Items are prepared as in training: the project's stored normalisation (else the "

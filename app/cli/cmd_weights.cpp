@@ -40,7 +40,7 @@ void register_weights(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     add_arch_options(cmd, a->arch);
-    cmd->add_option("--seed", a->seed, "seed (same seed, same weights)")->required();
+    cmd->add_option("--seed", a->seed, "seed (same seed, same weights)")->required()->check(non_negative());
     cmd->add_option("--out", a->out, "output file (*.safetensors)")->required();
     cmd->callback([a] {
       const LoadedArch la = load_arch(a->arch.arch, a->arch.options());
@@ -95,7 +95,6 @@ void register_weights(CLI::App& app) {
       std::erase_if(m.missing, [&](const std::string& n) {
         return std::find(reset.begin(), reset.end(), n) != reset.end();
       });
-      for (const std::string& n : reset) std::printf("re-initialised (--reset-head): %s\n", n.c_str());
       print_list("missing in the file", m.missing);
       print_list("unexpected in the file", m.unexpected);
       print_list("mis-shaped", m.misshaped);
@@ -105,6 +104,7 @@ void register_weights(CLI::App& app) {
                     std::to_string(m.unexpected.size()) + " unexpected, " +
                     std::to_string(m.misshaped.size()) +
                     " mis-shaped tensors (use --partial to import the matching ones)");
+      for (const std::string& n : reset) std::printf("re-initialised (--reset-head): %s\n", n.c_str());
       TensorMap merged;
       int64_t imported = 0, kept = 0, initialised = 0;
       for (const ParamInfo& pi : an.params) {

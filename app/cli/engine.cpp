@@ -59,7 +59,7 @@ std::unique_ptr<Engine> load_engine(const EngineArgs& a, bool with_weights) {
     source = a.weights;
   } else if (!e->arch.project.weights.empty()) {
     e->weights = e->arch.project.weights;
-    source = a.arch.arch;
+    source = "the weights stored in " + a.arch.arch;
   } else {
     throw Error(a.arch.arch + ": no weights; pass --weights W.safetensors (`formwork weights init` "
                 "makes initial ones)" + (e->arch.source == "project" ? " or import them into the project" : ""));

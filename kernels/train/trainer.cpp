@@ -109,10 +109,10 @@ TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& 
                           const Normalization& stored, int64_t limit, int64_t eval_limit,
                           bool need_train, const std::string& split) {
   const std::vector<NodeId> ins = g.top_level_of_kind("input");
-  if (ins.size() != 1) throw Error("training needs a graph with exactly one input");
+  if (ins.size() != 1) throw Error(dataset + ": datasets feed graphs with exactly one input");
   const Shape in = a.of(ins[0])->out.at(0);
   if (in[1] != in[2])
-    throw Error("training needs a square input; this graph's is " + shape_str(in));
+    throw Error(dataset + ": its images are square; this graph's input is " + shape_str(in));
   TrainData d;
   d.channels = int(in[0]);
   LoadOptions lo;
@@ -124,9 +124,19 @@ TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& 
   }
   LoadOptions to = lo;
   to.limit = eval_limit;
-  to.normalization = stored.empty() && !need_train;
+  to.normalization = false;
   d.test = load_dataset(dataset, split, to);
-  d.norm = !stored.empty() ? stored : (need_train ? d.train.norm : d.test.norm);
+  if (!stored.empty()) {
+    d.norm = stored;
+  } else if (need_train) {
+    d.norm = d.train.norm;  // the statistics of the data trained on (--limit included)
+  } else {
+    // Weights without a stored normalisation: the dataset's own, from its whole train split,
+    // whatever part of the test split is evaluated.
+    LoadOptions no = lo;
+    no.limit = 0;
+    d.norm = load_dataset(dataset, "train", no).norm;
+  }
   const Dataset& ref = d.test;
   if (ref.height != in[1] || ref.width != in[2])
     throw Error(dataset + ": images are " + std::to_string(ref.height) + "x" +

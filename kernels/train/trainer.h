@@ -84,7 +84,9 @@ struct TrainData {
   Normalization norm;  // per dataset channel
   int channels = 0;    // the graph's input channels
 };
-// `stored`: a project's normalisation (used when not empty). `need_train`: false loads only test.
+// `stored`: a project's normalisation (used when not empty; else, training uses the statistics of
+// the train split it loads, `limit` included, and evaluation alone the dataset's own, from its
+// whole train split). `need_train`: false loads only `split` (and the train split's statistics).
 TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& dataset,
                           const Normalization& stored, int64_t limit, int64_t eval_limit,
                           bool need_train = true, const std::string& split = "test");

@@ -119,7 +119,7 @@ def main():
                              (["--clip-grad", "-1"], "gradient clipping"),
                              (["--warmup-epochs", "-1"], "warm-up"),
                              (["--warmup-epochs", "5"], "longer than the run"),
-                             (["--limit", "-5"], "train subset"),
+                             (["--limit", "-5"], "--limit: must be 0 or more"),
                              (["--lr", "nan"], "learning rate")]:
             r = subprocess.run([fw, "train", "formwork_fm32", "--dataset", "fashion-mnist", "--epochs", "2",
                                 *args, "--out", q], capture_output=True, text=True)

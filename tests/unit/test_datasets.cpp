@@ -65,7 +65,7 @@ TEST(FashionMnist, PadAndResizeTo32) {
   EXPECT_NE(resized.pixels, padded.pixels);
   o.image_size = 20;
   o.fit = Fit::Pad;
-  EXPECT_THROW(load_dataset("fashion-mnist", "train", o), UsageError);
+  EXPECT_THROW(load_dataset("fashion-mnist", "train", o), Error);  // the size is the network's
   o.fit = Fit::Resize;
   EXPECT_EQ(load_dataset("fashion-mnist", "train", o).height, 20);
 }
@@ -189,7 +189,7 @@ TEST(Placed, BoxHoldsTheItem) {
   EXPECT_EQ(small.width, 40);
   check_placement(small, items, true);
   o.image_size = 20;
-  EXPECT_THROW(make_placed(items, labels, "train", o), UsageError);
+  EXPECT_THROW(make_placed(items, labels, "train", o), Error);
 }
 
 TEST(Placed, RealFashionMnist) {
