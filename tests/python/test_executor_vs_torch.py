@@ -326,8 +326,9 @@ def main():
             zer = [(e, p) for p, (_, e, k) in verdicts.items() if k == "zero"]
             worst_rel = max(rel, default=(0.0, ""))
             worst_zero = max(zer, default=(0.0, ""))
-            check.ok(f"{name}: parameter gradients, each by its own error ({len(rel)} live <= {GRAD_TOL:g}, "
-                     f"{len(zer)} zero <= {ZERO_TOL:g}·G)", not bad,
+            floor_note = f" + {SUM_TOL:g}·Σ|terms| if one-element" if gross else ""
+            check.ok(f"{name}: parameter gradients, each by its own error ({len(rel)} live <= {GRAD_TOL:g}"
+                     f"{floor_note}, {len(zer)} zero <= {ZERO_TOL:g}·G)", not bad,
                      f"worst {worst_rel[0]:.2e} ({worst_rel[1]}); zeros: worst {worst_zero[0]:.1e}·G"
                      + (f"; {len(bad)} FAILED: " + ", ".join(f"{p} {verdicts[p][1]:.2e}" for p in bad[:12])
                         if bad else ""))
