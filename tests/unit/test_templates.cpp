@@ -1,43 +1,56 @@
-// Every template's parameter count must equal the PyTorch model's exactly, and its MACs the
-// reference counts of ../shared/design/TEMPLATES.md (3x224x224, 1000 classes).
+// Parameter counts are not typed here: tests/python/test_template_sizes.py derives them from the
+// PyTorch reference models (tests/python/fwref) for every template, at the default size and at
+// 3x64x64 / 10 classes, and for caformer_mini64 also from a layer-by-layer count. What stays here:
+// MACs against the reference counts of ../shared/design/TEMPLATES.md (3x224x224, 1000 classes),
+// typed because they are that document's numbers, and the totals' consistency with the parameter
+// list.
 #include <gtest/gtest.h>
 
 #include "core/analysis.h"
 #include "core/error.h"
 #include "core/templates.h"
+#include "core/tensor.h"
 
 namespace {
 
 struct Expected {
   const char* name;
-  int64_t params;
-  int64_t fixed;  // non-trainable (RandFormer's mixing matrices)
-  int64_t macs;
+  int64_t macs;  // TEMPLATES.md's reference count
 };
 
 const Expected kTable[] = {
-    {"poolformer_s12", 11915176, 0, 1812267008},
-    {"poolformer_s24", 21388968, 0, 3392208896},
-    {"poolformer_s36", 30862760, 0, 4972150784},
-    {"poolformer_m36", 56172520, 0, 8758788096},
-    {"poolformer_m48", 73473448, 0, 11533320192},
-    {"poolformerv2_s12", 11891712, 0, 1812267008},
-    {"convformer_s18", 26774448, 0, 3940984320},
-    {"caformer_s18", 26341656, 0, 4106941440},
-    {"identityformer_s12", 11891712, 0, 1812267008},
-    {"randformer_s12", 12127010, 235298, 1888484352},
-    {"vit_tiny_patch16_224", 5717416, 0, 1253683200},
+    {"poolformer_s12", 1812267008},   {"poolformer_s24", 3392208896},
+    {"poolformer_s36", 4972150784},   {"poolformer_m36", 8758788096},
+    {"poolformer_m48", 11533320192},  {"poolformerv2_s12", 1812267008},
+    {"convformer_s18", 3940984320},   {"caformer_s18", 4106941440},
+    {"identityformer_s12", 1812267008}, {"randformer_s12", 1888484352},
+    {"vit_tiny_patch16_224", 1253683200},
 };
 
-TEST(Templates, ParamsAndMacsMatchPyTorch) {
+TEST(Templates, MacsMatchTemplatesMd) {
   for (const Expected& e : kTable) {
     SCOPED_TRACE(e.name);
     fw::Graph g = fw::build_template(e.name);
     fw::Analysis a = fw::analyze(g);
     ASSERT_TRUE(a.ok()) << a.problems.front().message;
-    EXPECT_EQ(a.total_params, e.params);
-    EXPECT_EQ(a.total_params - a.total_trainable, e.fixed);
     EXPECT_EQ(a.total_macs, e.macs);
+  }
+}
+
+TEST(Templates, TotalsAreTheSumOfTheParameterList) {
+  for (const std::string& name : fw::template_names()) {
+    SCOPED_TRACE(name);
+    fw::Graph g = fw::build_template(name);
+    fw::Analysis a = fw::analyze(g);
+    ASSERT_TRUE(a.ok()) << a.problems.front().message;
+    int64_t total = 0, trainable = 0;
+    for (const fw::ParamInfo& p : a.params) {
+      total += fw::numel(p.shape);
+      if (p.trainable) trainable += fw::numel(p.shape);
+    }
+    EXPECT_GT(total, 0);
+    EXPECT_EQ(a.total_params, total);
+    EXPECT_EQ(a.total_trainable, trainable);
   }
 }
 
