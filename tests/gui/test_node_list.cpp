@@ -39,8 +39,10 @@ TEST(GuiArchTable, PoolFormerS12) {
 
   EXPECT_EQ(t.title, "poolformer_s12");
   EXPECT_EQ(t.rows.size(), g.size());
-  EXPECT_EQ(t.total_params, 11915176);
-  EXPECT_EQ(t.total_macs, 1812267008);
+  // The table shows the analysis's totals (which tests/python/test_template_sizes.py checks
+  // against the PyTorch model).
+  EXPECT_EQ(t.total_params, a.total_params);
+  EXPECT_EQ(t.total_macs, a.total_macs);
   EXPECT_EQ(t.input_shape, "3x224x224");
   EXPECT_EQ(t.output_shape, "1000");
   EXPECT_TRUE(t.problems.empty());

@@ -76,6 +76,12 @@ def test_templates(check):
         j = json.loads(r.stdout)
         check.ok(f"templates {n}: params/macs == info --json", (by[n]["params"], by[n]["macs"]) == (j["params"], j["macs"]),
                  f"templates {by[n]['params']}/{by[n]['macs']}, info {j['params']}/{j['macs']}")
+        want_size = (list(fwref.defaults(n)[0]), fwref.defaults(n)[1])
+        check.ok(f"templates {n}: input and num_classes == info --json == fwref's defaults",
+                 (by[n].get("input"), by[n].get("num_classes")) == (j["input"], j["num_classes"]) and
+                 (by[n].get("input"), by[n].get("num_classes")) == want_size,
+                 f"templates {by[n].get('input')}/{by[n].get('num_classes')}, info {j['input']}/{j['num_classes']}, "
+                 f"fwref {want_size}")
         if n in fwref.REFERENCE_SIZES:
             total, _fixed, macs = fwref.REFERENCE_SIZES[n]
             check.ok(f"templates {n}: params/macs == PyTorch reference", (by[n]["params"], by[n]["macs"]) == (total, macs),
