@@ -23,6 +23,7 @@ samples), attention rows are far from uniform and every block contributes.
 """
 from __future__ import annotations
 
+import json
 import os
 from collections import OrderedDict
 from typing import Dict, Sequence, Tuple
@@ -140,6 +141,18 @@ def run(check: "fwtest.Checker", label: str, args, expect_rc: int = 0):
         return fwtest.run_formwork(args, expect_rc=expect_rc)
     except fwtest.FormworkError as e:
         check.ok(label, False, str(e))
+        return None
+
+
+def run_json(check: "fwtest.Checker", label: str, args):
+    """run() whose stdout must be JSON: the parsed value, or None (a failure named ``label``)."""
+    r = run(check, label, args)
+    if r is None:
+        return None
+    try:
+        return json.loads(r.stdout)
+    except ValueError as e:
+        check.ok(f"{label}: stdout is JSON", False, f"{e}: {r.stdout[:200]}")
         return None
 
 

@@ -195,13 +195,8 @@ def test_bench(check, d):
     keys = ("median_ms", "images_per_s", "batch", "threads", "device")
 
     def bench_json(label, args, batch, threads):
-        r = E.run(check, label, ["bench", *args, "--json"])
-        if r is None:
-            return None
-        try:
-            j = json.loads(r.stdout)
-        except ValueError as e:
-            check.ok(f"{label}: stdout is JSON", False, str(e))
+        j = E.run_json(check, label, ["bench", *args, "--json"])
+        if j is None:
             return None
         if not check.ok(f"{label}: keys {', '.join(keys)}", all(k in j for k in keys), str(sorted(j))):
             return j

@@ -29,7 +29,6 @@ line starting "formwork: error:" that names the problem:
 Skips (77) when FORMWORK_BIN is unset, torch is missing, or Debian's dataset-fashion-mnist is not
 installed (the sample's dataset is made from it).
 """
-import json
 import os
 import re
 import sys
@@ -48,14 +47,9 @@ MINI = "caformer_mini64"
 SAMPLE_TOP1, SAMPLE_TOP5, SAMPLE_N = 0.8539, 0.9967, 10000
 
 
-def eval_json(check, label, args, timeout=600):
-    r = E.run(check, label, ["eval", *args, "--json"])
-    if r is None:
-        return None
-    try:
-        j = json.loads(r.stdout)
-    except ValueError as e:
-        check.ok(f"{label}: stdout is JSON", False, f"{e}: {r.stdout[:200]}")
+def eval_json(check, label, args):
+    j = E.run_json(check, label, ["eval", *args, "--json"])
+    if j is None:
         return None
     check.ok(f"{label}: keys top1, top5, loss, n", {"top1", "top5", "loss", "n"} <= set(j), str(sorted(j)))
     return j

@@ -94,7 +94,7 @@ def levels(got, want, std):
 
 
 def main():
-    fw = fwtest.formwork_bin()
+    fwtest.formwork_bin()
     check = fwtest.Checker("image input")
     with fwtest.temp_dir() as tmp:
         def infer_input(arch, image, extra=()):

@@ -34,7 +34,7 @@ N = 40
 
 
 def main():
-    fw = fwtest.formwork_bin()
+    fwtest.formwork_bin()
     if not os.path.exists(os.path.join(FM_DIR, "t10k-images-idx3-ubyte.gz")) and \
             not os.environ.get("FORMWORK_FASHION_MNIST_DIR"):
         fwtest.skip("dataset-fashion-mnist is not installed")
