@@ -1,6 +1,7 @@
 #include "app/panels/training_panel.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -150,6 +151,15 @@ std::string TrainingPanel::start_blocker(const AppState& app) const {
   if (form_.from == TrainFrom::Continue && form_.s.epochs <= epochs_done_)
     return "The last run already has " + std::to_string(epochs_done_) +
            " epochs: ask for more to continue it.";
+  if (form_.from != TrainFrom::Continue) {
+    try {
+      form_.s.check();  // the same rules as `formwork train`
+    } catch (const std::exception& e) {
+      std::string why = e.what();
+      why[0] = char(std::toupper(static_cast<unsigned char>(why[0])));
+      return why + ".";
+    }
+  }
   return "";
 }
 

@@ -185,6 +185,25 @@ TEST(TrainingUi, ABadDatasetFailsWithItsReasonAndLeavesTheProject) {
   EXPECT_EQ(after.runs.size(), before.runs.size());  // nothing was written
 }
 
+// Settings `formwork train` refuses are refused here too, with the reason, before anything runs.
+TEST(TrainingUi, NonsenseSettingsAreRefusedWithTheReason) {
+  Fixture fx("nonsense");
+  UiDriver& ui = fx.ui;
+  const fw::ProjectData before = fw::load_project(fx.project);
+  fw::gui::TrainingPanel& panel = ui.view->training_panel();
+  panel.form().s.min_lr = panel.form().s.lr * 10;
+  EXPECT_NE(panel.start_blocker(ui.app).find("above the peak rate"), std::string::npos)
+      << panel.start_blocker(ui.app);
+  ui.click(ui.at("train:start"));
+  ui.frame(2);
+  EXPECT_FALSE(ui.view->training().active());
+  EXPECT_EQ(fw::load_project(fx.project).runs.size(), before.runs.size());  // nothing was written
+  panel.form().s.min_lr = 0;
+  panel.form().s.weight_decay = -1;
+  EXPECT_NE(panel.start_blocker(ui.app).find("Weight decay must be at least 0"), std::string::npos)
+      << panel.start_blocker(ui.app);
+}
+
 TEST(TrainingUi, StartNeedsAProjectFileAndAValidGraph) {
   UiDriver ui;
   ASSERT_TRUE(fw::gui::open_spec(ui.app, "formwork_fm32"));  // a template: no file to write

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from typing import Iterable, Optional, Sequence
+from typing import Optional, Sequence
 
 SKIP = 77
 try:
