@@ -141,6 +141,17 @@ std::string default_fashion_mnist_dir() {
   return env && *env ? env : kDebianFashionMnistDir;
 }
 
+Image8 sample_image(const Dataset& ds, int64_t i) {
+  FW_ASSERT(i >= 0 && i < ds.size(), "sample_image: index out of range [0, ds.size())");
+  Image8 img(ds.width, ds.height, ds.channels);
+  const uint8_t* src = ds.sample(i);  // CHW
+  for (int y = 0; y < ds.height; ++y)
+    for (int x = 0; x < ds.width; ++x)
+      for (int c = 0; c < ds.channels; ++c)
+        img.pixel(x, y)[c] = src[(size_t(c) * ds.height + y) * ds.width + x];
+  return img;
+}
+
 Dataset load_dataset(const std::string& name_or_dir, const std::string& split,
                      const LoadOptions& options) {
   if (split != "train" && split != "test")

@@ -82,6 +82,7 @@
 #include <vector>
 
 #include "core/idx.h"
+#include "core/image_io.h"
 #include "core/tensor.h"
 
 namespace fw {
@@ -160,6 +161,8 @@ const std::vector<std::string>& fashion_mnist_classes();
 std::string default_fashion_mnist_dir();
 
 Normalization compute_normalization(const Dataset& ds);
+// Sample i as an 8-bit image (HWC, the dataset's channels): what `data export` writes.
+Image8 sample_image(const Dataset& ds, int64_t i);
 uint64_t mix_seed(uint64_t seed, std::initializer_list<uint64_t> parts);
 
 // fashion-mnist-placed from given items (any count, 28x28 or other sizes no larger than the

@@ -43,15 +43,9 @@ void register_data(CLI::App& app) {
     write_dir_atomic(a->out, [&](const std::string& dir) {
       nlohmann::ordered_json index = nlohmann::ordered_json::array();
       for (int64_t i = 0; i < ds.size(); ++i) {
-        Image8 img(ds.width, ds.height, ds.channels);
-        const uint8_t* src = ds.sample(i);  // CHW
-        for (int y = 0; y < ds.height; ++y)
-          for (int x = 0; x < ds.width; ++x)
-            for (int c = 0; c < ds.channels; ++c)
-              img.pixel(x, y)[c] = src[(size_t(c) * ds.height + y) * ds.width + x];
         char name[32];
         std::snprintf(name, sizeof name, "%05lld.png", (long long)i);
-        write_png(dir + "/" + name, img);
+        write_png(dir + "/" + name, sample_image(ds, i));
         nlohmann::ordered_json item = {{"file", name},
                                        {"label", ds.labels[i]},
                                        {"class_name", ds.class_names.at(size_t(ds.labels[i]))}};

@@ -140,14 +140,8 @@ TrainData load_run_data(ProjectRun& r) {
 void keep_samples(ProjectData& p, const Dataset& t, int64_t n) {
   nlohmann::json samples = nlohmann::json::array();
   for (int64_t i = 0; i < std::min<int64_t>(n, t.size()); ++i) {
-    Image8 img(t.width, t.height, t.channels);
-    const uint8_t* src = t.sample(i);  // CHW
-    for (int y = 0; y < t.height; ++y)
-      for (int x = 0; x < t.width; ++x)
-        for (int c = 0; c < t.channels; ++c)
-          img.pixel(x, y)[c] = src[(size_t(c) * t.height + y) * t.width + x];
     const std::string name = "samples/" + std::to_string(i) + ".png";
-    p.blobs[name] = {"image/png", encode_png(img)};
+    p.blobs[name] = {"image/png", encode_png(sample_image(t, i))};
     nlohmann::json s = {{"blob", name}, {"label", t.labels[i]}};
     if (!t.boxes.empty()) s["box"] = {t.boxes[i].x0, t.boxes[i].y0, t.boxes[i].x1, t.boxes[i].y1};
     samples.push_back(s);
