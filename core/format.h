@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fw {
 
@@ -14,5 +15,9 @@ std::string format_si(double v, const char* sep = " ");
 std::string format_duration(double seconds);
 // The current time in UTC, ISO 8601: "2026-11-23T10:15:00Z".
 std::string now_iso8601();
+// A setting as a person types it: six significant digits, no trailing zeros ("0.002", "1e-05").
+std::string format_number(double v);
+// The items with `sep` between them: "a, b, c".
+std::string format_list(const std::vector<std::string>& items, const std::string& sep = ", ");
 
 }  // namespace fw

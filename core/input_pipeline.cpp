@@ -173,6 +173,12 @@ Normalization normalization_from_json(const std::string& text) {
 
 namespace {
 
+// Copies w x h pixels from `from` at (fx, fy) into `to` at (tx, ty).
+void copy_rect(const Image8& from, int fx, int fy, Image8& to, int tx, int ty, int w, int h) {
+  const size_t row = size_t(w) * from.channels;
+  for (int y = 0; y < h; ++y) std::copy_n(from.pixel(fx, fy + y), row, to.pixel(tx, ty + y));
+}
+
 // Python's int(round(x / 2)) for an integer x >= 0: halves go to the even neighbour.
 int half_to_even(int d) {
   const int k = d / 2;
@@ -197,10 +203,8 @@ Image8 resize_and_centre_crop(const Image8& img, const InputPipeline& p) {
   nw = std::max(nw, p.width), nh = std::max(nh, p.height);
   const Image8 big = resize_bicubic(img, nw, nh);
   Image8 out(p.width, p.height, img.channels);
-  const int x0 = half_to_even(nw - p.width), y0 = half_to_even(nh - p.height);
-  for (int y = 0; y < p.height; ++y)
-    for (int x = 0; x < p.width; ++x)
-      for (int c = 0; c < img.channels; ++c) out.pixel(x, y)[c] = big.pixel(x0 + x, y0 + y)[c];
+  copy_rect(big, half_to_even(nw - p.width), half_to_even(nh - p.height), out, 0, 0, p.width,
+            p.height);
   return out;
 }
 
@@ -212,10 +216,8 @@ Image8 fit_image(const Image8& img, const InputPipeline& p) {
     return resize_bilinear(img, p.width, p.height);
   const Image8 item = resize_bilinear(img, p.item_width, p.item_height);
   Image8 out(p.width, p.height, item.channels);
-  const int top = (p.height - p.item_height) / 2, left = (p.width - p.item_width) / 2;
-  for (int y = 0; y < item.height; ++y)
-    for (int x = 0; x < item.width; ++x)
-      for (int c = 0; c < item.channels; ++c) out.pixel(left + x, top + y)[c] = item.pixel(x, y)[c];
+  copy_rect(item, 0, 0, out, (p.width - p.item_width) / 2, (p.height - p.item_height) / 2,
+            item.width, item.height);
   return out;
 }
 

@@ -117,15 +117,10 @@ InputPipeline image_input_pipeline(const ProjectData& p, const Graph& g, const S
   return timm_eval_pipeline(input, crop_pct);
 }
 
-std::vector<std::string> project_class_names(const ProjectData& p) {
-  const std::string* v = find_meta(p, "class_names");
-  if (!v) return {};
-  const json j = parse_meta("class_names", *v);
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (const json& s : j)
-      if (s.is_string()) out.push_back(s.get<std::string>());
-  return out;
+Normalization stored_normalization(const ProjectData& p) {
+  if (const std::string* v = find_meta(p, "input_pipeline")) return input_pipeline_from_json(*v).norm;
+  if (const std::string* v = find_meta(p, "input_norm")) return normalization_from_json(*v);
+  return {};
 }
 
 }  // namespace fw

@@ -26,7 +26,6 @@
 #pragma once
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "core/graph.h"
 #include "core/input_pipeline.h"
@@ -40,7 +39,7 @@ std::optional<InputPipeline> project_input_pipeline(const ProjectData& p, const 
 
 InputPipeline image_input_pipeline(const ProjectData& p, const Graph& g, const Shape& input);
 
-// The stored class names, or empty.
-std::vector<std::string> project_class_names(const ProjectData& p);
+// The normalisation the project's training used (its pipeline's, else input_norm), or empty.
+Normalization stored_normalization(const ProjectData& p);
 
 }  // namespace fw

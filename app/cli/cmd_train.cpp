@@ -8,6 +8,7 @@
 
 #include "app/cli/engine.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "core/npy.h"
 #include "core/project_meta.h"
 #include "core/safetensors.h"
@@ -39,28 +40,6 @@ void progress_line(const StepInfo& s, bool tty) {
                int(100.0 * double(done) / double(s.steps_per_epoch)), s.loss, 100.0 * s.top1, s.lr,
                s.images_per_s, tty ? "" : "\n");
   std::fflush(stderr);
-}
-
-std::string join(const std::vector<std::string>& v, const std::string& sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
-  return out;
-}
-
-// Copies the setting of `flag` from `from` into `to`.
-void apply_setting(TrainSettings& to, const TrainSettings& from, const std::string& flag) {
-  if (flag == "--dataset") to.dataset = from.dataset;
-  else if (flag == "--batch") to.batch = from.batch;
-  else if (flag == "--lr") to.lr = from.lr;
-  else if (flag == "--min-lr") to.min_lr = from.min_lr;
-  else if (flag == "--warmup-epochs") to.warmup_epochs = from.warmup_epochs;
-  else if (flag == "--weight-decay") to.weight_decay = from.weight_decay;
-  else if (flag == "--label-smoothing") to.label_smoothing = from.label_smoothing;
-  else if (flag == "--clip-grad") to.clip_grad = from.clip_grad;
-  else if (flag == "--no-augment") to.augment = from.augment;
-  else if (flag == "--seed") to.seed = from.seed;
-  else if (flag == "--limit") to.limit = from.limit;
-  else if (flag == "--eval-limit") to.eval_limit = from.eval_limit;
 }
 
 // A resumed run trains the project's own graph: ARCH must describe the same network (the same
@@ -145,20 +124,19 @@ void register_train(CLI::App& app) {
       require_same_network(*e, run, a->out);
       // Settings given on the command line must agree with the run's, unless --new-settings.
       TrainSettings given = run.settings;
-      for (const char* flag : {"--dataset", "--batch", "--lr", "--min-lr", "--warmup-epochs",
-                               "--weight-decay", "--label-smoothing", "--clip-grad", "--no-augment",
-                               "--seed", "--limit", "--eval-limit"})
-        if (cmd->count(flag) > 0) apply_setting(given, a->s, flag);
+      TrainSettings::each_setting(given, a->s, [&](const char* flag, auto& to, const auto& from) {
+        if (cmd->count(flag) > 0) to = from;
+      });
       const std::vector<std::string> diff = given.differences(run.settings);
       if (!diff.empty() && !a->new_settings)
         throw UsageError("train --resume: " + a->out + "'s run has other settings: " +
-                         join(diff, ", ") +
+                         format_list(diff) +
                          "; leave them out to continue the run as it was, or add --new-settings "
                          "to continue with them");
       given.epochs = run.settings.epochs;
       given.check();
       if (!diff.empty()) {
-        std::fprintf(stderr, "continuing with changed settings: %s\n", join(diff, ", ").c_str());
+        std::fprintf(stderr, "continuing with changed settings: %s\n", format_list(diff).c_str());
         run.settings = given;
       }
     } else {

@@ -16,18 +16,13 @@
 #include "app/gui/ui_probe.h"
 #include "app/gui/window.h"
 #include "core/error.h"
+#include "core/format.h"
 
 namespace fw {
 
 namespace {
 
 constexpr const char* kFallbackTemplate = "poolformer_s12";
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -97,10 +92,10 @@ const std::vector<std::string>& built_views() {
 
 int run_gui(const GuiOptions& opts) {
   if (!contains(contract_views(), opts.view))
-    return usage("unknown view '" + opts.view + "' (views: " + join(contract_views()) + ")");
+    return usage("unknown view '" + opts.view + "' (views: " + format_list(contract_views()) + ")");
   if (!contains(built_views(), opts.view))
     return usage("view '" + opts.view +
-                 "' is not available in this build (available: " + join(built_views()) + ")");
+                 "' is not available in this build (available: " + format_list(built_views()) + ")");
   if (opts.frames < 1)
     return usage("--frames must be at least 1 (got " + std::to_string(opts.frames) + ")");
   const bool screenshot = !opts.screenshot.empty();

@@ -7,10 +7,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <vector>
 
 #include "app/gui/ui_probe.h"
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace fw::gui {
@@ -41,13 +41,8 @@ void write_framebuffer_png(const std::string& path, int width, int height) {
 }
 
 void write_state_report(const std::string& path, int width, int height) {
-  errno = 0;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << probe::report_json(width, height);
-  out.close();
-  if (!out)
-    throw Error("state report: cannot write " + path +
-                (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+  const std::string text = probe::report_json(width, height);
+  write_file_atomic(path, [&](int fd) { write_all(fd, text.data(), text.size(), path); });
 }
 
 }  // namespace fw::gui

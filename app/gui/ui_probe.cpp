@@ -1,8 +1,10 @@
 #include "app/gui/ui_probe.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <unordered_map>
 
 namespace fw::gui::probe {
@@ -22,46 +24,16 @@ Report& report() {
   return r;
 }
 
-void json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          out += b;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
+nlohmann::ordered_json json_rect(ImVec2 a, ImVec2 b) {
+  auto r = [](float v) { return std::round(v * 10.0f) / 10.0f; };
+  return {r(a.x), r(a.y), r(b.x), r(b.y)};
 }
 
-void json_rect(std::string& out, ImVec2 a, ImVec2 b) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "[%.1f, %.1f, %.1f, %.1f]", a.x, a.y, b.x, b.y);
-  out += buf;
-}
-
-void json_colour(std::string& out, ImU32 c) {
+std::string json_colour(ImU32 c) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "\"#%02x%02x%02x\"", (c >> IM_COL32_R_SHIFT) & 0xFF,
+  std::snprintf(buf, sizeof buf, "#%02x%02x%02x", (c >> IM_COL32_R_SHIFT) & 0xFF,
                 (c >> IM_COL32_G_SHIFT) & 0xFF, (c >> IM_COL32_B_SHIFT) & 0xFF);
-  out += buf;
+  return buf;
 }
 }  // namespace
 
@@ -183,52 +155,23 @@ std::vector<std::string> ids(const std::string& list) {
 
 std::string report_json(int width, int height) {
   const Report& r = report();
-  std::string out = "{\n  \"width\": " + std::to_string(width) +
-                    ",\n  \"height\": " + std::to_string(height) + ",\n  \"facts\": {";
-  bool first = true;
-  for (const auto& [k, v] : r.facts) {
-    out += first ? "\n    " : ",\n    ";
-    first = false;
-    json_string(out, k);
-    out += ": ";
-    json_string(out, v);
-  }
-  out += "\n  },\n  \"items\": [";
-  first = true;
+  nlohmann::ordered_json items = nlohmann::ordered_json::array();
   for (const Drawn& d : r.items) {
-    out += first ? "\n    {" : ",\n    {";
-    first = false;
-    out += "\"list\": ";
-    json_string(out, d.list);
-    out += ", \"id\": ";
-    json_string(out, d.id);
-    out += ", \"rect\": ";
-    json_rect(out, d.min, d.max);
-    out += ", \"flags\": [";
-    for (size_t i = 0; i < d.flags.size(); ++i) {
-      if (i) out += ", ";
-      json_string(out, d.flags[i]);
-    }
-    out += "]";
-    if (!d.text.empty()) {
-      out += ", \"text\": ";
-      json_string(out, d.text);
-    }
-    if (d.count >= 0) out += ", \"count\": " + std::to_string(d.count);
+    nlohmann::ordered_json j = {
+        {"list", d.list}, {"id", d.id}, {"rect", json_rect(d.min, d.max)}, {"flags", d.flags}};
+    if (!d.text.empty()) j["text"] = d.text;
+    if (d.count >= 0) j["count"] = d.count;
     if (d.fill) {
-      out += ", \"fill\": ";
-      json_colour(out, d.fill);
-      out += ", \"fill_rect\": ";
-      json_rect(out, d.fill_min, d.fill_max);
+      j["fill"] = json_colour(d.fill);
+      j["fill_rect"] = json_rect(d.fill_min, d.fill_max);
     }
-    if (d.ink) {
-      out += ", \"ink\": ";
-      json_colour(out, d.ink);
-    }
-    out += "}";
+    if (d.ink) j["ink"] = json_colour(d.ink);
+    items.push_back(std::move(j));
   }
-  out += "\n  ]\n}\n";
-  return out;
+  const nlohmann::ordered_json report = {
+      {"width", width}, {"height", height}, {"facts", r.facts}, {"items", std::move(items)}};
+  // Invalid UTF-8 in a label is replaced, never thrown.
+  return report.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace fw::gui::probe

@@ -152,10 +152,8 @@ std::string TrainingPanel::start_blocker(const AppState& app) const {
     return "The last run already has " + std::to_string(epochs_done_) +
            " epochs: ask for more to continue it.";
   if (form_.from != TrainFrom::Continue) {
-    try {
-      form_.s.check();  // the same rules as `formwork train`
-    } catch (const std::exception& e) {
-      std::string why = e.what();
+    std::string why = form_.s.problem();  // the same rules as `formwork train`
+    if (!why.empty()) {
       why[0] = char(std::toupper(static_cast<unsigned char>(why[0])));
       return why + ".";
     }

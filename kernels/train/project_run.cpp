@@ -9,6 +9,7 @@
 #include "core/graph_json.h"
 #include "core/image_io.h"
 #include "core/init.h"
+#include "core/project_meta.h"
 #include "core/safetensors.h"
 
 namespace fw {
@@ -53,8 +54,7 @@ ProjectRun start_run(const std::string& path, ProjectData base, Graph graph, Ten
   r.graph = std::move(graph);
   r.settings = settings;
   r.project = std::move(base);
-  if (r.project.meta.count("input_norm"))
-    r.stored = normalization_from_json(r.project.meta.at("input_norm"));
+  r.stored = stored_normalization(r.project);
   r.ck.weights = weights.empty() ? init_weights(r.analysis, settings.seed) : std::move(weights);
   r.project.graph_json = graph_to_json(r.graph);
   r.project.graph_format = kGraphFormatVersion;
@@ -118,8 +118,7 @@ ProjectRun resume_run(const std::string& path, int64_t epochs) {
         parse_safetensors(it->second.second.data(), it->second.second.size(), path + " (optimizer)");
   r.ck.epochs_done = last.epochs_done;
   r.ck.curve = r.project.runs.back().curve;
-  if (r.project.meta.count("input_norm"))
-    r.stored = normalization_from_json(r.project.meta.at("input_norm"));
+  r.stored = stored_normalization(r.project);
   if (r.ck.epochs_done >= r.settings.epochs)
     throw Error(path + ": already trained for " + std::to_string(r.ck.epochs_done) +
                 " epochs; ask for more epochs to continue (train --epochs)");

@@ -2,11 +2,12 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "core/batches.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "kernels/train/loss.h"
 #include "kernels/train/optim.h"
 
@@ -49,59 +50,53 @@ TrainSettings TrainSettings::from_json(const std::string& text) {
   return s;
 }
 
-void TrainSettings::check() const {
-  auto num = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return std::string(buf);
-  };
-  auto fail = [](const std::string& msg) { throw UsageError(msg); };
-  if (epochs < 1) fail("epochs must be at least 1, got " + std::to_string(epochs));
-  if (batch < 1) fail("batch size must be at least 1, got " + std::to_string(batch));
+std::string TrainSettings::problem() const {
+  const auto num = format_number;
+  if (epochs < 1) return "epochs must be at least 1, got " + std::to_string(epochs);
+  if (batch < 1) return "batch size must be at least 1, got " + std::to_string(batch);
   for (auto [name, v] : {std::pair{"learning rate", lr}, {"final learning rate", min_lr},
                          {"warm-up", warmup_epochs}, {"weight decay", weight_decay},
                          {"label smoothing", label_smoothing}, {"gradient clipping", clip_grad}})
-    if (!std::isfinite(v)) fail(std::string(name) + " must be a finite number, got " + num(v));
-  if (!(lr > 0)) fail("learning rate must be positive, got " + num(lr));
-  if (min_lr < 0) fail("final learning rate must be at least 0, got " + num(min_lr));
+    if (!std::isfinite(v)) return std::string(name) + " must be a finite number, got " + num(v);
+  if (!(lr > 0)) return "learning rate must be positive, got " + num(lr);
+  if (min_lr < 0) return "final learning rate must be at least 0, got " + num(min_lr);
   if (min_lr > lr)
-    fail("final learning rate " + num(min_lr) + " is above the peak rate " + num(lr) +
-         " (the cosine decays from the peak to the final rate)");
-  if (warmup_epochs < 0) fail("warm-up must be at least 0 epochs, got " + num(warmup_epochs));
+    return "final learning rate " + num(min_lr) + " is above the peak rate " + num(lr) +
+           " (the cosine decays from the peak to the final rate)";
+  if (warmup_epochs < 0) return "warm-up must be at least 0 epochs, got " + num(warmup_epochs);
   if (warmup_epochs > double(epochs))
-    fail("warm-up of " + num(warmup_epochs) + " epochs is longer than the run (" +
-         std::to_string(epochs) + " epochs)");
-  if (weight_decay < 0) fail("weight decay must be at least 0, got " + num(weight_decay));
+    return "warm-up of " + num(warmup_epochs) + " epochs is longer than the run (" +
+           std::to_string(epochs) + " epochs)";
+  if (weight_decay < 0) return "weight decay must be at least 0, got " + num(weight_decay);
   if (!(label_smoothing >= 0 && label_smoothing < 1))
-    fail("label smoothing must be in [0, 1), got " + num(label_smoothing));
-  if (clip_grad < 0) fail("gradient clipping must be at least 0 (0: off), got " + num(clip_grad));
-  if (limit < 0) fail("the train subset must be at least 0 (0: all), got " + std::to_string(limit));
+    return "label smoothing must be in [0, 1), got " + num(label_smoothing);
+  if (clip_grad < 0) return "gradient clipping must be at least 0 (0: off), got " + num(clip_grad);
+  if (limit < 0) return "the train subset must be at least 0 (0: all), got " + std::to_string(limit);
   if (eval_limit < 0)
-    fail("the test subset must be at least 0 (0: all), got " + std::to_string(eval_limit));
+    return "the test subset must be at least 0 (0: all), got " + std::to_string(eval_limit);
+  return "";
 }
+
+void TrainSettings::check() const {
+  if (std::string why = problem(); !why.empty()) throw UsageError(why);
+}
+
+namespace {
+std::string shown(const std::string& v) { return v; }
+std::string shown(double v) { return format_number(v); }
+std::string shown(int64_t v) { return std::to_string(v); }
+std::string shown(uint64_t v) { return std::to_string(v); }
+}  // namespace
 
 std::vector<std::string> TrainSettings::differences(const TrainSettings& o) const {
   std::vector<std::string> out;
-  auto num = [](double v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return std::string(buf);
-  };
-  auto differ = [&](const char* flag, const std::string& mine, const std::string& theirs) {
-    if (mine != theirs) out.push_back(std::string(flag) + " " + mine + " (stored " + theirs + ")");
-  };
-  differ("--dataset", dataset, o.dataset);
-  differ("--batch", std::to_string(batch), std::to_string(o.batch));
-  differ("--lr", num(lr), num(o.lr));
-  differ("--min-lr", num(min_lr), num(o.min_lr));
-  differ("--warmup-epochs", num(warmup_epochs), num(o.warmup_epochs));
-  differ("--weight-decay", num(weight_decay), num(o.weight_decay));
-  differ("--label-smoothing", num(label_smoothing), num(o.label_smoothing));
-  differ("--clip-grad", num(clip_grad), num(o.clip_grad));
-  if (augment != o.augment) out.push_back(augment ? "augmentation on (stored: --no-augment)" : "--no-augment (stored: augmentation on)");
-  differ("--seed", std::to_string(seed), std::to_string(o.seed));
-  differ("--limit", std::to_string(limit), std::to_string(o.limit));
-  differ("--eval-limit", std::to_string(eval_limit), std::to_string(o.eval_limit));
+  each_setting(*this, o, [&](const char* flag, const auto& mine, const auto& theirs) {
+    if (mine == theirs) return;
+    if constexpr (std::is_same_v<std::decay_t<decltype(mine)>, bool>)  // augment
+      out.push_back(mine ? "augmentation on (stored: --no-augment)" : "--no-augment (stored: augmentation on)");
+    else
+      out.push_back(std::string(flag) + " " + shown(mine) + " (stored " + shown(theirs) + ")");
+  });
   return out;
 }
 

@@ -41,14 +41,33 @@ struct TrainSettings {
 
   std::string to_json() const;
   static TrainSettings from_json(const std::string& text);  // fw::Error on bad JSON
-  // fw::UsageError naming the first setting that makes no sense: epochs or batch below 1, a
-  // peak rate that is not positive, a final rate below 0 or above the peak, a warm-up below 0
-  // or longer than the run, weight decay or clipping below 0, label smoothing outside [0, 1),
-  // negative subsets, a non-finite number. train() checks too.
+  // The first setting that makes no sense, as one sentence ("weight decay must be at least 0,
+  // got -0.1"), or "" when they all do: epochs or batch below 1, a peak rate that is not
+  // positive, a final rate below 0 or above the peak, a warm-up below 0 or longer than the run,
+  // weight decay or clipping below 0, label smoothing outside [0, 1), negative subsets, a
+  // non-finite number. check() throws it as fw::UsageError; train() checks too.
+  std::string problem() const;
   void check() const;
   // "--lr 0.001 (stored 0.002)" for each setting that differs from `other`, by its command-line
   // name; empty when they agree. Epochs are not compared (a resumed run asks for more).
   std::vector<std::string> differences(const TrainSettings& other) const;
+  // Calls f(flag, a.member, b.member) for every setting but epochs, named by its command-line
+  // flag (augment by "--no-augment"): the one list that comparing and merging settings use.
+  template <class A, class B, class F>
+  static void each_setting(A& a, B& b, F&& f) {
+    f("--dataset", a.dataset, b.dataset);
+    f("--batch", a.batch, b.batch);
+    f("--lr", a.lr, b.lr);
+    f("--min-lr", a.min_lr, b.min_lr);
+    f("--warmup-epochs", a.warmup_epochs, b.warmup_epochs);
+    f("--weight-decay", a.weight_decay, b.weight_decay);
+    f("--label-smoothing", a.label_smoothing, b.label_smoothing);
+    f("--clip-grad", a.clip_grad, b.clip_grad);
+    f("--no-augment", a.augment, b.augment);
+    f("--seed", a.seed, b.seed);
+    f("--limit", a.limit, b.limit);
+    f("--eval-limit", a.eval_limit, b.eval_limit);
+  }
 };
 
 struct EpochResult {
