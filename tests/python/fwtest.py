@@ -40,6 +40,17 @@ def skip(reason: str) -> None:
     sys.exit(SKIP)
 
 
+def skip_unless_fashion_mnist(why: str = "") -> str:
+    """The folder with Debian's dataset-fashion-mnist IDX files ($FORMWORK_FASHION_MNIST_DIR, as
+    Formwork reads it, else /usr/share/datasets/fashion-mnist); skips (exit 77) when its train and
+    test images are not there."""
+    d = os.environ.get("FORMWORK_FASHION_MNIST_DIR") or "/usr/share/datasets/fashion-mnist"
+    for split in ("train", "t10k"):
+        if not any(os.path.exists(os.path.join(d, f"{split}-images-idx3-ubyte{ext}")) for ext in (".gz", "")):
+            skip(f"Fashion-MNIST is not in {d} (apt-get install dataset-fashion-mnist)" + (f": {why}" if why else ""))
+    return d
+
+
 def skip_unless_torch():
     """Imports and returns torch, or skips (exit 77) when it is not importable. Sets torch's
     intra-op threads to $FWTEST_THREADS (default: 2, or fewer cores)."""

@@ -41,30 +41,16 @@ VIT, CAF = E.VIT, "caformer_s18"
 
 
 def expect_failure(check, label, args, needles, out=None):
-    """Runs formwork expecting exit 1, one non-empty stderr line containing every needle
-    (case-insensitive), and ``out`` not created."""
+    """Runs formwork expecting exit 1 and one "formwork: error:" line on stderr containing every
+    needle (case-insensitive), and ``out`` not created."""
     if out and os.path.exists(out):
         os.remove(out)
-    res = fwtest.run_formwork(args, expect_rc=None)
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    shown = " | ".join(lines)[:300] or "(stderr empty)"
-    if not check.ok(f"{label}: exit status 1", res.returncode == 1, f"got {res.returncode}; stderr: {shown}"):
-        return
-    check.ok(f"{label}: exactly one stderr line", len(lines) == 1, f"{len(lines)} lines: {shown}")
-    text = " ".join(lines).lower()
-    absent = [n for n in needles if n.lower() not in text]
-    check.ok(f"{label}: stderr names {', '.join(repr(n) for n in needles)}", not absent,
-             f"missing {absent}; stderr: {shown}" if absent else shown)
-    if out:
+    if E.expect_error(check, label, args, 1, needles) is not None and out:
         check.ok(f"{label}: no {os.path.basename(out)} left behind", not os.path.exists(out))
 
 
 def expect_usage(check, label, args):
-    res = fwtest.run_formwork(args, expect_rc=None)
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    shown = " | ".join(lines)[:300] or "(stderr empty)"
-    if check.ok(f"{label}: exit status 2", res.returncode == 2, f"got {res.returncode}; stderr: {shown}"):
-        check.ok(f"{label}: says why on stderr", bool(lines), shown)
+    E.expect_error(check, label, args, 2)
 
 
 def main():

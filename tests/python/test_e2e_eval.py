@@ -42,7 +42,6 @@ import numpy as np  # noqa: E402
 import e2e_common as E  # noqa: E402
 import fwref  # noqa: E402
 
-FM_DIR = os.environ.get("FORMWORK_FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
 MINI = "caformer_mini64"
 SAMPLE_TOP1, SAMPLE_TOP5, SAMPLE_N = 0.8539, 0.9967, 10000
 
@@ -230,9 +229,7 @@ def test_errors(check, p, sample):
 
 def main():
     fwtest.formwork_bin()
-    if not any(os.path.exists(os.path.join(FM_DIR, f)) for f in ("t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte")):
-        fwtest.skip(f"Fashion-MNIST is not in {FM_DIR} (apt-get install dataset-fashion-mnist): "
-                    "the sample's fashion-mnist-placed test split is made from it")
+    fwtest.skip_unless_fashion_mnist("the sample's fashion-mnist-placed test split is made from it")
     check = fwtest.Checker("e2e eval")
     sample = os.path.join(E.assets_dir(), "sample.formwork")
     if not check.ok("assets/sample.formwork exists", os.path.isfile(sample), sample):

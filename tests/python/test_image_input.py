@@ -20,7 +20,8 @@ The tolerance is there to be failed: the same reference computed with the wrong 
 of the crop must differ from Formwork's by many levels, which the test checks too. A broken image
 file gives one clear line and exit 1.
 
-Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN unset, or numpy/PIL missing).
+Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN unset, numpy/PIL missing, or dataset-fashion-mnist
+not installed).
 """
 import json
 import math
@@ -39,7 +40,6 @@ except ImportError:
 
 IMAGENET = (np.array([0.485, 0.456, 0.406], np.float32), np.array([0.229, 0.224, 0.225], np.float32))
 GRAY = (np.array([0.449], np.float32), np.array([0.226], np.float32))
-FM_DIR = "/usr/share/datasets/fashion-mnist"
 
 
 def sharp_image(w, h, seed):
@@ -95,6 +95,7 @@ def levels(got, want, std):
 
 def main():
     fwtest.formwork_bin()
+    fwtest.skip_unless_fashion_mnist("the Fashion-MNIST project's padded pipeline is checked too")
     check = fwtest.Checker("image input")
     with fwtest.temp_dir() as tmp:
         def infer_input(arch, image, extra=()):
@@ -173,39 +174,35 @@ def main():
         check.ok("folder project: bicubic would be seen", e >= 8, f"{e:.0f} levels")
 
         # 3. A project trained on Fashion-MNIST (1x32x32): padded from 28x28, like its data.
-        if os.path.exists(os.path.join(FM_DIR, "train-images-idx3-ubyte.gz")) or \
-                os.environ.get("FORMWORK_FASHION_MNIST_DIR"):
-            proj = os.path.join(tmp, "fm.formwork")
-            fwtest.run_formwork(["train", "formwork_fm32", "--dataset", "fashion-mnist", "--limit", "64",
-                                 "--eval-limit", "16", "--epochs", "1", "--batch", "32", "--threads", "1",
-                                 "--out", proj])
-            with sqlite3.connect(proj) as db:
-                pipe = json.loads(dict(db.execute("select key, value from meta"))["input_pipeline"])
-            check.equal("fashion-mnist project: pipeline", (pipe["fit"], pipe["item_size"], pipe["size"]),
-                        ("pad", [28, 28], [32, 32]))
-            mean, std = np.array(pipe["mean"], np.float32), np.array(pipe["std"], np.float32)
-            item = sharp_image(28, 28, seed=5).convert("L")
-            canvas = Image.new("L", (32, 32))
-            canvas.paste(item, (2, 2))
-            for what, image, want in [
-                    ("a 28x28 image is padded", item, canvas),
-                    ("a 32x32 image is taken as it is", canvas, canvas),
-                    ("a 50x40 image is resized to 28x28, then padded", sharp_image(50, 40, seed=6).convert("L"),
-                     None)]:
-                if want is None:
-                    want = Image.new("L", (32, 32))
-                    want.paste(image.resize((28, 28), Image.BILINEAR), (2, 2))
-                png = os.path.join(tmp, "fm_input.png")
-                image.save(png)
-                err = levels(infer_input(proj, png), to_tensor(want, mean, std), std)
-                check.ok(f"fashion-mnist project: {what}", err < 0.5, f"{err:.2f} levels")
-            stretched = levels(infer_input(proj, os.path.join(tmp, "fm_input.png")),
-                               to_tensor(sharp_image(50, 40, seed=6).convert("L").resize((32, 32), Image.BILINEAR),
-                                         mean, std), std)
-            check.ok("fashion-mnist project: a plain resize to 32x32 would be seen", stretched >= 8,
-                     f"{stretched:.0f} levels")
-        else:
-            print("note  dataset-fashion-mnist is not installed: the padded pipeline is not checked")
+        proj = os.path.join(tmp, "fm.formwork")
+        fwtest.run_formwork(["train", "formwork_fm32", "--dataset", "fashion-mnist", "--limit", "64",
+                             "--eval-limit", "16", "--epochs", "1", "--batch", "32", "--threads", "1",
+                             "--out", proj])
+        with sqlite3.connect(proj) as db:
+            pipe = json.loads(dict(db.execute("select key, value from meta"))["input_pipeline"])
+        check.equal("fashion-mnist project: pipeline", (pipe["fit"], pipe["item_size"], pipe["size"]),
+                    ("pad", [28, 28], [32, 32]))
+        mean, std = np.array(pipe["mean"], np.float32), np.array(pipe["std"], np.float32)
+        item = sharp_image(28, 28, seed=5).convert("L")
+        canvas = Image.new("L", (32, 32))
+        canvas.paste(item, (2, 2))
+        for what, image, want in [
+                ("a 28x28 image is padded", item, canvas),
+                ("a 32x32 image is taken as it is", canvas, canvas),
+                ("a 50x40 image is resized to 28x28, then padded", sharp_image(50, 40, seed=6).convert("L"),
+                 None)]:
+            if want is None:
+                want = Image.new("L", (32, 32))
+                want.paste(image.resize((28, 28), Image.BILINEAR), (2, 2))
+            png = os.path.join(tmp, "fm_input.png")
+            image.save(png)
+            err = levels(infer_input(proj, png), to_tensor(want, mean, std), std)
+            check.ok(f"fashion-mnist project: {what}", err < 0.5, f"{err:.2f} levels")
+        stretched = levels(infer_input(proj, os.path.join(tmp, "fm_input.png")),
+                           to_tensor(sharp_image(50, 40, seed=6).convert("L").resize((32, 32), Image.BILINEAR),
+                                     mean, std), std)
+        check.ok("fashion-mnist project: a plain resize to 32x32 would be seen", stretched >= 8,
+                 f"{stretched:.0f} levels")
 
         # 4. A broken image file: one line naming it, exit 1.
         bad = os.path.join(tmp, "bad.png")

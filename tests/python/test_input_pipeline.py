@@ -21,6 +21,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import e2e_common as E  # noqa: E402
 import fwtest  # noqa: E402
 
 try:
@@ -29,17 +30,13 @@ try:
 except ImportError:
     fwtest.skip("numpy or PIL missing")
 
-FM_DIR = "/usr/share/datasets/fashion-mnist"
 N = 40
 
 
 def main():
     fwtest.formwork_bin()
-    if not os.path.exists(os.path.join(FM_DIR, "t10k-images-idx3-ubyte.gz")) and \
-            not os.environ.get("FORMWORK_FASHION_MNIST_DIR"):
-        fwtest.skip("dataset-fashion-mnist is not installed")
-    assets = os.environ.get("FORMWORK_ASSETS") or os.path.join(os.path.dirname(__file__), "..", "..", "assets")
-    sample = os.path.join(assets, "sample.formwork")
+    fwtest.skip_unless_fashion_mnist()
+    sample = os.path.join(E.assets_dir(), "sample.formwork")
     check = fwtest.Checker("input pipeline")
     with fwtest.temp_dir() as tmp:
         def same_predictions(label, project, dataset, image_dir, extra_eval=()):

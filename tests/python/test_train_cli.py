@@ -26,7 +26,6 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fwtest  # noqa: E402
 
-FM_DIR = "/usr/share/datasets/fashion-mnist"
 
 
 def meta(path):
@@ -36,9 +35,7 @@ def meta(path):
 
 def main():
     fw = fwtest.formwork_bin()
-    if not os.path.exists(os.path.join(FM_DIR, "train-images-idx3-ubyte.gz")) and \
-            not os.environ.get("FORMWORK_FASHION_MNIST_DIR"):
-        fwtest.skip("dataset-fashion-mnist is not installed")
+    fwtest.skip_unless_fashion_mnist()
     failures = []
 
     def check(cond, what):
