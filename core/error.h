@@ -24,6 +24,13 @@ class UsageError : public std::runtime_error {
   explicit UsageError(const std::string& what) : std::runtime_error(what) {}
 };
 
+// The work was abandoned on request (a cancelled job, a view request made stale by an edit). Not
+// a failure: whoever cancelled it does not report it.
+class Cancelled : public Error {
+ public:
+  Cancelled() : Error("cancelled") {}
+};
+
 }  // namespace fw
 
 #define FW_ASSERT(cond, fix)                                                                \

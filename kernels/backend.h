@@ -31,6 +31,7 @@
 //    that keeps one Gradients object allocates nothing per step).
 //  - dropout/drop_path get a per-op seed derived from RunOptions::seed (deterministic).
 #pragma once
+#include <atomic>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,9 @@ struct RunOptions {
   std::vector<ValueRef> keep;        // activations to keep (see find_value)
   std::vector<int> keep_attention;   // self_attention ops whose probabilities to keep
   bool profile = false;              // time every op (Executor::op_times)
+  // Checked before every op of forward and of the backward that follows: when it reads true the
+  // run stops with fw::Cancelled (the executor stays usable; the next forward starts afresh).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // The seed dropout/drop_path of op `op` (FlatGraph index) get in a run with RunOptions::seed.

@@ -13,6 +13,10 @@
 //   α[b,c] = mean_ij G[b,c,i,j], cam[b,i,j] = max(0, Σ_c α[b,c]·A[b,c,i,j]) -> [B, h, w].
 //   `classes` has one entry (used for every sample) or one per sample; each must be within the
 //   model's classes.
+// - CamMethod::GradCamPlusPlus: pytorch-grad-cam's GradCAMPlusPlus (CONTRACT.md): with A and G as
+//   above, a = G^2 / (2 G^2 + sum_ij(A) * G^3 + 1e-6) (a = 0 where G = 0),
+//   w[b,c] = sum_ij relu(G) * a, cam = relu(sum_c w[b,c] A[b,c]).
+//   parse_cam_method("gradcam" | "gradcam++"), else a fw::UsageError listing both.
 // - attention_maps(): the softmax probabilities [B, heads, N, N] of the one attention node at or
 //   under `layer`.
 #pragma once
@@ -30,11 +34,16 @@ struct LayerGrid {
   int64_t channels = 0, h = 0, w = 0;
 };
 
+enum class CamMethod { GradCam, GradCamPlusPlus };
+CamMethod parse_cam_method(const std::string& name);
+const char* cam_method_name(CamMethod m);  // "gradcam", "gradcam++"
+
 LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& layer);
 
 // Returns the CAM [B, h, w]; `logits` (if given) receives the forward's logits.
 Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
-               const std::vector<int64_t>& classes, Tensor* logits = nullptr);
+               const std::vector<int64_t>& classes, Tensor* logits = nullptr,
+               CamMethod method = CamMethod::GradCam);
 
 int attention_op(const Graph& g, const FlatGraph& fg, const std::string& layer);
 Tensor attention_maps(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer);

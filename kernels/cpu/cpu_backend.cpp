@@ -206,6 +206,7 @@ std::vector<Tensor> CpuExecutor::forward(const std::vector<Tensor>& inputs,
   bwd_ms_.assign(opts.profile ? n : 0, 0.0);
 
   for (int o = 0; o < n; ++o) {
+    if (opts.cancel && opts.cancel->load()) throw Cancelled();
     const FlatOp& op = fg_.ops[o];
     const double t0 = opts.profile ? now_ms() : 0.0;
     for (int p = 0; p < int(op.out_shapes.size()); ++p)
@@ -312,6 +313,7 @@ void CpuExecutor::backward(const std::vector<Tensor>& dout, Gradients& result) {
     it = wanted.count(it->first) ? std::next(it) : result.params.erase(it);
   for (int o = n - 1; o >= 0; --o) {
     if (!plan_.run_backward[o]) continue;
+    if (opts_.cancel && opts_.cancel->load()) throw Cancelled();
     const double t0 = opts_.profile ? now_ms() : 0.0;
     const FlatOp& op = fg_.ops[o];
     const CpuKernel* k = kernels_[o];
