@@ -12,7 +12,8 @@
 #ifdef FORMWORK_WITH_GUI
 // `formwork [--screenshot OUT.png [--view V] [--frames N] [--state OUT.json]] [--enter MODULE]
 //           [--select MODULE] [--expand MODULE|all]... [--dialog templates|open|shortcuts]
-//           [PROJECT]`
+//           [--input sample:K|dataset:NAME:SPLIT:I|IMAGE] [--layer MODULE] [--compare MODULE]
+//           [--query I] [--class K] [--method gradcam|gradcam++] [PROJECT]`
 static int gui_main(int argc, char** argv) {
   fw::GuiOptions opts;
   for (int i = 1; i < argc; ++i) {
@@ -38,6 +39,24 @@ static int gui_main(int argc, char** argv) {
       opts.dialog = value("--dialog");
     } else if (arg == "--state") {
       opts.state = value("--state");
+    } else if (arg == "--input") {
+      opts.input = value("--input");
+    } else if (arg == "--layer") {
+      opts.layer = value("--layer");
+    } else if (arg == "--compare") {
+      opts.compare = value("--compare");
+    } else if (arg == "--method") {
+      opts.method = value("--method");
+    } else if (arg == "--query" || arg == "--class") {
+      const std::string v = value(arg.c_str());
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0) {
+        std::fprintf(stderr, "formwork: error: %s needs an index from 0 (got '%s')\n", arg.c_str(),
+                     v.c_str());
+        return 2;
+      }
+      (arg == "--query" ? opts.query : opts.cls) = n;
     } else if (arg == "--frames") {
       const std::string v = value("--frames");
       char* end = nullptr;
@@ -52,7 +71,8 @@ static int gui_main(int argc, char** argv) {
       std::fprintf(stderr,
                    "formwork: error: unexpected '%s'; usage: formwork [--screenshot OUT.png "
                    "[--view V] [--frames N] [--state OUT.json]] [--enter M] [--select M] "
-                   "[--expand M|all] [--dialog D] [PROJECT], or formwork COMMAND (see --help)\n",
+                   "[--expand M|all] [--dialog D] [--input I] [--layer M] [--compare M] [--query I] "
+                   "[--class K] [--method M] [PROJECT], or formwork COMMAND (see --help)\n",
                    arg.c_str());
       return 2;
     } else {

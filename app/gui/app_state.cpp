@@ -29,6 +29,7 @@ void load_graph(AppState& app, Graph g, Source source, const std::string& path,
                 const std::string& name) {
   apply_placements(g, layout_unplaced(g, kNoNode, node_box));
   app.doc.reset(std::move(g));
+  ++app.generation;
   app.source = source;
   app.path = path;
   app.name = name;

@@ -72,6 +72,7 @@ struct AppState {
   Source source = Source::Untitled;
   std::string path;      // the file on disk (Json, Project); "" otherwise
   std::string name;      // what the title shows: template name, file name, "Untitled"
+  int64_t generation = 0;  // bumped whenever another document is loaded (open, new)
   bool bundled = false;  // the sample project in assets/: never overwritten (Save asks for a file)
   bool read_only() const {
     return bundled || source == Source::Template || source == Source::Untitled;

@@ -230,20 +230,61 @@ void EditorView::run(Action a, const std::string& arg) {
     case Action::ShowTraining:
       show_view("training");
       break;
+    case Action::ShowAttention:
+      show_view("attention");
+      break;
+    case Action::ShowGradcam:
+      show_view("gradcam");
+      break;
+    case Action::ShowView:
+      show_view(arg);
+      break;
   }
 }
 
 bool EditorView::animating() const {
-  return app_.editor.refusal.until > 0 || gallery_.is_open() || training_.active();
+  return app_.editor.refusal.until > 0 || gallery_.is_open() || training_.active() || settling();
 }
 
-std::string EditorView::dialog() const {
-  if (unsaved_visible_) return "unsaved";
-  if (stop_training_visible_) return "training";
-  if (error_visible_) return "error";
-  if (files_.is_open()) return "files";
-  if (gallery_.is_open()) return "templates";
-  return "";
+bool EditorView::settling() const {
+  if (active_view_ != "attention" && active_view_ != "gradcam") return false;
+  const InferenceService::Activity a = view_model_.service().activity();
+  if (a.busy || a.queued > 0) return true;
+  if (input_.pending(view_model_)) return true;
+  return active_view_ == "attention" ? attention_.pending() : gradcam_.pending();
+}
+
+void EditorView::drop_files(const std::vector<std::string>& paths) {
+  for (const std::string& p : paths) {
+    const std::string ext = fs::path(p).extension().string();
+    if (ext == ".formwork" || ext == ".json") {
+      run(Action::OpenRecent, p);  // asks to save unsaved changes first
+      return;
+    }
+    input_.choose_file(p);
+    if (active_view_ != "attention" && active_view_ != "gradcam") show_view("gradcam");
+    app_.status = {Message::Info, "Input: " + fs::path(p).filename().string()};
+    return;  // one input at a time: the first file
+  }
+}
+
+// "Grad-CAM of stages.2 · 3 waiting" while the views' service works.
+std::string EditorView::activity_line() const {
+  const InferenceService::Activity a = view_model_.service().activity();
+  if (!a.busy && a.queued == 0) return "";
+  std::string s = "\xE2\x9F\xB3 ";  // ⟳
+  if (a.busy) s.append(a.status.empty() ? a.what.substr(0, a.what.find('|')) : a.status);
+  if (a.busy && a.total > 0) {
+    char pct[16];
+    std::snprintf(pct, sizeof pct, " %d%%", int(100.0 * double(a.done) / double(a.total)));
+    s.append(pct);
+  }
+  if (a.queued > 0) {
+    if (a.busy) s.append(" \xC2\xB7 ");
+    s.append(std::to_string(a.queued));
+    s.append(" waiting");
+  }
+  return s;
 }
 
 // ---- Layout
@@ -354,6 +395,10 @@ void EditorView::splitter(const char* id, float* width, float min, float max, bo
 void EditorView::layout(const Fonts& fonts) {
   const float fs = ImGui::GetFontSize();
   if (probe::enabled()) probe::fact("view", active_view_);
+  if (active_view_ == "attention" || active_view_ == "gradcam") {
+    model_view(fonts);
+    return;
+  }
   if (active_view_ == "training") {
     const float status_h = ImGui::GetFrameHeight();
     const float height = ImGui::GetContentRegionAvail().y - status_h - ImGui::GetStyle().ItemSpacing.y;
@@ -405,10 +450,29 @@ void EditorView::layout(const Fonts& fonts) {
   status_bar(fonts);
 }
 
+// The attention and Grad-CAM views: the input column on the left, the view on the right.
+void EditorView::model_view(const Fonts& fonts) {
+  const float fs = ImGui::GetFontSize();
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float status_h = ImGui::GetFrameHeight();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float height = avail.y - status_h - st.ItemSpacing.y;
+  input_.update(view_model_);
+  const float left = std::clamp(avail.x * 0.24f, fs * 14, fs * 20);
+  input_.draw(view_model_, fonts, ImVec2(left, height));
+  ImGui::SameLine();
+  const ImVec2 size(avail.x - left - st.ItemSpacing.x, height);
+  if (active_view_ == "attention")
+    attention_.draw(view_model_, input_, app_, fonts, size);
+  else
+    gradcam_.draw(view_model_, input_, app_, fonts, size);
+  status_bar(fonts);
+}
+
 // The status bar of every view; a click on its problem count shows the problems in the editor.
 void EditorView::status_bar(const Fonts& fonts) {
   const ViewTransform& v = app_.editor.views[app_.editor.container];
-  if (!draw_status_bar(app_, fonts, v.zoom)) return;
+  if (!draw_status_bar(app_, fonts, v.zoom, activity_line())) return;
   show_view("editor");
   panels_.inspector = true;
   focus_problems_ = true;
@@ -609,6 +673,15 @@ void EditorView::draw_frame(const Fonts& fonts) {
   sync_editor(app_);
   training_.poll();
   app_.busy_path = training_.busy_path();
+  // A run that ended saved new weights into its project: the views reload them.
+  const TrainingLive& tl = training_.live();
+  if ((tl.run != training_seen_run_ || tl.phase != training_seen_phase_) &&
+      (tl.phase == TrainingLive::Phase::Done || tl.phase == TrainingLive::Phase::Cancelled) &&
+      tl.path == app_.path)
+    view_model_.reload_weights();
+  training_seen_run_ = tl.run;
+  training_seen_phase_ = tl.phase;
+  view_model_.sync(app_);
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);

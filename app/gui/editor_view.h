@@ -22,7 +22,11 @@
 #include "app/gui/editor_canvas.h"
 #include "app/gui/style.h"
 #include "app/gui/training_session.h"
+#include "app/gui/view_model.h"
+#include "app/panels/attention_panel.h"
 #include "app/panels/file_browser.h"
+#include "app/panels/gradcam_panel.h"
+#include "app/panels/input_panel.h"
 #include "app/panels/inspector.h"
 #include "app/panels/node_list.h"
 #include "app/panels/palette.h"
@@ -64,7 +68,19 @@ class EditorView {
   PanelVisibility& panels() { return panels_; }
   TrainingSession& training() { return training_; }
   TrainingPanel& training_panel() { return training_panel_; }
-  // "editor" or "training" (one of `views`); show_view ignores a view this build does not have.
+  // The attention and Grad-CAM views: the model they compute on, their shared input panel.
+  ViewModel& view_model() { return view_model_; }
+  InputPanel& input_panel() { return input_; }
+  AttentionPanel& attention() { return attention_; }
+  GradcamPanel& gradcam() { return gradcam_; }
+  // True while the view in front waits for results it asked for (an input loading, a request
+  // queued or running): screenshot mode renders until this is false.
+  bool settling() const;
+  // A file dropped onto the window: an image goes to the input of the attention and Grad-CAM
+  // views (which comes to front unless one of them is), a *.formwork or *.json is opened.
+  void drop_files(const std::vector<std::string>& paths);
+  // "editor", "training", "attention", "gradcam" (one of `views`); show_view ignores a view this
+  // build does not have.
   const std::string& active_view() const { return active_view_; }
   void show_view(const std::string& v);
   // The views this build has (the View menu lists them when there is more than one).
@@ -108,6 +124,15 @@ class EditorView {
   TrainingSession training_;  // before the panel that refers to it
   TrainingPanel training_panel_{training_};
   bool ask_stop_training_ = false, stop_training_visible_ = false;
+  // The views on the model (after training_: a finished run reloads their weights).
+  ViewModel view_model_;
+  InputPanel input_;
+  AttentionPanel attention_;
+  GradcamPanel gradcam_;
+  int64_t training_seen_run_ = 0;
+  TrainingLive::Phase training_seen_phase_ = TrainingLive::Phase::Idle;
+  void model_view(const Fonts& fonts);
+  std::string activity_line() const;
 
   float left_w_ = 0, right_w_ = 0;  // 0: defaults from the font size
   Pending pending_ = Pending::None;

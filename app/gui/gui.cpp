@@ -17,6 +17,7 @@
 #include "app/gui/window.h"
 #include "core/error.h"
 #include "core/format.h"
+#include "views/gradcam.h"
 
 namespace fw {
 
@@ -66,6 +67,25 @@ std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOpti
     else
       app.editor.select_only(id);
   }
+  // The views on the model.
+  for (const auto& [flag, path] : {std::pair<const char*, const std::string*>{"--layer", &o.layer},
+                                   {"--compare", &o.compare}}) {
+    if (path->empty()) continue;
+    NodeId id;
+    if (std::string err = find(*path, flag, &id); !err.empty()) return err;
+  }
+  if (!o.method.empty()) {
+    if (o.method != "gradcam" && o.method != "gradcam++")
+      return "--method: expected gradcam or gradcam++ (got '" + o.method + "')";
+    view.gradcam().method = parse_cam_method(o.method);
+  }
+  view.gradcam().layer = o.layer;
+  view.gradcam().cls = o.cls;
+  view.attention().layer = o.layer;
+  view.attention().compare = o.compare;
+  if (o.query >= 0) view.attention().query = o.query;
+  if (std::string err = view.input_panel().choose(o.input.empty() ? "sample:0" : o.input); !err.empty())
+    return err;
   if (o.dialog == "templates")
     view.show_templates();
   else if (o.dialog == "open")
@@ -86,7 +106,7 @@ const std::vector<std::string>& contract_views() {
 }
 
 const std::vector<std::string>& built_views() {
-  static const std::vector<std::string> v = {"editor", "training"};
+  static const std::vector<std::string> v = {"editor", "training", "attention", "gradcam"};
   return v;
 }
 
@@ -144,6 +164,8 @@ int run_gui(const GuiOptions& opts) {
   w.on_close = [&] { return view.request_close(); };
   w.should_quit = [&] { return view.quit_requested(); };
   w.animating = [&] { return view.animating(); };
+  w.settling = [&] { return view.settling(); };
+  w.on_drop = [&](const std::vector<std::string>& paths) { view.drop_files(paths); };
   return gui::run_window(w, [&](const gui::Fonts& fonts) { view.draw(fonts); });
 }
 

@@ -15,8 +15,13 @@
 // - Failures print one line on stderr ("formwork: error: ...") and return the exit status: 1 when
 //   the work failed (no display, no OpenGL 3.3 context, a bad project in screenshot mode, an
 //   unwritable PNG), 2 for wrong usage (a view this build does not have, frames < 1, a module
-//   that is not in the graph, `state` without `screenshot`).
+//   that is not in the graph, `state` without `screenshot`, an unknown --method, --input that is
+//   not understood).
+// - In screenshot mode the frames go on until the view in front has every result it asked for
+//   (the model's requests, the input loading; at most kSettleSeconds), so the picture shows real
+//   maps and scores.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -32,6 +37,14 @@ struct GuiOptions {
   std::vector<std::string> expand;  // module paths of groups to open in place, or "all"
   std::string dialog;               // "templates", "open" or "shortcuts": a dialog in front
   std::string state;                // screenshot mode: the frame report's JSON path; empty = none
+  // The attention and Grad-CAM views' state (README, "The views"):
+  std::string input;    // "sample:K" (stored sample K), "dataset:NAME:SPLIT:I", or an image
+                        // file / .npy; empty = stored sample 0
+  std::string layer;    // attention: the token mixer; gradcam: the target (default: last stage)
+  std::string compare;  // attention: a second mixer shown beside it
+  int64_t query = -1;   // attention: the pinned query token of the mixer's grid
+  int64_t cls = -1;     // gradcam: the class (-1 = top-1)
+  std::string method;   // gradcam: gradcam or gradcam++
 };
 
 // The views of CONTRACT.md and those this build has.

@@ -7,9 +7,13 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <chrono>
 #include <cstdio>
+#include <thread>
+#include <utility>
 
 #include "app/gui/screenshot.h"
+#include "app/gui/texture.h"
 #include "core/error.h"
 
 namespace fw::gui {
@@ -17,6 +21,12 @@ namespace fw::gui {
 namespace {
 
 std::string g_glfw_error;  // the last GLFW error, for the one-line failure message
+
+std::vector<std::string> g_dropped;  // paths dropped since the last frame
+
+void on_drop(GLFWwindow*, int count, const char** paths) {
+  for (int i = 0; i < count; ++i) g_dropped.emplace_back(paths[i]);
+}
 
 void on_glfw_error(int code, const char* description) {
   (void)code;
@@ -30,6 +40,7 @@ class Window {
   Window(const Window&) = delete;
   Window& operator=(const Window&) = delete;
   ~Window() {
+    set_textures_enabled(false);  // textures still alive are not freed through a dead context
     if (imgui_gl_) ImGui_ImplOpenGL3_Shutdown();
     if (imgui_glfw_) ImGui_ImplGlfw_Shutdown();
     if (ImGui::GetCurrentContext()) ImGui::DestroyContext();
@@ -79,6 +90,8 @@ class Window {
     if (!imgui_glfw_) return "cannot start ImGui's GLFW backend";
     imgui_gl_ = ImGui_ImplOpenGL3_Init("#version 330 core");
     if (!imgui_gl_) return "cannot start ImGui's OpenGL 3 backend";
+    set_textures_enabled(true);
+    glfwSetDropCallback(window_, on_drop);
     return {};
   }
 
@@ -121,10 +134,22 @@ int run_window(const WindowOptions& opts, const DrawFn& draw) {
   }
 
   if (screenshot) {
-    for (int i = 0; i < opts.frames; ++i) {
+    // opts.frames frames, then on while the views wait for results (bounded), then one more.
+    const auto start = std::chrono::steady_clock::now();
+    int settled = 0;
+    for (int i = 0;; ++i) {
       glfwPollEvents();
       window.render(draw);
-      if (i + 1 == opts.frames) {
+      bool last = i + 1 >= opts.frames;
+      if (last && opts.settling) {
+        const bool waiting = opts.settling() &&
+                             std::chrono::steady_clock::now() - start <
+                                 std::chrono::duration<double>(kSettleSeconds);
+        settled = waiting ? 0 : settled + 1;
+        last = settled >= 2;  // a frame drawn with every result in, then the captured one
+        if (waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      if (last) {
         int w = 0, h = 0;
         glfwGetFramebufferSize(window.handle(), &w, &h);
         try {
@@ -134,10 +159,11 @@ int run_window(const WindowOptions& opts, const DrawFn& draw) {
           std::fprintf(stderr, "formwork: error: %s\n", e.what());
           return 1;
         }
+        glfwSwapBuffers(window.handle());
+        return 0;
       }
       glfwSwapBuffers(window.handle());
     }
-    return 0;
   }
 
   // Interactive: render a few frames after each event (ImGui settles hover and layout over a
@@ -160,6 +186,7 @@ int run_window(const WindowOptions& opts, const DrawFn& draw) {
       glfwWaitEvents();
       eager = 2;
     }
+    if (!g_dropped.empty() && opts.on_drop) opts.on_drop(std::exchange(g_dropped, {}));
     window.render(draw);
     glfwSwapBuffers(window.handle());
     if (opts.title_fn) {

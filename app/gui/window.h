@@ -6,7 +6,10 @@
 // - screenshot: opts.frames frames in a window of exactly kScreenshotWidth x kScreenshotHeight
 //   pixels (at content scale 1, as under Xvfb), then the last frame's framebuffer goes to
 //   opts.screenshot as PNG (and, with opts.state, the probe's report of that frame to that file:
-//   the caller enables the probe). The mouse is kept off the window, so no hover shows.
+//   the caller enables the probe). The mouse is kept off the window, so no hover shows. With
+//   opts.settling, frames go on after opts.frames while it says results are still coming (the
+//   views' background requests), for at most kSettleSeconds, and the frame after it settled is
+//   the one captured.
 // Interactive mode asks on_close() before closing (the editor's "save changes?" prompt) and
 // closes when should_quit() says so.
 // Returns the exit status: 0, or 1 after printing one line on stderr ("formwork: error: cannot open
@@ -14,12 +17,14 @@
 #pragma once
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "app/gui/style.h"
 
 namespace fw::gui {
 
 constexpr int kScreenshotWidth = 1280, kScreenshotHeight = 800;
+constexpr double kSettleSeconds = 120;
 
 struct WindowOptions {
   std::string title;       // window title
@@ -31,6 +36,9 @@ struct WindowOptions {
   std::function<bool()> on_close;         // the close button: true = close now, false = not yet
   std::function<bool()> should_quit;      // the app has decided to close
   std::function<bool()> animating;        // true: keep drawing without waiting for input
+  // Both modes:
+  std::function<bool()> settling;  // screenshot: true while the frame still waits for results
+  std::function<void(const std::vector<std::string>&)> on_drop;  // files dropped on the window
 };
 
 using DrawFn = std::function<void(const Fonts&)>;

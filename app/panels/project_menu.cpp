@@ -12,6 +12,8 @@ constexpr int kKeyF2 = 291;  // GLFW_KEY_F2
 const char* view_title(const std::string& v) {
   if (v == "editor") return "Editor";
   if (v == "training") return "Training";
+  if (v == "attention") return "Attention";
+  if (v == "gradcam") return "Grad-CAM";
   return v.c_str();
 }
 }  // namespace
@@ -31,6 +33,7 @@ const std::vector<std::pair<const char*, const char*>>& shortcut_list() {
       {"Ctrl+Shift+S", "Save as"},
       {"Ctrl+Q", "Quit"},
       {"Ctrl+1 / Ctrl+2", "The editor / the training view"},
+      {"Ctrl+3 / Ctrl+4", "The attention / the Grad-CAM view"},
       {"Ctrl+Z", "Undo"},
       {"Ctrl+Shift+Z, Ctrl+Y", "Redo"},
       {"Ctrl+X / Ctrl+C / Ctrl+V", "Cut / copy / paste (at the mouse)"},
@@ -73,6 +76,8 @@ Action shortcut_pressed() {
     if (key_pressed('L')) return Action::Arrange;
     if (key_pressed('1')) return Action::ShowEditor;
     if (key_pressed('2')) return Action::ShowTraining;
+    if (key_pressed('3')) return Action::ShowAttention;
+    if (key_pressed('4')) return Action::ShowGradcam;
     return Action::None;
   }
   if (io.KeyAlt || io.KeySuper) return Action::None;
@@ -176,10 +181,12 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
       ImGui::Separator();
       ImGui::TextDisabled("Views");
       for (const std::string& v : views) {
-        const bool training = v == "training";
-        if (ImGui::MenuItem(view_title(v), training ? "Ctrl+2" : v == "editor" ? "Ctrl+1" : nullptr,
-                            v == active_view))
-          c = {training ? Action::ShowTraining : Action::ShowEditor, v};
+        const char* keys = v == "editor"      ? "Ctrl+1"
+                           : v == "training"  ? "Ctrl+2"
+                           : v == "attention" ? "Ctrl+3"
+                           : v == "gradcam"   ? "Ctrl+4"
+                                              : nullptr;
+        if (ImGui::MenuItem(view_title(v), keys, v == active_view)) c = {Action::ShowView, v};
       }
     }
     ImGui::EndMenu();
@@ -210,7 +217,7 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
           d->text = label;
           d->flag("active", active);
         }
-      if (clicked) c = {v == "training" ? Action::ShowTraining : Action::ShowEditor, v};
+      if (clicked) c = {Action::ShowView, v};
       ImGui::SameLine(0, ImGui::GetFontSize());
     }
   }

@@ -46,13 +46,16 @@ enum class Action {
   ToggleInspector,
   ShowEditor,
   ShowTraining,
+  ShowAttention,
+  ShowGradcam,
+  ShowView,  // MenuChoice::path: the view
   // Help
   Shortcuts,
 };
 
 struct MenuChoice {
   Action action = Action::None;
-  std::string path;  // OpenRecent
+  std::string path;  // OpenRecent: the file; ShowView: the view
 };
 
 struct PanelVisibility {

@@ -8,7 +8,7 @@
 
 namespace fw::gui {
 
-bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom) {
+bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom, const std::string& activity) {
   const Analysis& a = app.doc.analysis();
   ImU32 col = palette::kTextDim;
   switch (app.status.level) {
@@ -45,17 +45,27 @@ bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom) {
   const float avail = ImGui::GetContentRegionAvail().x;
   const float x0 = ImGui::GetCursorPosX();
   const float right_x = x0 + avail - right_w;
-  const float state_x = right_x - state_w - st.ItemSpacing.x * 3;
+  float state_x = right_x - state_w - st.ItemSpacing.x * 3;
+  const float activity_w = activity.empty() ? 0 : ImGui::CalcTextSize(activity.c_str()).x;
+  const float activity_x = state_x - activity_w - st.ItemSpacing.x * 3;
 
   ImGui::AlignTextToFramePadding();
   const ImVec2 p = ImGui::GetCursorScreenPos();
-  const float clip_w = state_x - x0 - st.ItemSpacing.x * 2;
+  const float clip_w = (activity.empty() ? state_x : activity_x) - x0 - st.ItemSpacing.x * 2;
   if (clip_w > 0) {
     ImGui::PushClipRect(p, ImVec2(p.x + clip_w, p.y + ImGui::GetFrameHeight()), true);
     ImGui::PushStyleColor(ImGuiCol_Text, col);
     ImGui::TextUnformatted(app.status.text.c_str());
     ImGui::PopStyleColor();
     ImGui::PopClipRect();
+  }
+  if (!activity.empty()) {
+    ImGui::SameLine(activity_x);
+    ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
+    ImGui::TextUnformatted(activity.c_str());
+    ImGui::PopStyleColor();
+    if (probe::enabled())
+      if (probe::Drawn* d = probe::drawn_item("activity", "service")) d->text = activity;
   }
   ImGui::SameLine(state_x);
   ImGui::PushFont(fonts.bold);

@@ -4,12 +4,17 @@
 #pragma once
 #include <imgui.h>
 
+#include <string>
+
 #include "app/gui/app_state.h"
 #include "app/gui/style.h"
 
 namespace fw::gui {
 
-// Returns true when the problem count was clicked (the view shows the problems list).
-bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom);
+// `activity`: what the views' background service is doing ("" = nothing), shown before the
+// graph's state. Returns true when the problem count was clicked (the view shows the problems
+// list).
+bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom,
+                     const std::string& activity = "");
 
 }  // namespace fw::gui

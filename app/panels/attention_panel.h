@@ -1,0 +1,82 @@
+// The attention view (`--view attention`): how tokens mix, for the query token under the mouse.
+//
+// - Mixer: any token mixer of the graph (views/mixing.h token_mixers: attention, pooling,
+//   sep-conv, random mixing, identity), from the list or the node selected in the editor;
+//   default: the first attention node. A second mixer can be shown beside it ("compare"), for the
+//   same query position: the query is an input pixel, mapped to each mixer's own grid.
+// - The query: the token under the mouse on the input image or on any map; a click pins it
+//   (click again to unpin); otherwise the pinned one, else the token at the centre of the
+//   input's box (or of the image).
+// - Attention nodes: each head's attention row of the query as a map over the image in a grid of
+//   heads, plus their mean, on one colour scale of probabilities; each head's full N x N matrix
+//   as a zoomable heat map (the query's row marked); attention rollout (views/mixing.h
+//   attention_rollout) over a stage or the whole network, the query's row as a map.
+// - Other mixers: the effective mixing map (views/mixing.h mixing_map, the query's row):
+//   ||d y_query / d x_j||_F over the input tokens j, with its colour scale.
+#pragma once
+#include <imgui.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "app/gui/app_state.h"
+#include "app/gui/heatmap.h"
+#include "app/gui/texture.h"
+#include "app/gui/view_model.h"
+#include "app/panels/input_panel.h"
+#include "views/mixing.h"
+
+namespace fw::gui {
+
+class AttentionPanel {
+ public:
+  void draw(ViewModel& vm, InputPanel& input, const AppState& app, const Fonts& fonts, ImVec2 size);
+
+  // The view's state (options, tests).
+  std::string layer;    // the mixer shown; "" = the default
+  std::string compare;  // a second mixer beside it; "" = none
+  bool rollout = true;  // attention: also the rollout of the query's row
+  std::string rollout_under;  // "" = the whole network
+  std::optional<int64_t> query;  // pinned: a token of the shown mixer's grid (set_query)
+  Colormap cmap = Colormap::Viridis;
+  float matrix_cell = 0;  // px per cell of the N x N matrices; 0 = fit
+
+  const std::vector<MixerInfo>& mixers(const ViewModel& vm);
+  std::string shown_layer(const ViewModel& vm);
+  // The query token of the shown mixer this frame (-1: none).
+  int64_t query_token() const { return query_token_; }
+  bool pending() const { return pending_; }
+  const std::string& state() const { return state_; }
+
+ private:
+  struct Tile;
+  void refresh_lists(const ViewModel& vm);
+  const MixerInfo* find_mixer(const std::string& path) const;
+  void draw_mixer(ViewModel& vm, const ViewInput& in, const MixerInfo& m, const Fonts& fonts,
+                  float width, float height, bool primary);
+  // A map [h, w] over the input image at the cursor; returns hover in input pixels.
+  void map_tile(const std::string& id, const ViewInput& in, const MixerInfo& m, const float* row,
+                float hi, float side, const std::string& caption, bool stale);
+  std::shared_ptr<const void> fetch(ViewModel& vm, const std::string& input_id,
+                                    const std::string& what, InferenceService::Work work,
+                                    std::string* error, bool* stale);
+
+  int64_t lists_for_ = -1;
+  std::vector<MixerInfo> mixers_;
+  std::vector<std::string> stages_with_attention_;
+  std::string lists_error_;
+  std::optional<ImVec2> pinned_px_;  // the pinned query as an input pixel
+  ImVec2 query_px_{-1, -1};          // this frame's query pixel
+  std::optional<ImVec2> hover_px_;   // hovered in the last frame
+  bool hover_now_ = false;
+  int64_t query_token_ = -1;
+  std::map<std::string, std::shared_ptr<const void>> last_;  // "what" without query -> result
+  std::map<std::string, std::pair<std::string, Texture>> tex_;
+  bool pending_ = false;
+  std::string state_ = "no input";
+};
+
+}  // namespace fw::gui
