@@ -40,8 +40,18 @@ LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& lay
               std::to_string(in[2]) + " input");
 }
 
+CamMethod parse_cam_method(const std::string& name) {
+  if (name == "gradcam") return CamMethod::GradCam;
+  if (name == "gradcam++") return CamMethod::GradCamPlusPlus;
+  throw UsageError("--method: expected gradcam or gradcam++ (got '" + name + "')");
+}
+
+const char* cam_method_name(CamMethod m) {
+  return m == CamMethod::GradCam ? "gradcam" : "gradcam++";
+}
+
 Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
-               const std::vector<int64_t>& classes, Tensor* logits_out) {
+               const std::vector<int64_t>& classes, Tensor* logits_out, CamMethod method) {
   const FlatGraph& fg = ex.flat();
   const LayerGrid lg = layer_grid(g, fg, layer);
   const int64_t B = input.dim(0);
@@ -78,8 +88,23 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t c = 0; c < C; ++c) {
       double s = 0;
-      for (int64_t p = 0; p < hw; ++p) s += at(G, b, c, p);
-      alpha[c] = s / double(hw);
+      if (method == CamMethod::GradCam) {
+        for (int64_t p = 0; p < hw; ++p) s += at(G, b, c, p);
+        alpha[c] = s / double(hw);
+        continue;
+      }
+      // Grad-CAM++ (pytorch-grad-cam): a = g^2 / (2 g^2 + sum_hw(A) g^3 + 1e-6), 0 where g = 0;
+      // w = sum_hw relu(g) a.
+      double sum_a = 0;
+      for (int64_t p = 0; p < hw; ++p) sum_a += at(*A, b, c, p);
+      for (int64_t p = 0; p < hw; ++p) {
+        const double gv = at(G, b, c, p);
+        if (gv == 0) continue;
+        const double g2 = gv * gv, g3 = g2 * gv;
+        const double a = g2 / (2 * g2 + sum_a * g3 + 1e-6);
+        s += std::max(0.0, gv) * a;
+      }
+      alpha[c] = s;
     }
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int64_t c = 0; c < C; ++c)
