@@ -287,6 +287,15 @@ std::string EditorView::activity_line() const {
   return s;
 }
 
+std::string EditorView::dialog() const {
+  if (unsaved_visible_) return "unsaved";
+  if (stop_training_visible_) return "training";
+  if (error_visible_) return "error";
+  if (files_.is_open()) return "files";
+  if (gallery_.is_open()) return "templates";
+  return "";
+}
+
 // ---- Layout
 // ----------------------------------------------------------------------------------------
 

@@ -84,7 +84,7 @@ class EditorView {
   const std::string& active_view() const { return active_view_; }
   void show_view(const std::string& v);
   // The views this build has (the View menu lists them when there is more than one).
-  std::vector<std::string> views = {"editor", "training"};
+  std::vector<std::string> views = {"editor", "training", "attention", "gradcam"};
   // True while the view wants frames without input (progress, timed messages).
   bool animating() const;
   // The prompt in front, for tests: "", "unsaved", "training", "error", "files", "templates".

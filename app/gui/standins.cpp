@@ -1,7 +1,6 @@
 // TEMPORARY stand-ins, so that the GUI builds and runs before the other branches land:
 // - fw::InferenceService (kernels/inference_service.h; views-service implements it),
-// - views/mixing.h, views/faithfulness.h and the Grad-CAM++ method of views/gradcam.h
-//   (views-compute implements them).
+// - views/mixing.h and views/faithfulness.h (views-compute implements them).
 // Each stand-in is the header's contract in its simplest form, or a clear "not in this build yet"
 // failure that the views show as the request's reason. DELETE THIS FILE when `main` has them
 // (the real definitions would otherwise be duplicates at link time).
@@ -17,28 +16,6 @@
 #include "views/mixing.h"
 
 namespace fw {
-
-// The Grad-CAM of views/gradcam.cpp before the method parameter.
-Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
-               const std::vector<int64_t>& classes, Tensor* logits);
-
-// ---- views/gradcam.h: the method parameter -------------------------------------------------------
-CamMethod parse_cam_method(const std::string& name) {
-  if (name == "gradcam") return CamMethod::GradCam;
-  if (name == "gradcam++") return CamMethod::GradCamPlusPlus;
-  throw UsageError("--method: expected gradcam or gradcam++ (got '" + name + "')");
-}
-const char* cam_method_name(CamMethod m) {
-  return m == CamMethod::GradCam ? "gradcam" : "gradcam++";
-}
-Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
-               const std::vector<int64_t>& classes, Tensor* logits, CamMethod method) {
-  if (method != CamMethod::GradCam)
-    throw Error("Grad-CAM++ is not in this build yet (views-compute)");
-  using Old = Tensor (*)(Executor&, const Graph&, const Tensor&, const std::string&,
-                         const std::vector<int64_t>&, Tensor*);
-  return static_cast<Old>(&gradcam)(ex, g, input, layer, classes, logits);
-}
 
 // ---- views/mixing.h ------------------------------------------------------------------------------
 std::vector<std::string> attention_layers(const Graph& g, const FlatGraph& fg) {

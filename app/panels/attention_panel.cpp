@@ -351,7 +351,7 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
   ImGui::AlignTextToFramePadding();
   ImGui::TextUnformatted("Mixer");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(fs * 19);
+  ImGui::SetNextItemWidth(fs * 16);
   const MixerInfo* cur = find_mixer(lay);
   if (ImGui::BeginCombo("##mixer", cur ? mixer_label(*cur).c_str() : lay.empty() ? "(none)" : lay.c_str())) {
     for (const MixerInfo& m : mixers_)
@@ -362,7 +362,7 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
   ImGui::SameLine(0, fs);
   ImGui::TextUnformatted("Compare");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(fs * 16);
+  ImGui::SetNextItemWidth(fs * 12);
   if (ImGui::BeginCombo("##compare", compare.empty() ? "(none)" : compare.c_str())) {
     if (ImGui::Selectable("(none)", compare.empty())) compare.clear();
     for (const MixerInfo& m : mixers_)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 
 #include "app/gui/node_geometry.h"
 #include "app/gui/plot.h"
@@ -69,25 +70,37 @@ void GradcamPanel::refresh_lists(const ViewModel& vm) {
   const FlatGraph* fg = vm.flat();
   const Graph* g = vm.graph();
   if (!fg || !g) return;
-  // Depth-first in the graph's order: stages, their blocks, the blocks' mixers.
-  std::vector<std::pair<NodeId, int>> stack;
-  const auto& top = g->children(kNoNode);
-  for (auto it = top.rbegin(); it != top.rend(); ++it) stack.push_back({*it, 0});
-  while (!stack.empty()) {
-    const auto [id, depth] = stack.back();
-    stack.pop_back();
-    const Node& n = g->node(id);
-    if (!is_container(n)) continue;
-    const std::string path = g->path(id);
+  auto has_grid = [&](const std::string& path) {
     try {
       layer_grid(*g, *fg, path);
-      targets_.push_back(path);
-      if (depth == 0) stages_.push_back(path);
+      return true;
     } catch (const std::exception&) {
-      // no grid: not a target
+      return false;
     }
-    if (depth < 2)
-      for (auto it = n.children.rbegin(); it != n.children.rend(); ++it) stack.push_back({*it, depth + 1});
+  };
+  // Depth-first in the graph's order: the containers with a grid (stages, blocks, mixers). The
+  // stages are the top level's, where a group of several (timm's `stages`) stands for its
+  // children.
+  std::function<void(NodeId, int)> walk = [&](NodeId id, int depth) {
+    const Node& n = g->node(id);
+    if (!is_container(n)) return;
+    const std::string path = g->path(id);
+    if (has_grid(path)) targets_.push_back(path);
+    if (depth < 4)
+      for (NodeId c : n.children) walk(c, depth + 1);
+  };
+  for (NodeId id : g->children(kNoNode)) {
+    const Node& n = g->node(id);
+    if (!is_container(n)) continue;
+    walk(id, 0);
+    std::vector<std::string> parts;
+    for (NodeId c : n.children)
+      if (is_container(g->node(c)) && has_grid(g->path(c))) parts.push_back(g->path(c));
+    const std::string path = g->path(id);
+    if (parts.size() >= 2 && (path == "stages" || !has_grid(path)))
+      stages_.insert(stages_.end(), parts.begin(), parts.end());
+    else if (has_grid(path))
+      stages_.push_back(path);
   }
 }
 
@@ -141,7 +154,7 @@ void GradcamPanel::controls(ViewModel& vm, const AppState& app, const Fonts& fon
   ImGui::AlignTextToFramePadding();
   ImGui::TextUnformatted("Target");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(fs * 15);
+  ImGui::SetNextItemWidth(fs * 12);
   if (ImGui::BeginCombo("##target", cur.empty() ? "(none)" : cur.c_str())) {
     for (const std::string& t : targets_) {
       const bool stage = std::find(stages_.begin(), stages_.end(), t) != stages_.end();
@@ -166,7 +179,7 @@ void GradcamPanel::controls(ViewModel& vm, const AppState& app, const Fonts& fon
   ImGui::SameLine(0, fs * 1.2f);
   ImGui::TextUnformatted("Class");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(fs * 11);
+  ImGui::SetNextItemWidth(fs * 10);
   const std::string cls_label = cls < 0 ? "top-1" + (top1 >= 0 ? " (" + vm.class_name(top1) + ")" : std::string())
                                         : std::to_string(cls) + " " + vm.class_name(cls);
   if (ImGui::BeginCombo("##class", cls_label.c_str())) {
@@ -177,7 +190,7 @@ void GradcamPanel::controls(ViewModel& vm, const AppState& app, const Fonts& fon
   }
   probe::note("gradcam:class");
   // Method.
-  ImGui::SameLine(0, fs * 1.2f);
+  ImGui::SameLine(0, fs);
   int m = method == CamMethod::GradCam ? 0 : 1;
   if (ImGui::RadioButton("Grad-CAM", m == 0)) method = CamMethod::GradCam;
   probe::note("gradcam:method:gradcam");
@@ -186,11 +199,13 @@ void GradcamPanel::controls(ViewModel& vm, const AppState& app, const Fonts& fon
   probe::note("gradcam:method:gradcam++");
   // Look.
   ImGui::SameLine(0, fs * 1.2f);
+  ImGui::TextUnformatted("Colours");
+  ImGui::SameLine();
   int c = int(cmap);
   ImGui::SetNextItemWidth(fs * 5.5f);
   if (ImGui::Combo("##cmap", &c, kColormapNames, 4)) cmap = Colormap(c);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(fs * 7);
+  ImGui::SetNextItemWidth(std::max(fs * 4, ImGui::GetContentRegionAvail().x));
   ImGui::SliderFloat("##opacity", &opacity, 0.0f, 1.0f, "opacity %.2f");
 }
 
@@ -433,7 +448,8 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
   ImGui::PushFont(fonts.bold);
   ImGui::Text("Every stage \xC2\xB7 %s", vm.class_name(k).c_str());
   ImGui::PopFont();
-  const float tile = std::min(strip_h - fs * 3, (avail_w - fs) / float(std::max<size_t>(1, stages_.size())) - fs);
+  const float tile = std::min(ImGui::GetContentRegionAvail().y - fs * 2.2f,
+                              (avail_w - fs) / float(std::max<size_t>(1, stages_.size())) - fs);
   for (size_t i = 0; i < stages_.size(); ++i) {
     if (i) ImGui::SameLine(0, fs);
     const std::string& st = stages_[i];

@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kDatasets[] = {"fashion-mnist", "fashion-mnist-placed", "image folder"};
+const char* kDatasetLabels[] = {"Fashion-MNIST", "FM placed", "image folder"};
 const char* kSplits[] = {"test", "train"};
 
 // A box of the image as it was (img_w x img_h) on the pipeline's output.
@@ -403,7 +404,7 @@ void InputPanel::draw_sources(ViewModel& vm, const Fonts& fonts, float width) {
   ImGui::TextDisabled("(or drop a file here)");
   // A dataset item by index.
   ImGui::SetNextItemWidth(width * 0.55f);
-  ImGui::Combo("##dataset", &dataset_kind_, kDatasets, 3);
+  ImGui::Combo("##dataset", &dataset_kind_, kDatasetLabels, 3);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(width * 0.45f - ImGui::GetStyle().ItemSpacing.x);
   ImGui::Combo("##split", &split_, kSplits, 2);

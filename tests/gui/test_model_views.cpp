@@ -1,0 +1,264 @@
+// The attention and Grad-CAM views driven like a user drives them (tests/gui/ui_driver.h), on the
+// bundled sample project (assets/sample.formwork: caformer_mini64, 8 stored samples with boxes):
+// requests run on the views' InferenceService while frames keep coming; what the views drew is
+// read back from the frame report (app/gui/ui_probe.h).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "app/gui/app_state.h"
+#include "app/gui/editor_view.h"
+#include "core/datasets.h"
+#include "core/npy.h"
+#include "tests/gui/ui_driver.h"
+
+namespace fs = std::filesystem;
+using fw::gui::testing::UiDriver;
+namespace probe = fw::gui::probe;
+
+namespace {
+
+const std::string kSample = std::string(FORMWORK_ASSETS_DIR) + "/sample.formwork";
+
+std::string tmp_dir(const std::string& name) {
+  const fs::path p =
+      fs::temp_directory_path() / ("formwork_views_ui_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+template <class F>
+bool frames_until(UiDriver& ui, F done, double seconds = 120) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    ui.frame();
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+// Frames until the view in front has every result it asked for.
+bool settle(UiDriver& ui, double seconds = 120) {
+  return frames_until(ui, [&] { return !ui.view->settling(); }, seconds) && (ui.frame(2), true);
+}
+
+struct Views {
+  UiDriver ui;
+  explicit Views(const std::string& view) {
+    EXPECT_TRUE(fs::exists(kSample)) << kSample;
+    EXPECT_TRUE(fw::gui::open_spec(ui.app, kSample)) << ui.app.error;
+    ui.view->show_view(view);
+    ui.frame(2);
+  }
+  std::string fact(const std::string& name) { return probe::fact_or(name); }
+};
+
+}  // namespace
+
+TEST(ModelViews, BothViewsAreBuiltAndShowTheSampleProject) {
+  Views v("gradcam");
+  ASSERT_EQ(v.ui.view->active_view(), "gradcam");
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.ui.view->view_model().problem(), "");
+  EXPECT_EQ(v.ui.view->view_model().samples().size(), 8u);
+  EXPECT_EQ(v.fact("view"), "gradcam");
+  EXPECT_EQ(v.fact("input"), "sample:0");
+  EXPECT_EQ(v.fact("layer"), "stages.2");  // the last stage
+  EXPECT_EQ(v.fact("cam_size"), "4x4");
+  EXPECT_NE(probe::find("map", "gradcam:overlay"), nullptr);
+  EXPECT_NE(probe::find("map", "gradcam:raw"), nullptr);
+  for (const char* s : {"stem", "stages.0", "stages.1", "stages.2"})
+    EXPECT_NE(probe::find("map", std::string("strip:") + s), nullptr) << s;
+  EXPECT_EQ(probe::items("prediction").size(), 5u);
+
+  v.ui.view->show_view("attention");
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.fact("view"), "attention");
+  EXPECT_EQ(v.fact("layer"), "stages.2.blocks.0.token_mixer");
+  EXPECT_EQ(v.fact("tokens"), "16");
+  const int heads = std::stoi(v.fact("heads"));
+  EXPECT_GE(heads, 1);
+  for (int h = 0; h < heads; ++h) {
+    EXPECT_NE(probe::find("map", "attention:head" + std::to_string(h)), nullptr) << h;
+    EXPECT_NE(probe::find("map", "attention:matrix" + std::to_string(h)), nullptr) << h;
+  }
+  EXPECT_NE(probe::find("map", "attention:mean"), nullptr);
+}
+
+TEST(ModelViews, PickingASampleChangesThePrediction) {
+  Views v("gradcam");
+  ASSERT_TRUE(settle(v.ui));
+  auto& in = v.ui.view->input_panel();
+  auto& vm = v.ui.view->view_model();
+  auto before = in.prediction(vm);
+  ASSERT_TRUE(before);
+  const std::string top1_before = v.fact("top1");
+  // Sample 1 (a different class in the sample project: see its stored labels).
+  const auto& samples = vm.samples();
+  int other = -1;
+  for (size_t i = 1; i < samples.size(); ++i)
+    if (samples[i].label != samples[0].label) {
+      other = int(i);
+      break;
+    }
+  ASSERT_GE(other, 1);
+  v.ui.click(v.ui.at("input:sample:" + std::to_string(other)));
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.fact("input"), "sample:" + std::to_string(other));
+  auto after = in.prediction(vm);
+  ASSERT_TRUE(after);
+  EXPECT_NE(before->probs, after->probs);
+  EXPECT_EQ(in.input()->label, samples[size_t(other)].label);
+  // The sample project's classifier gets these right (85% test top-1; the samples were checked).
+  EXPECT_NE(v.fact("top1"), top1_before);
+  EXPECT_EQ(v.fact("class"), v.fact("top1"));  // class = top-1 follows the prediction
+  const fw::gui::probe::Drawn* sel = probe::find("sample", std::to_string(other));
+  ASSERT_NE(sel, nullptr);
+  EXPECT_TRUE(sel->has("selected"));
+}
+
+TEST(ModelViews, HoveringSetsTheQueryAndAClickPinsIt) {
+  Views v("attention");
+  ASSERT_TRUE(settle(v.ui));
+  const probe::Drawn* img = probe::find("map", "input");
+  ASSERT_NE(img, nullptr);
+  const ImVec2 a = img->min, b = img->max;
+  const float cw = (b.x - a.x) / 4, ch = (b.y - a.y) / 4;  // the 4x4 grid of stages.2
+  // Top-left cell: token 0; bottom-right: 15; row 1, col 2: 6.
+  v.ui.mouse(ImVec2(a.x + cw * 0.5f, a.y + ch * 0.5f));
+  v.ui.frame();
+  EXPECT_EQ(v.fact("query"), "0");
+  v.ui.mouse(ImVec2(a.x + cw * 2.5f, a.y + ch * 1.5f));
+  v.ui.frame();
+  EXPECT_EQ(v.fact("query"), "6");
+  EXPECT_EQ(v.ui.view->attention().query_token(), 6);
+  // Hovering a head's map sets it too.
+  const probe::Drawn* head = probe::find("map", "attention:head0");
+  ASSERT_NE(head, nullptr);
+  v.ui.mouse(ImVec2(head->max.x - 2, head->max.y - 2));
+  v.ui.frame();
+  EXPECT_EQ(v.fact("query"), "15");
+  // A click on the image pins the query; moving away keeps it.
+  v.ui.click(ImVec2(a.x + cw * 3.5f, a.y + ch * 0.5f));
+  v.ui.mouse(ImVec2(5, 5));
+  v.ui.frame(2);
+  EXPECT_EQ(v.fact("query"), "3");
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.fact("state"), "ready");
+}
+
+TEST(ModelViews, BadInputsShowTheReasonInTheViewWithoutCrashing) {
+  const std::string dir = tmp_dir("bad");
+  Views v("gradcam");
+  ASSERT_TRUE(settle(v.ui));
+  auto& in = v.ui.view->input_panel();
+  // A file that does not decode.
+  const std::string bad = dir + "/broken.png";
+  std::ofstream(bad) << "this is not a PNG";
+  in.choose_file(bad);
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_NE(in.error().find("cannot decode"), std::string::npos) << in.error();
+  const probe::Drawn* e = probe::find("input_error", "input");
+  ASSERT_NE(e, nullptr);
+  EXPECT_NE(e->text.find("broken.png"), std::string::npos) << e->text;
+  EXPECT_EQ(v.fact("input"), "sample:0");  // the last good input stays
+  // A tensor with the wrong channel count.
+  const std::string npy = dir + "/rgb.npy";
+  fw::Tensor x({1, 3, 64, 64});
+  fw::write_npy(npy, x);
+  in.choose_file(npy);
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_NE(in.error().find("has 3 channels; the network expects 1"), std::string::npos) << in.error();
+  // A missing file.
+  in.choose_file(dir + "/missing.png");
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_NE(in.error().find("missing.png"), std::string::npos) << in.error();
+  // A layer without a grid: the request fails and the view says why.
+  v.ui.view->gradcam().layer = "head";
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.fact("state"), "failed");
+  EXPECT_NE(v.fact("error").find("no spatial grid"), std::string::npos) << v.fact("error");
+  // A node that is not a token mixer in the attention view.
+  v.ui.view->attention().layer = "stages.1";
+  v.ui.view->show_view("attention");
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.fact("state"), "failed");
+  // A good input again: everything recovers.
+  in.choose_sample(2);
+  v.ui.view->gradcam().layer = "";
+  v.ui.view->show_view("gradcam");
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(in.error(), "");
+  EXPECT_EQ(v.fact("state"), "ready");
+  EXPECT_EQ(v.ui.app.error, "");  // no internal error reached the error dialog
+  fs::remove_all(dir);
+}
+
+TEST(ModelViews, AnEditWhileARequestRunsShowsRecomputingThenTheNewResult) {
+  Views v("gradcam");
+  ASSERT_TRUE(settle(v.ui));
+  ASSERT_EQ(v.fact("state"), "ready");
+  auto& vm = v.ui.view->view_model();
+  const int64_t rev = vm.graph_revision();
+  // Ask for something new (another class), then edit the graph at once: what was running is
+  // abandoned, the old maps stay on screen marked stale, and the new model's results arrive.
+  v.ui.view->gradcam().cls = 3;
+  v.ui.frame();
+  const fw::NodeId stem = v.ui.app.doc.graph().find_path("stem");
+  ASSERT_NE(stem, fw::kNoNode);
+  ASSERT_TRUE(v.ui.app.doc.move({stem}, 40, 0));  // an edit that keeps the weights valid
+  v.ui.frame();
+  EXPECT_GT(vm.graph_revision(), rev);
+  EXPECT_EQ(v.fact("state"), "recomputing");
+  const probe::Drawn* overlay = probe::find("map", "gradcam:overlay");
+  ASSERT_NE(overlay, nullptr);
+  EXPECT_TRUE(overlay->has("stale"));
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.fact("state"), "ready");
+  EXPECT_EQ(v.fact("class"), "3");
+  overlay = probe::find("map", "gradcam:overlay");
+  ASSERT_NE(overlay, nullptr);
+  EXPECT_FALSE(overlay->has("stale"));
+}
+
+TEST(ModelViews, AnEditThatBreaksTheWeightsIsExplainedInTheView) {
+  Views v("gradcam");
+  ASSERT_TRUE(settle(v.ui));
+  const fw::NodeId head = v.ui.app.doc.graph().find_path("head");
+  ASSERT_NE(head, fw::kNoNode);
+  ASSERT_TRUE(v.ui.app.doc.rename(head, "classifier"));
+  v.ui.frame(2);
+  EXPECT_EQ(v.fact("state"), "no model");
+  EXPECT_NE(v.ui.view->view_model().problem().find("edited since training"), std::string::npos)
+      << v.ui.view->view_model().problem();
+  // Undo: the trained weights fit again.
+  ASSERT_TRUE(v.ui.app.doc.undo());
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.fact("state"), "ready");
+}
+
+TEST(ModelViews, ADatasetItemLoadsInTheBackground) {
+  if (!fs::exists(fw::default_fashion_mnist_dir()))
+    GTEST_SKIP() << "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)";
+  Views v("gradcam");
+  ASSERT_TRUE(settle(v.ui));
+  auto& in = v.ui.view->input_panel();
+  ASSERT_EQ(in.choose("dataset:fashion-mnist-placed:test:11"), "");
+  v.ui.frame();
+  ASSERT_TRUE(settle(v.ui, 300));
+  ASSERT_NE(in.input(), nullptr) << in.error();
+  EXPECT_EQ(in.input()->id, "dataset:fashion-mnist-placed:test:11");
+  EXPECT_TRUE(in.input()->box.has_value());
+  EXPECT_GE(in.input()->label, 0);
+  EXPECT_EQ(v.fact("state"), "ready");
+  // Out of range: said in the panel.
+  in.choose_dataset("fashion-mnist", "test", 20000);
+  ASSERT_TRUE(settle(v.ui, 300));
+  EXPECT_NE(in.error().find("out of range"), std::string::npos) << in.error();
+}
