@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "app/gui/plot.h"
+#include "app/gui/ui_probe.h"
 
 namespace fw::gui {
 
@@ -144,6 +145,18 @@ void draw_color_scale(const char* id, const std::string& title, Colormap c, floa
     dl->AddText(ImVec2(p.x + bar_w + 5, y - line * 0.5f), palette::kText, buf);
   }
   ImGui::PopFont();
+  if (probe::enabled()) {
+    probe::Drawn d;
+    d.list = "scale";
+    d.id = id;
+    d.min = ImVec2(p.x, top);
+    d.max = ImVec2(p.x + bar_w, bottom);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s %.4g..%.4g", title.c_str(), double(lo), double(hi));
+    d.text = buf;
+    d.count = int(ticks.size());
+    probe::drawn(std::move(d));
+  }
   ImGui::PopID();
 }
 

@@ -20,11 +20,15 @@
         --cwd DIR         run FORMWORK in DIR (what the file browser lists)
         --expect E        one expectation about the report (repeatable):
           NAME=VALUE            a fact: view, level, inspector, inspector.mode, dialog, training,
-                                title (a missing fact is ""); `dialog=` something means a dialog
-                                in front (the theme colours are then not looked for)
+                                title; the attention and Grad-CAM views: input, layer, query,
+                                class, method, top1, state, deletion_auc, insertion_auc,
+                                pointing_hit... (a missing fact is ""); `dialog=` something means
+                                a dialog in front (the theme colours are then not looked for)
+          NAME~=REGEX           a fact matching a regular expression (e.g. deletion_auc~=^0\.)
           LIST:ID               an item of LIST with that id was drawn (lists: node, crumb, attr,
                                 problem, template, file, shortcut, plot, series, epoch, run, tab,
-                                outline, status, dialog, canvas)
+                                outline, status, dialog, canvas; the views on the model: map,
+                                scale, sample, prediction, activity, input_error)
           LIST:ID@F,G,-H        ... with the flags F and G and without H (selected, open,
                                 problem, current...)
           LIST:ID#>=N           ... whose count (points of a series) is at least N (also #=, #<=)
@@ -37,7 +41,9 @@
       Without a display, `--screenshot` exits 1 with one line on stderr that names the display.
   gui_check.py usage FORMWORK
       An unknown --view, a view this build does not have, --frames 0, a module that is not in
-      the graph or --state without --screenshot exits 2 with one line on stderr.
+      the graph or --state without --screenshot, and the views' options wrong (--layer not in
+      the graph, an unknown --method, --class/--query not an index, --input sample:x) exit 2 with
+      one line on stderr.
 """
 import json
 import os
@@ -57,7 +63,10 @@ PANEL = (0x17, 0x1A, 0x21)       # palette::kPanel: behind the template cards
 
 # Lists whose items are lines of text: the picture must show text in their rectangles.
 TEXT_LISTS = {"crumb", "attr", "problem", "file", "shortcut", "epoch", "run", "outline", "status",
-              "tab"}
+              "tab", "prediction", "activity"}
+# Lists whose items are pictures (heat maps, the input image): they must show an image there, not
+# a flat placeholder: many colours, none covering nearly all of it.
+IMAGE_LISTS = {"map", "scale"}
 # The share of an item's fill rectangle its fill colour must cover (the rest: text, stripes).
 FILL_SHARE = {"node": 0.25, "template": 0.4, "plot": 0.3, "canvas": 0.1}
 
@@ -170,6 +179,12 @@ def check_item(pic, item):
             fail(f"{where(item)}: its colour {item['ink']} shows on {n} pixels, expected a few")
     if lst in TEXT_LISTS and pic.ink_pixels(full) < 6:
         fail(f"{where(item)}: no text in the picture there")
+    if lst in IMAGE_LISTS:
+        cs = pic.colours(full)
+        area = (full[2] - full[0]) * (full[3] - full[1])
+        if len(cs) < 12 or max(cs)[0] > 0.97 * area:
+            fail(f"{where(item)}: no image there ({len(cs)} colours, the most common covering "
+                 f"{100 * max(cs)[0] / area:.0f}%)")
     if lst == "plot" and "empty" in flags:  # its "no data" line, in the middle
         r = item["rect"]
         middle = pic.box([r[0], (r[1] + r[3]) / 2 - 12, r[2], (r[1] + r[3]) / 2 + 12])
@@ -234,7 +249,7 @@ def has_flags(item, flags):
         if (f[1:] in item["flags"]) if f.startswith("-") else (f not in item["flags"]):
             return False
     return True
-FACT = re.compile(r"^([a-z_.]+)=(.*)$")
+FACT = re.compile(r"^([a-z0-9_.]+)(~?)=(.*)$")
 
 
 def compare(value, op, n):
@@ -279,8 +294,12 @@ def check_expectation(report, e):
         return [item]
     m = FACT.match(e)
     if m:
-        name, value = m.groups()
+        name, regex, value = m.groups()
         got = facts.get(name)
+        if regex:
+            if not re.search(value, got or ""):
+                fail(f"expected {name} to match {value!r}: the frame drew {name} {got!r}")
+            return []
         if (got or "") != value:
             shown = "none" if got is None else repr(got)
             fail(f"expected {name}={value!r}: the frame drew {name} {shown}")
@@ -344,6 +363,16 @@ def screenshot(formwork, out, size, args, run_it=True):
     if top_count > 0.9 * total:
         fail(f"one colour {top_colour} covers {100.0 * top_count / total:.1f}% of the frame")
     present = {c for _, c in colours}
+    try:
+        with open(state, encoding="utf-8") as f:
+            maps = [i["rect"] for i in json.load(f)["items"] if i["list"] in IMAGE_LISTS]
+    except (OSError, ValueError, KeyError):
+        maps = []
+    if maps and ERROR in present:  # the error red counts only outside the heat maps
+        masked = rgb.copy()
+        for r in maps:
+            masked.paste(BACKGROUND, (int(r[0]), int(r[1]), int(r[2] + 1), int(r[3] + 1)))
+        present = {c for _, c in masked.getcolors(maxcolors=width * height)}
     quarters(rgb, width, height, total)
     if not modal:
         if BACKGROUND not in present:
@@ -428,15 +457,18 @@ def no_display(formwork):
 
 
 def usage(formwork):
-    cases = (["--view", "no-such-view"], ["--view", "gradcam"], ["--frames", "0"],
-             ["--enter", "no.such.module"], ["--state", "unused.json"])
+    cases = (["--view", "no-such-view"], ["--view", "circuit"], ["--frames", "0"],
+             ["--enter", "no.such.module"], ["--state", "unused.json"],
+             ["--view", "gradcam", "--layer", "no.such.module"],
+             ["--view", "gradcam", "--method", "scorecam"], ["--view", "gradcam", "--class", "-1"],
+             ["--view", "attention", "--query", "x"], ["--view", "attention", "--input", "sample:x"])
     for args in cases:
         shot = [] if args[0] == "--state" else ["--screenshot", "unused.png"]
         p = run([formwork] + shot + args + ["poolformer_s12"])
         if p.returncode != 2:
             fail(f"{args}: expected exit status 2, got {p.returncode}")
         line = one_line(p.stderr, " ".join(args))
-        if args[1] == "gradcam" and "view 'gradcam' is not available in this build" not in line:
+        if args[1] == "circuit" and "view 'circuit' is not available in this build" not in line:
             fail(f"the message does not say the view is not available: {line!r}")
         if args[0] == "--state" and "--screenshot" not in line:
             fail(f"the message does not say --state needs --screenshot: {line!r}")
