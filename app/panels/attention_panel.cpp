@@ -1,6 +1,7 @@
 #include "app/panels/attention_panel.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 #include "app/gui/ui_probe.h"
@@ -146,6 +147,7 @@ void AttentionPanel::map_tile(const std::string& id, const ViewInput& in, const 
     made = want;
   }
   draw_texture(dl, tex, a, b);
+  mark_cell(dl, a, b, m, token_at(m, query_px_, in.shown.w, in.shown.h));
   report_map(id, a, b, caption, stale);
   if (ImGui::IsItemHovered()) {
     const ImVec2 mp = ImGui::GetIO().MousePos;
@@ -267,7 +269,7 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
     ImGui::SetNextItemWidth(fs * 8);
     ImGui::SliderFloat("##zoom", &matrix_cell, 2.0f, 40.0f, "cell %.0f px");
     const float mh = std::max(fs * 4, ImGui::GetContentRegionAvail().y - fs * 0.5f);
-    ImGui::BeginChild("matrices", ImVec2(width, std::min(mh, float(N) * matrix_cell + fs * 3)), false,
+    ImGui::BeginChild("matrices", ImVec2(width, std::min(mh, float(N) * matrix_cell + fs * 4)), false,
                       ImGuiWindowFlags_HorizontalScrollbar);
     float mlo = 1, mhi = 0;
     value_range(A.ptr(), A.size(), &mlo, &mhi);
@@ -325,10 +327,10 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
   const float* row = res->row.ptr() + m.prefix;
   float lo = 0, hi = 0;
   value_range(row, S, &lo, &hi);
-  const float side = std::min(std::min(fs * 16, height - fs * 3), width - fs * 6);
-  map_tile(prefix + "mixing:" + path, in, m, row, hi, side, "\xE2\x80\x96\xE2\x88\x82y_q/\xE2\x88\x82x_j\xE2\x80\x96 (effective mixing)", stale);
+  const float side = std::max(fs * 4, std::min(std::min(fs * 16, height - fs * 3.5f), width - fs * 6));
+  map_tile(prefix + "mixing:" + path, in, m, row, hi, side, "|dy_q / dx_j|_F  (effective mixing of query " + std::to_string(q) + ")", stale);
   ImGui::SameLine();
-  draw_color_scale((prefix + "mix_scale").c_str(), "\xE2\x80\x96J\xE2\x80\x96", cmap, 0, hi,
+  draw_color_scale((prefix + "mix_scale").c_str(), "|J|_F", cmap, 0, hi,
                    ImVec2(fs * 5, side + ImGui::GetTextLineHeightWithSpacing()), fonts);
 }
 
@@ -444,13 +446,15 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
 
   const float w = ImGui::GetContentRegionAvail().x, h = ImGui::GetContentRegionAvail().y;
   const MixerInfo* other = compare.empty() ? nullptr : find_mixer(compare);
-  ImGui::BeginChild("primary", ImVec2(other ? w * 0.62f : w, h), false);
-  draw_mixer(vm, *in, *cur, fonts, ImGui::GetContentRegionAvail().x, h, true);
+  // With a second mixer: the first on top, the second below it, both for the same query pixel.
+  const float top_h = other ? std::floor(h * (cur->kind == "attention" ? 0.6f : 0.5f)) : h;
+  ImGui::BeginChild("primary", ImVec2(w, top_h), false);
+  draw_mixer(vm, *in, *cur, fonts, ImGui::GetContentRegionAvail().x, top_h, true);
   ImGui::EndChild();
   if (other) {
-    ImGui::SameLine();
-    ImGui::BeginChild("compare", ImVec2(0, h), true);
-    draw_mixer(vm, *in, *other, fonts, ImGui::GetContentRegionAvail().x, h, false);
+    ImGui::BeginChild("compare", ImVec2(w, 0), true);
+    draw_mixer(vm, *in, *other, fonts, ImGui::GetContentRegionAvail().x,
+               ImGui::GetContentRegionAvail().y, false);
     ImGui::EndChild();
   } else if (!compare.empty()) {
     text_error("Compare", "'" + compare + "' is not a token mixer");

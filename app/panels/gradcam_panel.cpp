@@ -53,6 +53,8 @@ void report_map(const std::string& id, ImVec2 a, ImVec2 b, const std::string& te
   probe::drawn(std::move(d));
 }
 
+constexpr ImU32 kDeletion = palette::rgb(0xe5a14a), kInsertion = palette::rgb(0x5aa9f0);
+
 void badge(ImDrawList* dl, ImVec2 a, const char* text) {
   const ImVec2 ts = ImGui::CalcTextSize(text);
   dl->AddRectFilled(ImVec2(a.x + 4, a.y + 4), ImVec2(a.x + ts.x + 12, a.y + ts.y + 8),
@@ -401,11 +403,16 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     static thread_local std::vector<float> del, ins;
     del.assign(f->deletion.begin(), f->deletion.end());
     ins.assign(f->insertion.begin(), f->insertion.end());
-    char dl_label[64], in_label[64];
-    std::snprintf(dl_label, sizeof dl_label, "deletion  AUC %.3f", f->deletion_auc);
-    std::snprintf(in_label, sizeof in_label, "insertion  AUC %.3f", f->insertion_auc);
-    ImGui::Text("deletion AUC %.3f (lower is better)", f->deletion_auc);
-    ImGui::Text("insertion AUC %.3f (higher is better)", f->insertion_auc);
+    ImGui::PushStyleColor(ImGuiCol_Text, kDeletion);
+    ImGui::Text("\xE2\x80\x94 deletion AUC %.3f", f->deletion_auc);
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+    ImGui::TextDisabled("(lower is better)");
+    ImGui::PushStyleColor(ImGuiCol_Text, kInsertion);
+    ImGui::Text("\xE2\x80\x94 insertion AUC %.3f", f->insertion_auc);
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+    ImGui::TextDisabled("(higher is better)");
     if (f->pointing_hit) {
       ImGui::PushStyleColor(ImGuiCol_Text, *f->pointing_hit ? palette::kOk : palette::kWarning);
       ImGui::Text("pointing game: %s (peak at %lld,%lld)", *f->pointing_hit ? "hit" : "miss",
@@ -420,14 +427,14 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     dl->AddLine(ImVec2(pk.x - 10, pk.y), ImVec2(pk.x + 10, pk.y), IM_COL32(255, 255, 255, 230), 1.5f);
     dl->AddLine(ImVec2(pk.x, pk.y - 10), ImVec2(pk.x, pk.y + 10), IM_COL32(255, 255, 255, 230), 1.5f);
     PlotSpec spec;
-    spec.title = "p(" + vm.class_name(k) + ") as pixels go";
+    spec.title = "p(" + vm.class_name(k) + ")";
     spec.x_label = "fraction of pixels, most salient first";
     spec.x_min = 0;
     spec.x_max = 1;
     spec.y_percent = true;
     spec.y_include_zero = true;
-    spec.series.push_back({dl_label, palette::rgb(0xe5a14a), curve_x_, del, true, 2});
-    spec.series.push_back({in_label, palette::rgb(0x5aa9f0), curve_x_, ins, true, 2});
+    spec.series.push_back({"deletion", kDeletion, curve_x_, del, true, 2});
+    spec.series.push_back({"insertion", kInsertion, curve_x_, ins, true, 2});
     const float ph = std::max(fs * 8, side - ImGui::GetTextLineHeightWithSpacing() * 3);
     draw_plot("faithfulness", spec, ImVec2(plot_w, ph), fonts);
     if (probe::enabled()) {
@@ -446,7 +453,8 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
   // ---- Every stage at once.
   ImGui::Separator();
   ImGui::PushFont(fonts.bold);
-  ImGui::Text("Every stage \xC2\xB7 %s", vm.class_name(k).c_str());
+  ImGui::Text("Every stage \xC2\xB7 %s \xC2\xB7 %s", vm.class_name(k).c_str(),
+              method == CamMethod::GradCam ? "Grad-CAM" : "Grad-CAM++");
   ImGui::PopFont();
   const float tile = std::min(ImGui::GetContentRegionAvail().y - fs * 2.2f,
                               (avail_w - fs) / float(std::max<size_t>(1, stages_.size())) - fs);
