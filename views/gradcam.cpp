@@ -41,7 +41,10 @@ LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& lay
 }
 
 Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
-               const std::vector<int64_t>& classes, Tensor* logits_out) {
+               const std::vector<int64_t>& classes, Tensor* logits_out, CamMethod method) {
+  // Link stub for the declared signature (the views-service branch needs it to link); the real
+  // Grad-CAM++ comes from the views compute work and replaces this on merge.
+  if (method != CamMethod::GradCam) throw Error("Grad-CAM++ is not implemented yet");
   const FlatGraph& fg = ex.flat();
   const LayerGrid lg = layer_grid(g, fg, layer);
   const int64_t B = input.dim(0);

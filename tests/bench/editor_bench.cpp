@@ -41,6 +41,7 @@
 #include "core/init.h"
 #include "core/templates.h"
 #include "kernels/inference_service.h"
+#include "kernels/parallel.h"
 #include "views/gradcam.h"
 
 namespace {
@@ -199,7 +200,7 @@ int service_scene(const fw::gui::Fonts& fonts, int frames) {
   auto work = [kLayer](int seed) {
     return [kLayer, seed](fw::InferenceService::Context& c) -> fw::InferenceService::Result {
       fw::Tensor x({1, 3, 224, 224});
-      fw::Rng rng(uint64_t(seed));
+      fw::Rng rng(static_cast<uint64_t>(seed));
       for (float& v : x.data) v = float(rng.normal());
       const auto t = Clock::now();
       auto r = std::make_shared<Cam>();
