@@ -138,10 +138,10 @@ struct InferenceService::Impl {
     built.epoch = for_epoch;
     try {
       if (!m.graph) throw Error("no model: set_model() was given no graph");
-      if (!m.weights) throw Error("the model has no weights");
       const Backend& backend = m.backend ? *m.backend : cpu_backend();
       built.analysis = std::make_unique<Analysis>(analyze(*m.graph));
       require_valid(*built.analysis);
+      if (!m.weights) throw Error("the model has no weights");
       built.ex = backend.create(*m.graph, *built.analysis);
       built.ex->bind(*m.weights);
     } catch (const std::exception& e) {

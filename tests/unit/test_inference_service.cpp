@@ -401,8 +401,8 @@ TEST_F(InferenceServiceTest, DestructorAbandonsAndJoinsPromptly) {
     for (int i = 0; i < 400; ++i, ++forwards) c.ex.forward({x}, {});
     return nullptr;
   });
-  s->request("sample:1", "w", counting(queued_runs, "never"));
   ASSERT_TRUE(eventually([&] { return forwards.load() >= 2; }, 60));
+  s->request("sample:1", "w", counting(queued_runs, "never"));  // waits behind the running one
   const auto t0 = Clock::now();
   s.reset();
   const double close_s = seconds_since(t0);
