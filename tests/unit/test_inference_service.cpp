@@ -180,11 +180,14 @@ TEST_F(InferenceServiceTest, ResultOfAnAbandonedRunIsDiscarded) {
   s.set_model(snapshot(g, 1, 1));
   std::atomic<bool> started{false}, release{false};
   std::atomic<int> old_runs{0}, new_runs{0}, dropped_runs{0};
+  std::weak_ptr<const std::string> old_result;  // set by the worker before it returns
   s.request("x", "w", [&](InferenceService::Context&) -> InferenceService::Result {
     started = true;
     while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    auto r = std::make_shared<const std::string>("old");
+    old_result = r;
     ++old_runs;
-    return std::make_shared<const std::string>("old");
+    return r;
   });
   ASSERT_TRUE(eventually([&] { return started.load(); }));
   s.request("y", "w", counting(dropped_runs, "queued on the old model"));
@@ -200,7 +203,8 @@ TEST_F(InferenceServiceTest, ResultOfAnAbandonedRunIsDiscarded) {
   release = true;
   s.wait_idle();
   EXPECT_EQ(old_runs.load(), 1);  // it did complete...
-  EXPECT_EQ(new_runs.load(), 1);  // ...and was not taken for the new model's result
+  EXPECT_EQ(new_runs.load(), 1);  // ...and was not taken for the new model's result...
+  EXPECT_TRUE(old_result.expired());  // ...nor kept anywhere (not even under its old key)
   EXPECT_EQ(dropped_runs.load(), 0);
   ASSERT_EQ(s.get("x", "w").state, State::Done);
   EXPECT_EQ(*s.get_as<std::string>("x", "w"), "new");
