@@ -78,12 +78,12 @@ struct InferenceService::Impl {
   // Everything below up to `worker` is guarded by `mu`. It is held only to look up, queue and
   // publish: never while a model is built or work runs.
   mutable std::mutex mu;
-  std::condition_variable wake;   // the worker: a request came, or stop
-  std::condition_variable idle;   // wait_idle(): the queue emptied and nothing runs
+  std::condition_variable wake;  // the worker: a request came, or stop
+  std::condition_variable idle;  // wait_idle(): the queue emptied and nothing runs
   bool stop = false;
   bool have_model = false;
   ModelSnapshot model;
-  uint64_t epoch = 0;  // bumped by every set_model that changes the model
+  uint64_t epoch = 0;         // bumped by every set_model that changes the model
   std::deque<Pending> queue;  // front: the newest (runs next)
   std::set<Key> queued;
   bool running = false;
@@ -218,7 +218,8 @@ struct InferenceService::Impl {
   }
 };
 
-InferenceService::InferenceService(int threads, size_t cache_limit) : impl_(std::make_unique<Impl>()) {
+InferenceService::InferenceService(int threads, size_t cache_limit)
+    : impl_(std::make_unique<Impl>()) {
   impl_->cache_limit = cache_limit;
   // The kernel pool is process-wide and set_num_threads() must not run while another thread is
   // inside parallel_for (the GUI's training worker shares the pool). So the size is set here,

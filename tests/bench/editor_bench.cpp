@@ -3,13 +3,14 @@
 //   1. poolformer_m48 with every group open in place (the whole model on one canvas), and
 //   2. a generated 2,000-node level (20 rows x 100 columns, each node fed by two of the previous
 //      column), and
-//   3. caformer_s18 with every group open in place while an InferenceService (kernels/inference_service.h) computes
-//      Grad-CAM of caformer_s18 at 3x224x224 (stages.3, timm's init as `formwork weights init
-//      --seed 0` writes it) over and over: each frame polls the service as a view would and, when
-//      a Grad-CAM is done, asks for the next one (a new input id; two are outstanding at a time so
-//      the worker never waits for a frame to hand it work), so the worker is busy during every
-//      frame. Frames are paced at 60 Hz (the rest of each 16.7 ms is slept, as a
-//      window waiting for vsync would), so that the worker gets its real share of the machine.
+//   3. caformer_s18 with every group open in place while an InferenceService
+//      (kernels/inference_service.h) computes Grad-CAM of caformer_s18 at 3x224x224 (stages.3,
+//      timm's init as `formwork weights init --seed 0` writes it) over and over: each frame polls
+//      the service as a view would and, when a Grad-CAM is done, asks for the next one (a new
+//      input id; two are outstanding at a time so the worker never waits for a frame to hand it
+//      work), so the worker is busy during every frame. Frames are paced at 60 Hz (the rest of
+//      each 16.7 ms is slept, as a window waiting for vsync would), so that the worker gets its
+//      real share of the machine; the same frames are first run with no background work.
 // Each scene: zoom in from "frame all" to 100 % around the centre, out to 25 %, pan across with the
 // middle button, zoom out to "frame all" again - driven through the same synthetic input as the
 // UI tests. Prints the median, 90th percentile and worst frame, the median of each phase, and the
@@ -19,11 +20,9 @@
 //
 //   formwork_editor_bench [--frames N] [--only-service]
 #include <imgui.h>
-
 #include <time.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -152,8 +151,7 @@ Result run(fw::gui::EditorView& view, const fw::gui::Fonts& fonts, int frames,
       cpu.push_back(thread_cpu_ms() - c0);
       all.push_back(ms);
       phase[p].push_back(ms);
-      if (ro.paced)
-        std::this_thread::sleep_until(t0 + std::chrono::microseconds(1000000 / 60));
+      if (ro.paced) std::this_thread::sleep_until(t0 + std::chrono::microseconds(1000000 / 60));
       if (std::getenv("FW_BENCH_TRACE") && (i % 10 == 0 || ms > 2))
         std::printf("    phase %d frame %d: %.3f ms, zoom %.3f, %d vertices\n", p, i, ms,
                     view.canvas().pixels_per_unit(), ImGui::GetDrawData()->TotalVtxCount);
@@ -292,7 +290,8 @@ int service_scene(const fw::gui::Fonts& fonts, int frames) {
   for (double ms : cam_ms) mean += ms;
   if (!cam_ms.empty()) mean /= double(cam_ms.size());
   std::printf(
-      "\ncaformer_s18 in the editor, every group open in place, while the service computes Grad-CAM "
+      "\ncaformer_s18 in the editor, every group open in place, while the service computes "
+      "Grad-CAM "
       "(caformer_s18, 3x224x224, %s, class 1); frames paced at 60 Hz\n",
       kLayer);
   std::printf(
@@ -303,9 +302,10 @@ int service_scene(const fw::gui::Fonts& fonts, int frames) {
   std::printf("  UI thread CPU per frame: median %.2f ms, p99 %.2f ms\n", r.cpu_median, r.cpu_p99);
   std::printf("  wall per frame:          median %.2f ms, p99 %.2f ms (p90 %.2f, worst %.2f)\n",
               r.median, r.p99, r.p90, r.worst);
-  std::printf("  (same frames, no background work: UI CPU median %.2f ms, p99 %.2f ms; wall median "
-              "%.2f ms, p99 %.2f ms)\n",
-              idle.cpu_median, idle.cpu_p99, idle.median, idle.p99);
+  std::printf(
+      "  (same frames, no background work: UI CPU median %.2f ms, p99 %.2f ms; wall median "
+      "%.2f ms, p99 %.2f ms)\n",
+      idle.cpu_median, idle.cpu_p99, idle.median, idle.p99);
   const bool ok = r.cpu_median <= 8 && r.cpu_p99 <= 16 && r.median <= 8 && r.p99 <= 16;
   std::printf("  goal: median <= 8 ms, p99 <= 16 ms: %s\n", ok ? "met" : "NOT met");
   std::printf(

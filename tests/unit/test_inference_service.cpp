@@ -202,8 +202,8 @@ TEST_F(InferenceServiceTest, ResultOfAnAbandonedRunIsDiscarded) {
   EXPECT_EQ(s.get("x", "w").state, State::Queued);
   release = true;
   s.wait_idle();
-  EXPECT_EQ(old_runs.load(), 1);  // it did complete...
-  EXPECT_EQ(new_runs.load(), 1);  // ...and was not taken for the new model's result...
+  EXPECT_EQ(old_runs.load(), 1);      // it did complete...
+  EXPECT_EQ(new_runs.load(), 1);      // ...and was not taken for the new model's result...
   EXPECT_TRUE(old_result.expired());  // ...nor kept anywhere (not even under its old key)
   EXPECT_EQ(dropped_runs.load(), 0);
   ASSERT_EQ(s.get("x", "w").state, State::Done);
@@ -322,9 +322,8 @@ TEST_F(InferenceServiceTest, FailuresCarryTheirReason) {
   EXPECT_EQ(s.get("x", "fw").state, State::Failed);
 
   // fw::Cancelled thrown by work stores nothing (not a failure).
-  s.request("x", "cancelled", [](InferenceService::Context&) -> InferenceService::Result {
-    throw fw::Cancelled();
-  });
+  s.request("x", "cancelled",
+            [](InferenceService::Context&) -> InferenceService::Result { throw fw::Cancelled(); });
   s.wait_idle();
   EXPECT_EQ(s.get("x", "cancelled").state, State::Absent);
 }
@@ -362,14 +361,15 @@ TEST_F(InferenceServiceTest, ActivityShowsProgress) {
   s.set_model(snapshot(tiny_graph(), 1, 1));
   EXPECT_FALSE(s.activity().busy);
   std::atomic<bool> release{false};
-  s.request("sample:3", "faithfulness|deletion", [&](InferenceService::Context& c) -> InferenceService::Result {
-    c.control.total = 10;
-    c.control.done = 3;
-    c.control.set_status("step 3 of 10");
-    while (!release && !c.control.cancelled())
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    return nullptr;
-  });
+  s.request("sample:3", "faithfulness|deletion",
+            [&](InferenceService::Context& c) -> InferenceService::Result {
+              c.control.total = 10;
+              c.control.done = 3;
+              c.control.set_status("step 3 of 10");
+              while (!release && !c.control.cancelled())
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+              return nullptr;
+            });
   ASSERT_TRUE(eventually([&] { return s.activity().done == 3; }));
   std::atomic<int> runs{0};
   s.request("sample:4", "w", counting(runs, "next"));
