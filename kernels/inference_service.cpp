@@ -222,11 +222,9 @@ InferenceService::InferenceService(int threads, size_t cache_limit)
     : impl_(std::make_unique<Impl>()) {
   impl_->cache_limit = cache_limit;
   // The kernel pool is process-wide and set_num_threads() must not run while another thread is
-  // inside parallel_for (the GUI's training worker shares the pool). So the size is set here,
-  // once, on the constructing thread, and never from the worker (see the header).
-  if (threads <= 0)
-    threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) - 1);
-  set_num_threads(threads);
+  // inside parallel_for (the GUI's training worker shares the pool). So a size, when asked for, is
+  // set here, once, on the constructing thread, and never from the worker (see the header).
+  if (threads > 0) set_num_threads(threads);
   impl_->worker = std::thread([impl = impl_.get()] { impl->loop(); });
 }
 

@@ -31,13 +31,12 @@
 //    the service (views/gradcam.h) stops at the next op when the request is abandoned. fw::Cancelled
 //    thrown by work stores nothing; a request abandoned while running stores nothing even when its
 //    work returns.
-//  - Threads: the constructor sets the kernel thread count (kernels/parallel.h) to `threads`
-//    (default: all cores but one, at least 1), leaving the UI thread a core. The pool is
-//    process-wide, shared with the GUI's training worker, and set_num_threads() must not run while
-//    another thread is inside parallel_for, so the worker never changes it: the constructor does,
-//    once, on the constructing thread. Construct the service at start-up, before other jobs run
-//    (set_num_threads is a no-op when the size is already right). Training started later runs with
-//    the same count.
+//  - Threads: runs use the process-wide kernel pool (kernels/parallel.h) as it is; `threads` > 0
+//    sets its size in the constructor, on the constructing thread (set_num_threads() must not run
+//    while another thread is inside parallel_for, so the worker never changes it). The default (0)
+//    leaves the pool alone: the UI thread is not part of the pool, and the scheduler shares the
+//    cores between it and the workers (formwork_editor_bench measures the frames meanwhile), while
+//    a training run started beside the service keeps every core.
 //  - Locking: get(), activity(), request() and set_model() take one mutex that the worker holds only
 //    to take a request and to publish its result, never while a model is built or work runs;
 //    results dropped from the cache are released outside it.

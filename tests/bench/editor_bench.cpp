@@ -203,7 +203,7 @@ int service_scene(const fw::gui::Fonts& fonts, int frames) {
     idle = run(view, fonts, frames, paced);
   }
 
-  fw::InferenceService service;  // default threads: all cores but one
+  fw::InferenceService service;  // the kernel pool as it is (all cores)
   const int kernel_threads = fw::num_threads();
   service.set_model(model);
   // One Grad-CAM of a fresh input per id: the work times itself (the executor is built before).
