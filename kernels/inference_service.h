@@ -13,7 +13,8 @@
 //  - request(input_id, what, work): asks for the result of `work` on the current model for an
 //    input (input_id names it: "sample:3", "file:/x.png@<mtime>", "dataset:fashion-mnist:test:17")
 //    and a request (what: "gradcam|stages.2|class=3|gradcam++"). Returns at once. Nothing happens
-//    when the key (graph revision, weights revision, input_id, what) is cached, queued or running.
+//    when the key (graph revision, weights revision, input_id, what) is cached (Done or Failed),
+//    queued or running. Before any set_model the request is Failed ("no model to run").
 //    Requests run one at a time in the order asked, newest first when several wait (the one the
 //    user looks at now).
 //  - get(input_id, what): the state for the current model: Absent (never asked), Queued, Running
@@ -25,8 +26,20 @@
 //    analysis, the weights, the backend and the JobControl (progress: control.total/done; a
 //    status line). It returns any result as a shared_ptr<const void>; get_as<T> casts it back.
 //    An fw::Error / std::exception thrown by work makes the request Failed with its message.
-//  - Threads: the worker sets the kernel thread count (kernels/parallel.h) to `threads` (default:
-//    all cores but one, at least 1) for its runs, leaving the UI thread a core.
+//    Work sees the model's executor through a wrapper that puts the request's cancel flag into
+//    the RunOptions of every forward (unless the work set its own), so code that knows nothing of
+//    the service (views/gradcam.h) stops at the next op when the request is abandoned. fw::Cancelled
+//    thrown by work stores nothing; a request abandoned while running stores nothing even when its
+//    work returns.
+//  - Threads: runs use the process-wide kernel pool (kernels/parallel.h) as it is; `threads` > 0
+//    sets its size in the constructor, on the constructing thread (set_num_threads() must not run
+//    while another thread is inside parallel_for, so the worker never changes it). The default (0)
+//    leaves the pool alone: the UI thread is not part of the pool, and the scheduler shares the
+//    cores between it and the workers (formwork_editor_bench measures the frames meanwhile), while
+//    a training run started beside the service keeps every core.
+//  - Locking: get(), activity(), request() and set_model() take one mutex that the worker holds only
+//    to take a request and to publish its result, never while a model is built or work runs;
+//    results dropped from the cache are released outside it.
 #pragma once
 #include <atomic>
 #include <condition_variable>
@@ -101,7 +114,8 @@ class InferenceService {
 
   // Tests and benchmarks: blocks until nothing is queued or running.
   void wait_idle();
-  // How many requests were abandoned because the model changed (tests).
+  // How many running requests were abandoned because the model changed (tests; queued ones that
+  // set_model drops are not counted).
   int64_t abandoned() const;
 
  private:
