@@ -1,6 +1,5 @@
-// TEMPORARY stand-ins, so that the GUI builds and runs before the other branches land:
-// - fw::InferenceService (kernels/inference_service.h; views-service implements it),
-// - views/mixing.h and views/faithfulness.h (views-compute implements them).
+// TEMPORARY stand-ins, so that the GUI builds and runs before the other branch lands:
+// views/mixing.h and views/faithfulness.h (views-compute implements them).
 // Each stand-in is the header's contract in its simplest form, or a clear "not in this build yet"
 // failure that the views show as the request's reason. DELETE THIS FILE when `main` has them
 // (the real definitions would otherwise be duplicates at link time).
@@ -9,8 +8,6 @@
 #include <numeric>
 
 #include "core/error.h"
-#include "kernels/inference_service.h"
-#include "kernels/parallel.h"
 #include "views/faithfulness.h"
 #include "views/gradcam.h"
 #include "views/mixing.h"
@@ -83,181 +80,6 @@ std::vector<int64_t> pixel_order(const Tensor& s) {
 Faithfulness faithfulness(Executor&, const Tensor&, const Tensor&, int64_t, const std::optional<PixelBox>&,
                           int64_t, const JobControl*) {
   throw Error("deletion/insertion scores are not in this build yet (views-compute)");
-}
-
-// ---- kernels/inference_service.h ------------------------------------------------------------------
-struct InferenceService::Impl {
-  struct Entry {
-    Status st;
-    Work work;
-    uint64_t order = 0;
-  };
-  mutable std::mutex mu;
-  std::condition_variable cv;
-  ModelSnapshot model;
-  std::map<std::pair<std::string, std::string>, Entry> entries;
-  std::shared_ptr<JobControl> running_ctl;
-  std::pair<std::string, std::string> running_key;
-  bool busy = false, stop = false;
-  uint64_t next_order = 0;
-  int64_t abandoned = 0;
-  int threads = 1;
-  std::thread worker;
-
-  void loop() {
-    set_num_threads(threads);
-    std::unique_ptr<Executor> ex;
-    std::unique_ptr<Analysis> analysis;
-    std::pair<int64_t, int64_t> built{-1, -1};
-    std::string model_error;
-    std::unique_lock<std::mutex> lk(mu);
-    while (true) {
-      cv.wait(lk, [&] {
-        if (stop) return true;
-        for (auto& [k, e] : entries)
-          if (e.st.state == State::Queued) return true;
-        return false;
-      });
-      if (stop) return;
-      auto best = entries.end();
-      for (auto it = entries.begin(); it != entries.end(); ++it)
-        if (it->second.st.state == State::Queued &&
-            (best == entries.end() || it->second.order > best->second.order))
-          best = it;
-      const auto key = best->first;
-      Work work = best->second.work;
-      best->second.st.state = State::Running;
-      ModelSnapshot m = model;
-      auto ctl = std::make_shared<JobControl>();
-      running_ctl = ctl;
-      running_key = key;
-      busy = true;
-      lk.unlock();
-      Result result;
-      std::string error;
-      bool failed = false;
-      try {
-        if (std::make_pair(m.graph_revision, m.weights_revision) != built) {
-          ex.reset();
-          analysis.reset();
-          model_error.clear();
-          built = {m.graph_revision, m.weights_revision};
-          try {
-            if (!m.graph || !m.weights) throw Error("no model");
-            analysis = std::make_unique<Analysis>(analyze(*m.graph));
-            require_valid(*analysis);
-            const Backend& b = m.backend ? *m.backend : cpu_backend();
-            ex = b.create(*m.graph, *analysis);
-            ex->bind(*m.weights);
-          } catch (const std::exception& e) {
-            model_error = e.what();
-            ex.reset();
-          }
-        }
-        if (!ex) throw Error(model_error);
-        Context c{*ex, *m.graph, *analysis, *m.weights, m.backend ? *m.backend : cpu_backend(), *ctl};
-        result = work(c);
-      } catch (const std::exception& e) {
-        failed = true;
-        error = e.what();
-      }
-      lk.lock();
-      busy = false;
-      running_ctl.reset();
-      auto it = entries.find(key);
-      if (ctl->cancelled() || it == entries.end()) continue;
-      it->second.st.state = failed ? State::Failed : State::Done;
-      it->second.st.result = result;
-      it->second.st.error = error;
-      it->second.work = nullptr;
-    }
-  }
-};
-
-InferenceService::InferenceService(int threads, size_t) : impl_(std::make_unique<Impl>()) {
-  impl_->threads = threads > 0 ? threads : std::max(1, int(std::thread::hardware_concurrency()) - 1);
-  impl_->worker = std::thread([this] { impl_->loop(); });
-}
-InferenceService::~InferenceService() {
-  {
-    std::lock_guard<std::mutex> lk(impl_->mu);
-    impl_->stop = true;
-    if (impl_->running_ctl) impl_->running_ctl->cancel = true;
-  }
-  impl_->cv.notify_all();
-  impl_->worker.join();
-}
-void InferenceService::set_model(ModelSnapshot s) {
-  std::lock_guard<std::mutex> lk(impl_->mu);
-  if (s.graph_revision == impl_->model.graph_revision &&
-      s.weights_revision == impl_->model.weights_revision && impl_->model.graph)
-    return;
-  impl_->model = std::move(s);
-  if (impl_->running_ctl) {
-    impl_->running_ctl->cancel = true;
-    ++impl_->abandoned;
-  }
-  impl_->entries.clear();
-}
-int64_t InferenceService::graph_revision() const {
-  std::lock_guard<std::mutex> lk(impl_->mu);
-  return impl_->model.graph_revision;
-}
-int64_t InferenceService::weights_revision() const {
-  std::lock_guard<std::mutex> lk(impl_->mu);
-  return impl_->model.weights_revision;
-}
-void InferenceService::request(const std::string& input_id, const std::string& what, Work work) {
-  {
-    std::lock_guard<std::mutex> lk(impl_->mu);
-    auto& e = impl_->entries[{input_id, what}];
-    if (e.st.state != State::Absent) {
-      if (e.st.state == State::Queued) e.order = ++impl_->next_order;
-      return;
-    }
-    e.st.state = State::Queued;
-    e.work = std::move(work);
-    e.order = ++impl_->next_order;
-  }
-  impl_->cv.notify_all();
-}
-InferenceService::Status InferenceService::get(const std::string& input_id,
-                                               const std::string& what) const {
-  std::lock_guard<std::mutex> lk(impl_->mu);
-  auto it = impl_->entries.find({input_id, what});
-  if (it == impl_->entries.end()) return {};
-  Status s = it->second.st;
-  if (s.state == State::Running && impl_->running_ctl) {
-    s.done = impl_->running_ctl->done;
-    s.total = impl_->running_ctl->total;
-    s.status = impl_->running_ctl->status();
-  }
-  return s;
-}
-InferenceService::Activity InferenceService::activity() const {
-  std::lock_guard<std::mutex> lk(impl_->mu);
-  Activity a;
-  a.busy = impl_->busy;
-  if (impl_->running_ctl) {
-    a.what = impl_->running_key.second;
-    a.done = impl_->running_ctl->done;
-    a.total = impl_->running_ctl->total;
-    a.status = impl_->running_ctl->status();
-  }
-  for (auto& [k, e] : impl_->entries)
-    if (e.st.state == State::Queued) ++a.queued;
-  return a;
-}
-void InferenceService::wait_idle() {
-  while (true) {
-    const Activity a = activity();
-    if (!a.busy && a.queued == 0) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-int64_t InferenceService::abandoned() const {
-  std::lock_guard<std::mutex> lk(impl_->mu);
-  return impl_->abandoned;
 }
 
 }  // namespace fw
