@@ -13,6 +13,7 @@
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
 #include "core/datasets.h"
+#include "core/image_io.h"
 #include "core/npy.h"
 #include "tests/gui/ui_driver.h"
 
@@ -209,13 +210,19 @@ TEST(ModelViews, AnEditWhileARequestRunsShowsRecomputingThenTheNewResult) {
   // Ask for something new (another class), then edit the graph at once: what was running is
   // abandoned, the old maps stay on screen marked stale, and the new model's results arrive.
   v.ui.view->gradcam().cls = 3;
-  v.ui.frame();
+  const int64_t abandoned = vm.service().abandoned();
+  // Catch the worker busy with it (the deletion/insertion scores take 66 forward passes).
+  const bool caught = frames_until(v.ui, [&] { return vm.service().activity().busy; }, 10);
   const fw::NodeId stem = v.ui.app.doc.graph().find_path("stem");
   ASSERT_NE(stem, fw::kNoNode);
   ASSERT_TRUE(v.ui.app.doc.move({stem}, 40, 0));  // an edit that keeps the weights valid
   v.ui.frame();
   EXPECT_GT(vm.graph_revision(), rev);
   EXPECT_EQ(v.fact("state"), "recomputing");
+  if (caught) {
+    vm.service().wait_idle();
+    EXPECT_GE(vm.service().abandoned(), abandoned + 1);  // what ran on the old graph was dropped
+  }
   const probe::Drawn* overlay = probe::find("map", "gradcam:overlay");
   ASSERT_NE(overlay, nullptr);
   EXPECT_TRUE(overlay->has("stale"));
@@ -241,6 +248,32 @@ TEST(ModelViews, AnEditThatBreaksTheWeightsIsExplainedInTheView) {
   ASSERT_TRUE(v.ui.app.doc.undo());
   ASSERT_TRUE(settle(v.ui));
   EXPECT_EQ(v.fact("state"), "ready");
+}
+
+TEST(ModelViews, ADroppedImageBecomesTheInputAndReopeningReloadsTheWeights) {
+  const std::string dir = tmp_dir("drop");
+  Views v("editor");
+  // A 28x28 gray image: the project's pipeline fits it as it fits Fashion-MNIST items.
+  fw::Image8 img(28, 28, 1);
+  for (int y = 6; y < 22; ++y)
+    for (int x = 10; x < 18; ++x) img.pixel(x, y)[0] = 220;
+  const std::string png = dir + "/drop.png";
+  fw::write_png(png, img);
+  v.ui.view->drop_files({png});
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.ui.view->active_view(), "gradcam");
+  ASSERT_NE(v.ui.view->input_panel().input(), nullptr);
+  EXPECT_EQ(v.fact("input").rfind("file:" + fs::path(png).string() + "@", 0), 0u) << v.fact("input");
+  EXPECT_EQ(v.fact("state"), "ready");
+  EXPECT_EQ(v.ui.view->input_panel().input()->shown.w, 64);  // the network's input size
+  // Reopening the project reads its weights again: a new weights revision, results recomputed.
+  const int64_t wrev = v.ui.view->view_model().weights_revision();
+  ASSERT_TRUE(fw::gui::open_spec(v.ui.app, kSample));
+  v.ui.frame();
+  EXPECT_GT(v.ui.view->view_model().weights_revision(), wrev);
+  ASSERT_TRUE(settle(v.ui));
+  EXPECT_EQ(v.fact("state"), "ready");
+  fs::remove_all(dir);
 }
 
 TEST(ModelViews, ADatasetItemLoadsInTheBackground) {
