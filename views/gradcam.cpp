@@ -41,7 +41,8 @@ LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& lay
 }
 
 Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
-               const std::vector<int64_t>& classes, Tensor* logits_out) {
+               const std::vector<int64_t>& classes, Tensor* logits_out, CamMethod method,
+               const JobControl* control) {
   const FlatGraph& fg = ex.flat();
   const LayerGrid lg = layer_grid(g, fg, layer);
   const int64_t B = input.dim(0);
@@ -51,6 +52,7 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
   o.backward = true;
   o.grads.values = {lg.value};
   o.keep = {lg.value};
+  if (control) o.cancel = &control->cancel;
   std::vector<Tensor> outs = ex.forward({input}, o);
   const Tensor& logits = outs.at(0);
   if (logits.rank() != 2) throw Error("Grad-CAM needs a classifier: the output is " + shape_str(logits.shape));
@@ -78,8 +80,22 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
   for (int64_t b = 0; b < B; ++b) {
     for (int64_t c = 0; c < C; ++c) {
       double s = 0;
-      for (int64_t p = 0; p < hw; ++p) s += at(G, b, c, p);
-      alpha[c] = s / double(hw);
+      if (method == CamMethod::GradCam) {
+        for (int64_t p = 0; p < hw; ++p) s += at(G, b, c, p);
+        alpha[c] = s / double(hw);
+        continue;
+      }
+      // Grad-CAM++ (pytorch-grad-cam's GradCAMPlusPlus): a = g^2 / (2 g^2 + sum_hw(A) g^3 + 1e-6),
+      // a = 0 where g = 0; w_c = sum_hw relu(g) a.
+      double sum_a = 0;
+      for (int64_t p = 0; p < hw; ++p) sum_a += at(*A, b, c, p);
+      for (int64_t p = 0; p < hw; ++p) {
+        const double g = at(G, b, c, p);
+        if (g <= 0) continue;  // relu(g) = 0 (and a = 0 where g = 0)
+        const double g2 = g * g;
+        s += g * (g2 / (2 * g2 + sum_a * g2 * g + 1e-6));
+      }
+      alpha[c] = s;
     }
     std::fill(acc.begin(), acc.end(), 0.0);
     for (int64_t c = 0; c < C; ++c)
@@ -88,6 +104,16 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
   }
   if (logits_out) *logits_out = logits;
   return cam;
+}
+
+CamMethod parse_cam_method(const std::string& name) {
+  if (name == "gradcam") return CamMethod::GradCam;
+  if (name == "gradcam++") return CamMethod::GradCamPlusPlus;
+  throw UsageError("--method " + name + ": expected gradcam or gradcam++");
+}
+
+const char* cam_method_name(CamMethod m) {
+  return m == CamMethod::GradCamPlusPlus ? "gradcam++" : "gradcam";
 }
 
 int attention_op(const Graph& g, const FlatGraph& fg, const std::string& layer) {
