@@ -55,14 +55,20 @@ Tensor saliency(const float* cam, int64_t h, int64_t w, int64_t H, int64_t W) {
   FW_ASSERT(h > 0 && w > 0 && H > 0 && W > 0, "saliency: sizes must be positive");
   const Axis ay = bilinear_axis(h, H), ax = bilinear_axis(w, W);
   Tensor s({H, W});
+  // Blended in double and rounded once, so that pixels equal in exact arithmetic (the clamped
+  // borders, where i0 == i1) are equal here too and rank by index; torch's float blend breaks
+  // such ties by rounding noise (it differs from this by a few ulp).
+  auto blend = [](double a, double b, int64_t i0, int64_t i1, float w0, float w1) {
+    return i0 == i1 ? a : a * double(w0) + b * double(w1);
+  };
   for (int64_t y = 0; y < H; ++y) {
     const float* r0 = cam + ay.i0[y] * w;
     const float* r1 = cam + ay.i1[y] * w;
     for (int64_t x = 0; x < W; ++x) {
       const int64_t a = ax.i0[x], b = ax.i1[x];
-      const float t0 = r0[a] * ax.w0[x] + r0[b] * ax.w1[x];
-      const float t1 = r1[a] * ax.w0[x] + r1[b] * ax.w1[x];
-      s.data[y * W + x] = t0 * ay.w0[y] + t1 * ay.w1[y];
+      const double t0 = blend(r0[a], r0[b], a, b, ax.w0[x], ax.w1[x]);
+      const double t1 = blend(r1[a], r1[b], a, b, ax.w0[x], ax.w1[x]);
+      s.data[y * W + x] = float(blend(t0, t1, ay.i0[y], ay.i1[y], ay.w0[y], ay.w1[y]));
     }
   }
   return s;

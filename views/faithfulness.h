@@ -1,8 +1,11 @@
 // Faithfulness of a saliency map (CONTRACT.md, "Views": `gradcam --metrics`), for one image and
 // over a dataset.
 //
-// - saliency(): the cam [h, w] upsampled to H x W bilinearly with align_corners = false, exactly
-//   as torch.nn.functional.interpolate(mode="bilinear", align_corners=False) -> [H, W].
+// - saliency(): the cam [h, w] upsampled to H x W bilinearly with align_corners = false, as
+//   torch.nn.functional.interpolate(mode="bilinear", align_corners=False) -> [H, W]: torch's
+//   source indices and float weights, blended in double and rounded to float once (a border
+//   pixel, whose two taps coincide, is that tap exactly). Agrees with torch to a few ulp; unlike
+//   torch's float blend, values equal in exact arithmetic stay equal, so their ranking is by index.
 // - pixel_order(): flat pixel indices ranked by S descending, ties by lower index (stable sort).
 // - faithfulness(): deletion and insertion curves p_0..p_32 (33 points each; x_k deletes / inserts
 //   the first floor(k*H*W/32) ranked pixels in every channel of the network's input tensor, i.e.
