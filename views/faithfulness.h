@@ -1,8 +1,11 @@
 // Faithfulness of a saliency map (CONTRACT.md, "Views": `gradcam --metrics`), for one image and
 // over a dataset.
 //
-// - saliency(): the cam [h, w] upsampled to H x W bilinearly with align_corners = false, exactly
-//   as torch.nn.functional.interpolate(mode="bilinear", align_corners=False) -> [H, W].
+// - saliency(): the cam [h, w] upsampled to H x W bilinearly with align_corners = false, as
+//   torch.nn.functional.interpolate(mode="bilinear", align_corners=False) -> [H, W]: torch's
+//   source indices and float weights, blended in double and rounded to float once (a border
+//   pixel, whose two taps coincide, is that tap exactly). Agrees with torch to a few ulp; unlike
+//   torch's float blend, values equal in exact arithmetic stay equal, so their ranking is by index.
 // - pixel_order(): flat pixel indices ranked by S descending, ties by lower index (stable sort).
 // - faithfulness(): deletion and insertion curves p_0..p_32 (33 points each; x_k deletes / inserts
 //   the first floor(k*H*W/32) ranked pixels in every channel of the network's input tensor, i.e.
@@ -13,6 +16,9 @@
 //   batches (an abandoned request throws fw::Cancelled, kernels/backend.h).
 // - dataset_faithfulness(): the same for each item of a dataset split (class = the true label,
 //   the cam from views/gradcam.h), with means; `pointing_game` only when the dataset has boxes.
+//   Items are loaded at the network's input size with the pipeline's fit and channels and
+//   normalised with pipeline.norm (core/batches.h sample_tensor, as `eval` does); an empty
+//   norm takes the dataset's own (its whole train split), as `eval` does for weights without one.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -33,6 +39,8 @@ struct PixelBox {
 
 Tensor saliency(const float* cam, int64_t h, int64_t w, int64_t H, int64_t W);
 std::vector<int64_t> pixel_order(const Tensor& s);
+// The trapezoid AUC of a curve p_0..p_n on [0, 1]: sum_{k<n} (p_k + p_{k+1}) / (2 n).
+double curve_auc(const std::vector<double>& p);
 
 struct Faithfulness {
   int64_t cls = 0;
@@ -60,6 +68,8 @@ struct DatasetFaithfulnessRequest {
   std::string layer;
   CamMethod method = CamMethod::GradCam;
   int64_t tolerance = 0;
+  bool pointing = false;        // the pointing game was asked for: a dataset without boxes
+                                // is an fw::Error (else pointing_game is just left unset)
 };
 
 // `pipeline`: how the project turns a dataset item into the network's input (core/input_pipeline.h).

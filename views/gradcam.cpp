@@ -40,18 +40,9 @@ LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& lay
               std::to_string(in[2]) + " input");
 }
 
-CamMethod parse_cam_method(const std::string& name) {
-  if (name == "gradcam") return CamMethod::GradCam;
-  if (name == "gradcam++") return CamMethod::GradCamPlusPlus;
-  throw UsageError("--method: expected gradcam or gradcam++ (got '" + name + "')");
-}
-
-const char* cam_method_name(CamMethod m) {
-  return m == CamMethod::GradCam ? "gradcam" : "gradcam++";
-}
-
 Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
-               const std::vector<int64_t>& classes, Tensor* logits_out, CamMethod method) {
+               const std::vector<int64_t>& classes, Tensor* logits_out, CamMethod method,
+               const JobControl* control) {
   const FlatGraph& fg = ex.flat();
   const LayerGrid lg = layer_grid(g, fg, layer);
   const int64_t B = input.dim(0);
@@ -61,6 +52,7 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
   o.backward = true;
   o.grads.values = {lg.value};
   o.keep = {lg.value};
+  if (control) o.cancel = &control->cancel;
   std::vector<Tensor> outs = ex.forward({input}, o);
   const Tensor& logits = outs.at(0);
   if (logits.rank() != 2) throw Error("Grad-CAM needs a classifier: the output is " + shape_str(logits.shape));
@@ -93,16 +85,15 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
         alpha[c] = s / double(hw);
         continue;
       }
-      // Grad-CAM++ (pytorch-grad-cam): a = g^2 / (2 g^2 + sum_hw(A) g^3 + 1e-6), 0 where g = 0;
-      // w = sum_hw relu(g) a.
+      // Grad-CAM++ (pytorch-grad-cam's GradCAMPlusPlus): a = g^2 / (2 g^2 + sum_hw(A) g^3 + 1e-6),
+      // a = 0 where g = 0; w_c = sum_hw relu(g) a.
       double sum_a = 0;
       for (int64_t p = 0; p < hw; ++p) sum_a += at(*A, b, c, p);
       for (int64_t p = 0; p < hw; ++p) {
-        const double gv = at(G, b, c, p);
-        if (gv == 0) continue;
-        const double g2 = gv * gv, g3 = g2 * gv;
-        const double a = g2 / (2 * g2 + sum_a * g3 + 1e-6);
-        s += std::max(0.0, gv) * a;
+        const double g = at(G, b, c, p);
+        if (g <= 0) continue;  // relu(g) = 0 (and a = 0 where g = 0)
+        const double g2 = g * g;
+        s += g * (g2 / (2 * g2 + sum_a * g2 * g + 1e-6));
       }
       alpha[c] = s;
     }
@@ -113,6 +104,16 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
   }
   if (logits_out) *logits_out = logits;
   return cam;
+}
+
+CamMethod parse_cam_method(const std::string& name) {
+  if (name == "gradcam") return CamMethod::GradCam;
+  if (name == "gradcam++") return CamMethod::GradCamPlusPlus;
+  throw UsageError("--method " + name + ": expected gradcam or gradcam++");
+}
+
+const char* cam_method_name(CamMethod m) {
+  return m == CamMethod::GradCamPlusPlus ? "gradcam++" : "gradcam";
 }
 
 int attention_op(const Graph& g, const FlatGraph& fg, const std::string& layer) {

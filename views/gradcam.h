@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "core/job.h"
 #include "kernels/backend.h"
 
 namespace fw {
@@ -40,10 +41,11 @@ const char* cam_method_name(CamMethod m);  // "gradcam", "gradcam++"
 
 LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& layer);
 
-// Returns the CAM [B, h, w]; `logits` (if given) receives the forward's logits.
+// Returns the CAM [B, h, w]; `logits` (if given) receives the forward's logits. `control`
+// (optional): its cancel flag stops the run at the next op (fw::Cancelled).
 Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
                const std::vector<int64_t>& classes, Tensor* logits = nullptr,
-               CamMethod method = CamMethod::GradCam);
+               CamMethod method = CamMethod::GradCam, const JobControl* control = nullptr);
 
 int attention_op(const Graph& g, const FlatGraph& fg, const std::string& layer);
 Tensor attention_maps(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer);

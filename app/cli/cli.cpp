@@ -10,7 +10,7 @@ namespace fw::cli {
 namespace {
 const std::set<std::string>& command_names() {
   static const std::set<std::string> names = {"templates", "info", "new", "weights", "infer",
-                                              "gradcam", "attention", "score", "bench", "train", "eval", "data",
+                                              "gradcam", "attention", "mixing", "score", "bench", "train", "eval", "data",
                                               "--help", "-h", "--version"};
   return names;
 }
@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
   register_infer(app);
   register_gradcam(app);
   register_attention(app);
+  register_mixing(app);
   register_score(app);
   register_bench(app);
   register_train(app);

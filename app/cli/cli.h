@@ -41,6 +41,7 @@ void register_infer(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_gradcam(CLI::App& app);
 void register_attention(CLI::App& app);
+void register_mixing(CLI::App& app);
 void register_score(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
