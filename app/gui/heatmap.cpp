@@ -142,7 +142,7 @@ void draw_color_scale(const char* id, const std::string& title, Colormap c, floa
     else
       std::snprintf(buf, sizeof buf, "%.3g", t);
     dl->AddLine(ImVec2(p.x + bar_w, y), ImVec2(p.x + bar_w + 3, y), palette::kTextDim);
-    dl->AddText(ImVec2(p.x + bar_w + 5, y - line * 0.5f), palette::kText, buf);
+    dl->AddText(ImVec2(p.x + bar_w + 8, y - line * 0.5f), palette::kText, buf);
   }
   ImGui::PopFont();
   if (probe::enabled()) {

@@ -264,8 +264,10 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
     ImGui::SameLine();
     ImGui::TextDisabled("rows: queries, columns: keys; the query's row is marked");
     ImGui::SameLine();
-    const float fit = std::max(2.0f, (width - fs * 6) / float(heads) / float(N) - 1);
-    if (matrix_cell <= 0) matrix_cell = std::min(fit, fs * 1.5f);
+    const float mh_fit = ImGui::GetContentRegionAvail().y - fs * 4.5f;
+    const float fit = std::max(2.0f, std::min((width - fs * 6) / float(heads) / float(N) - 1,
+                                              mh_fit / float(N)));
+    if (matrix_cell <= 0) matrix_cell = std::floor(std::min(fit, fs * 1.5f));
     ImGui::SetNextItemWidth(fs * 8);
     ImGui::SliderFloat("##zoom", &matrix_cell, 2.0f, 40.0f, "cell %.0f px");
     const float mh = std::max(fs * 4, ImGui::GetContentRegionAvail().y - fs * 0.5f);
@@ -328,7 +330,7 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
   float lo = 0, hi = 0;
   value_range(row, S, &lo, &hi);
   const float side = std::max(fs * 4, std::min(std::min(fs * 16, height - fs * 3.5f), width - fs * 6));
-  map_tile(prefix + "mixing:" + path, in, m, row, hi, side, "|dy_q / dx_j|_F  (effective mixing of query " + std::to_string(q) + ")", stale);
+  map_tile(prefix + "mixing:" + path, in, m, row, hi, side, "|dy_q/dx_j|_F, query " + std::to_string(q), stale);
   ImGui::SameLine();
   draw_color_scale((prefix + "mix_scale").c_str(), "|J|_F", cmap, 0, hi,
                    ImVec2(fs * 5, side + ImGui::GetTextLineHeightWithSpacing()), fonts);
@@ -355,7 +357,7 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
   ImGui::SameLine();
   ImGui::SetNextItemWidth(fs * 16);
   const MixerInfo* cur = find_mixer(lay);
-  if (ImGui::BeginCombo("##mixer", cur ? mixer_label(*cur).c_str() : lay.empty() ? "(none)" : lay.c_str())) {
+  if (ImGui::BeginCombo("##mixer", lay.empty() ? "(none)" : lay.c_str())) {
     for (const MixerInfo& m : mixers_)
       if (ImGui::Selectable(mixer_label(m).c_str(), m.path == lay)) layer = m.path;
     ImGui::EndCombo();
