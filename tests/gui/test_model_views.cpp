@@ -276,6 +276,50 @@ TEST(ModelViews, ADroppedImageBecomesTheInputAndReopeningReloadsTheWeights) {
   fs::remove_all(dir);
 }
 
+TEST(ModelViews, ATrainingRunThatSavesWeightsIsPickedUp) {
+  const std::string dir = tmp_dir("train");
+  // DIR/data/{train,test}/{dark,bright}/N.png: 32x32 gray squares.
+  for (const char* split : {"train", "test"})
+    for (int k = 0; k < 2; ++k) {
+      const fs::path d = fs::path(dir) / "data" / split / (k ? "bright" : "dark");
+      fs::create_directories(d);
+      for (int i = 0; i < 8; ++i) {
+        fw::Image8 img(32, 32, 1);
+        for (int y = 8; y < 24; ++y)
+          for (int x = 8; x < 24; ++x) img.pixel(x, y)[0] = uint8_t((k ? 200 : 60) + i);
+        fw::write_png((d / (std::to_string(i) + ".png")).string(), img);
+      }
+    }
+  UiDriver ui;
+  ASSERT_TRUE(fw::gui::open_spec(ui.app, "formwork_fm32"));
+  const std::string project = dir + "/fm.formwork";
+  ASSERT_TRUE(fw::gui::save_as(ui.app, project)) << ui.app.error;
+  ui.view->show_view("gradcam");
+  ui.frame(2);
+  // No weights yet: the view says so.
+  EXPECT_EQ(probe::fact_or("state"), "no model");
+  EXPECT_NE(ui.view->view_model().problem().find("no trained weights"), std::string::npos)
+      << ui.view->view_model().problem();
+  const int64_t wrev = ui.view->view_model().weights_revision();
+  fw::gui::TrainingForm& f = ui.view->training_panel().form();
+  ui.view->show_view("training");
+  ui.frame(2);
+  f.dataset = 2;
+  std::snprintf(f.folder, sizeof f.folder, "%s", (dir + "/data").c_str());
+  f.s.batch = 8;
+  f.s.epochs = 1;
+  ASSERT_EQ(ui.view->training_panel().start(ui.app), "");
+  ASSERT_TRUE(frames_until(ui, [&] { return !ui.view->training().active(); }, 300));
+  ui.frame(2);
+  EXPECT_GT(ui.view->view_model().weights_revision(), wrev);
+  EXPECT_EQ(ui.view->view_model().problem(), "");
+  ui.view->input_panel().choose_file(dir + "/data/test/bright/0.png");
+  ui.view->show_view("gradcam");
+  ASSERT_TRUE(settle(ui));
+  EXPECT_EQ(probe::fact_or("state"), "ready");
+  fs::remove_all(dir);
+}
+
 TEST(ModelViews, ADatasetItemLoadsInTheBackground) {
   if (!fs::exists(fw::default_fashion_mnist_dir()))
     GTEST_SKIP() << "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)";
