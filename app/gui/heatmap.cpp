@@ -93,8 +93,9 @@ Image overlay_image(const Image& base, const float* s, Colormap c, float alpha, 
       const uint8_t* b = &base.rgb[(size_t(y) * base.w + x) * 3];
       uint8_t* o = img.at(x, y);
       for (int k = 0; k < 3; ++k)
-        o[k] = uint8_t(std::clamp((1 - alpha) * float(b[k]) + alpha * float(col[size_t(k)]), 0.0f,
-                                  255.0f) + 0.5f);
+        o[k] = uint8_t(
+            std::clamp((1 - alpha) * float(b[k]) + alpha * float(col[size_t(k)]), 0.0f, 255.0f) +
+            0.5f);
     }
   return img;
 }
@@ -130,8 +131,9 @@ void draw_color_scale(const char* id, const std::string& title, Colormap c, floa
   }
   dl->AddRect(ImVec2(p.x, top), ImVec2(p.x + bar_w, bottom), palette::kBorder);
   // Values: the nice ticks inside lo..hi, with lo and hi themselves when there is room.
-  std::vector<double> ticks = hi > lo ? nice_ticks(lo, hi, std::max(2, int((bottom - top) / (line * 1.6f))))
-                                      : std::vector<double>{lo};
+  std::vector<double> ticks =
+      hi > lo ? nice_ticks(lo, hi, std::max(2, int((bottom - top) / (line * 1.6f))))
+              : std::vector<double>{lo};
   ImGui::PushFont(fonts.mono);
   for (double t : ticks) {
     const float y = hi > lo ? bottom - (bottom - top) * float((t - lo) / (hi - lo)) : bottom;

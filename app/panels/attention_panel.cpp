@@ -58,7 +58,8 @@ void mark_cell(ImDrawList* dl, ImVec2 a, ImVec2 b, const MixerInfo& m, int64_t t
   const float cw = (b.x - a.x) / float(m.w), ch = (b.y - a.y) / float(m.h);
   const ImVec2 p(a.x + float(t % m.w) * cw, a.y + float(t / m.w) * ch);
   dl->AddRect(p, ImVec2(p.x + cw, p.y + ch), IM_COL32(255, 255, 255, 240), 0, 0, 2);
-  dl->AddRect(ImVec2(p.x - 1, p.y - 1), ImVec2(p.x + cw + 1, p.y + ch + 1), IM_COL32(0, 0, 0, 200), 0, 0, 1);
+  dl->AddRect(ImVec2(p.x - 1, p.y - 1), ImVec2(p.x + cw + 1, p.y + ch + 1), IM_COL32(0, 0, 0, 200),
+              0, 0, 1);
 }
 
 }  // namespace
@@ -76,9 +77,8 @@ void AttentionPanel::refresh_lists(const ViewModel& vm) {
     for (const MixerInfo& m : mixers_) {
       if (m.kind != "attention") continue;
       const std::string stage = m.path.substr(0, m.path.find(".blocks."));
-      if (stage != m.path &&
-          std::find(stages_with_attention_.begin(), stages_with_attention_.end(), stage) ==
-              stages_with_attention_.end())
+      if (stage != m.path && std::find(stages_with_attention_.begin(), stages_with_attention_.end(),
+                                       stage) == stages_with_attention_.end())
         stages_with_attention_.push_back(stage);
     }
   } catch (const std::exception& e) {
@@ -167,27 +167,30 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
   const float fs = ImGui::GetFontSize();
   const int64_t q = token_at(m, query_px_, in.shown.w, in.shown.h);
   if (primary) query_token_ = q;
-  const int64_t qr = (q - m.prefix) / std::max<int64_t>(1, m.w), qc = (q - m.prefix) % std::max<int64_t>(1, m.w);
+  const int64_t qr = (q - m.prefix) / std::max<int64_t>(1, m.w),
+                qc = (q - m.prefix) % std::max<int64_t>(1, m.w);
   ImGui::PushFont(fonts.bold);
   ImGui::Text("%s", m.path.c_str());
   ImGui::PopFont();
   ImGui::SameLine();
-  ImGui::TextDisabled("%s \xC2\xB7 %lld tokens (%lldx%lld) \xC2\xB7 query %lld (row %lld, col %lld)%s",
-                      m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w,
-                      (long long)q, (long long)qr, (long long)qc, pinned_px_ ? " pinned" : "");
+  ImGui::TextDisabled(
+      "%s \xC2\xB7 %lld tokens (%lldx%lld) \xC2\xB7 query %lld (row %lld, col %lld)%s",
+      m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w, (long long)q,
+      (long long)qr, (long long)qc, pinned_px_ ? " pinned" : "");
   const std::string prefix = primary ? "" : "compare:";
   const auto x = in.x;
   const std::string path = m.path;
   std::string err;
   bool stale = false;
   if (m.kind == "attention") {
-    auto res = std::static_pointer_cast<const AttentionResult>(
-        fetch(vm, in.id, "attention|" + path,
-              [x, path](InferenceService::Context& c) -> InferenceService::Result {
-                c.control.set_status("attention of " + path);
-                return std::make_shared<AttentionResult>(AttentionResult{attention_maps(c.ex, c.graph, *x, path)});
-              },
-              &err, &stale));
+    auto res = std::static_pointer_cast<const AttentionResult>(fetch(
+        vm, in.id, "attention|" + path,
+        [x, path](InferenceService::Context& c) -> InferenceService::Result {
+          c.control.set_status("attention of " + path);
+          return std::make_shared<AttentionResult>(
+              AttentionResult{attention_maps(c.ex, c.graph, *x, path)});
+        },
+        &err, &stale));
     if (!err.empty()) return text_error("Attention failed", err);
     if (!res) {
       ImGui::TextDisabled("computing the attention maps\xE2\x80\xA6");
@@ -209,26 +212,28 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
       }
     const int tiles = int(heads + 1 + (primary && rollout ? 1 : 0));
     const float scale_w = fs * 5;
-    const float side = std::clamp((width - scale_w) / float(tiles) - ImGui::GetStyle().ItemSpacing.x,
-                                  fs * 5, std::min(fs * 11, height * 0.42f));
+    const float side =
+        std::clamp((width - scale_w) / float(tiles) - ImGui::GetStyle().ItemSpacing.x, fs * 5,
+                   std::min(fs * 11, height * 0.42f));
     for (int64_t h = 0; h <= heads; ++h) {
       if (h) ImGui::SameLine();
       const std::string cap = h < heads ? "head " + std::to_string(h) : "mean of heads";
-      map_tile(prefix + (h < heads ? "attention:head" + std::to_string(h) : "attention:mean"), in, m,
-               rows[size_t(h)].data(), hi, side, cap, stale);
+      map_tile(prefix + (h < heads ? "attention:head" + std::to_string(h) : "attention:mean"), in,
+               m, rows[size_t(h)].data(), hi, side, cap, stale);
     }
     // Rollout over a stage or the network: the query's row.
     if (primary && rollout) {
       const std::string under = rollout_under;
       std::string rerr;
       bool rstale = false;
-      auto rr = std::static_pointer_cast<const AttentionResult>(
-          fetch(vm, in.id, "rollout|" + under,
-                [x, under](InferenceService::Context& c) -> InferenceService::Result {
-                  c.control.set_status("attention rollout");
-                  return std::make_shared<AttentionResult>(AttentionResult{attention_rollout(c.ex, c.graph, *x, under)});
-                },
-                &rerr, &rstale));
+      auto rr = std::static_pointer_cast<const AttentionResult>(fetch(
+          vm, in.id, "rollout|" + under,
+          [x, under](InferenceService::Context& c) -> InferenceService::Result {
+            c.control.set_status("attention rollout");
+            return std::make_shared<AttentionResult>(
+                AttentionResult{attention_rollout(c.ex, c.graph, *x, under)});
+          },
+          &rerr, &rstale));
       ImGui::SameLine();
       if (!rerr.empty()) {
         ImGui::BeginGroup();
@@ -240,7 +245,8 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
         static thread_local std::vector<float> rrow;
         rrow.assign(size_t(S), 0.0f);
         float rhi = 0;
-        for (int64_t j = 0; j < S; ++j) rhi = std::max(rhi, rrow[size_t(j)] = rr->a.data[size_t(q * N + m.prefix + j)]);
+        for (int64_t j = 0; j < S; ++j)
+          rhi = std::max(rhi, rrow[size_t(j)] = rr->a.data[size_t(q * N + m.prefix + j)]);
         map_tile("attention:rollout", in, m, rrow.data(), rhi, side,
                  "rollout (" + (under.empty() ? std::string("network") : under) + ")", rstale);
       } else if (rr) {
@@ -265,14 +271,14 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
     ImGui::TextDisabled("rows: queries, columns: keys; the query's row is marked");
     ImGui::SameLine();
     const float mh_fit = ImGui::GetContentRegionAvail().y - fs * 4.5f;
-    const float fit = std::max(2.0f, std::min((width - fs * 6) / float(heads) / float(N) - 1,
-                                              mh_fit / float(N)));
+    const float fit =
+        std::max(2.0f, std::min((width - fs * 6) / float(heads) / float(N) - 1, mh_fit / float(N)));
     if (matrix_cell <= 0) matrix_cell = std::floor(std::min(fit, fs * 1.5f));
     ImGui::SetNextItemWidth(fs * 8);
     ImGui::SliderFloat("##zoom", &matrix_cell, 2.0f, 40.0f, "cell %.0f px");
     const float mh = std::max(fs * 4, ImGui::GetContentRegionAvail().y - fs * 0.5f);
-    ImGui::BeginChild("matrices", ImVec2(width, std::min(mh, float(N) * matrix_cell + fs * 4)), false,
-                      ImGuiWindowFlags_HorizontalScrollbar);
+    ImGui::BeginChild("matrices", ImVec2(width, std::min(mh, float(N) * matrix_cell + fs * 4)),
+                      false, ImGuiWindowFlags_HorizontalScrollbar);
     float mlo = 1, mhi = 0;
     value_range(A.ptr(), A.size(), &mlo, &mhi);
     ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -292,8 +298,9 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
         made = want;
       }
       draw_texture(dl, tex, a, b);
-      dl->AddRect(ImVec2(a.x, a.y + float(q) * matrix_cell), ImVec2(b.x, a.y + float(q + 1) * matrix_cell),
-                  IM_COL32(255, 255, 255, 230), 0, 0, 1.5f);
+      dl->AddRect(ImVec2(a.x, a.y + float(q) * matrix_cell),
+                  ImVec2(b.x, a.y + float(q + 1) * matrix_cell), IM_COL32(255, 255, 255, 230), 0, 0,
+                  1.5f);
       report_map("attention:matrix" + std::to_string(h), a, b, "head " + std::to_string(h), stale);
       if (ImGui::IsItemHovered()) {
         const ImVec2 mp = ImGui::GetIO().MousePos;
@@ -306,19 +313,21 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
       ImGui::EndGroup();
     }
     ImGui::SameLine(0, fs);
-    draw_color_scale("matrix_scale", "p", cmap, 0, mhi, ImVec2(fs * 4.5f, std::min(float(N) * matrix_cell, fs * 12) + fs * 1.4f), fonts);
+    draw_color_scale("matrix_scale", "p", cmap, 0, mhi,
+                     ImVec2(fs * 4.5f, std::min(float(N) * matrix_cell, fs * 12) + fs * 1.4f),
+                     fonts);
     ImGui::EndChild();
     return;
   }
   // Any other mixer: the effective mixing map's row of the query.
-  auto res = std::static_pointer_cast<const RowResult>(
-      fetch(vm, in.id, "mixing|" + path + "|q=" + std::to_string(q),
-            [x, path, q](InferenceService::Context& c) -> InferenceService::Result {
-              c.control.set_status("mixing map of " + path);
-              Tensor r = mixing_map(c.backend, c.ex, c.graph, c.weights, *x, path, q, &c.control);
-              return std::make_shared<RowResult>(RowResult{std::move(r)});
-            },
-            &err, &stale));
+  auto res = std::static_pointer_cast<const RowResult>(fetch(
+      vm, in.id, "mixing|" + path + "|q=" + std::to_string(q),
+      [x, path, q](InferenceService::Context& c) -> InferenceService::Result {
+        c.control.set_status("mixing map of " + path);
+        Tensor r = mixing_map(c.backend, c.ex, c.graph, c.weights, *x, path, q, &c.control);
+        return std::make_shared<RowResult>(RowResult{std::move(r)});
+      },
+      &err, &stale));
   if (!err.empty()) return text_error("Mixing map failed", err);
   if (!res) {
     ImGui::TextDisabled("computing the mixing map\xE2\x80\xA6");
@@ -329,8 +338,10 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
   const float* row = res->row.ptr() + m.prefix;
   float lo = 0, hi = 0;
   value_range(row, S, &lo, &hi);
-  const float side = std::max(fs * 4, std::min(std::min(fs * 16, height - fs * 3.5f), width - fs * 6));
-  map_tile(prefix + "mixing:" + path, in, m, row, hi, side, "|dy_q/dx_j|_F, query " + std::to_string(q), stale);
+  const float side =
+      std::max(fs * 4, std::min(std::min(fs * 16, height - fs * 3.5f), width - fs * 6));
+  map_tile(prefix + "mixing:" + path, in, m, row, hi, side,
+           "|dy_q/dx_j|_F, query " + std::to_string(q), stale);
   ImGui::SameLine();
   draw_color_scale((prefix + "mix_scale").c_str(), "|J|_F", cmap, 0, hi,
                    ImVec2(fs * 5, side + ImGui::GetTextLineHeightWithSpacing()), fonts);
@@ -370,7 +381,8 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
   if (ImGui::BeginCombo("##compare", compare.empty() ? "(none)" : compare.c_str())) {
     if (ImGui::Selectable("(none)", compare.empty())) compare.clear();
     for (const MixerInfo& m : mixers_)
-      if (m.path != lay && ImGui::Selectable(mixer_label(m).c_str(), m.path == compare)) compare = m.path;
+      if (m.path != lay && ImGui::Selectable(mixer_label(m).c_str(), m.path == compare))
+        compare = m.path;
     ImGui::EndCombo();
   }
   if (app.editor.selection.size() == 1 && app.doc.graph().contains(*app.editor.selection.begin())) {
@@ -388,7 +400,8 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
     if (rollout) {
       ImGui::SameLine();
       ImGui::SetNextItemWidth(fs * 9);
-      if (ImGui::BeginCombo("##under", rollout_under.empty() ? "whole network" : rollout_under.c_str())) {
+      if (ImGui::BeginCombo("##under",
+                            rollout_under.empty() ? "whole network" : rollout_under.c_str())) {
         if (ImGui::Selectable("whole network", rollout_under.empty())) rollout_under.clear();
         for (const std::string& s : stages_with_attention_)
           if (ImGui::Selectable(s.c_str(), s == rollout_under)) rollout_under = s;
@@ -416,14 +429,19 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
     return finish("failed");
   }
   if (!in) {
-    ImGui::TextDisabled("%s", input.loading() ? "Loading the input\xE2\x80\xA6" : "Pick an input on the left.");
+    ImGui::TextDisabled(
+        "%s", input.loading() ? "Loading the input\xE2\x80\xA6" : "Pick an input on the left.");
     if (input.loading()) pending_ = true;
     return finish("no input");
   }
   if (probe::enabled()) probe::fact("input", in->id);
   if (!cur) {
-    text_error("No mixer", lay.empty() ? "this graph has no token mixer"
-                                       : "'" + lay + "' is not a token mixer (pooling, sepconv, attention, random_mixing, identity)");
+    text_error(
+        "No mixer",
+        lay.empty()
+            ? "this graph has no token mixer"
+            : "'" + lay +
+                  "' is not a token mixer (pooling, sepconv, attention, random_mixing, identity)");
     return finish("failed");
   }
   // The query: hovered (last frame), else pinned, else the box's centre or the image's.
@@ -440,7 +458,8 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
   else if (pinned_px_)
     query_px_ = *pinned_px_;
   else if (in->box)
-    query_px_ = ImVec2(float(in->box->x0 + in->box->x1) * 0.5f, float(in->box->y0 + in->box->y1) * 0.5f);
+    query_px_ =
+        ImVec2(float(in->box->x0 + in->box->x1) * 0.5f, float(in->box->y0 + in->box->y1) * 0.5f);
   else
     query_px_ = ImVec2(float(in->shown.w) * 0.5f, float(in->shown.h) * 0.5f);
   hover_now_ = false;

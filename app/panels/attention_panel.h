@@ -36,10 +36,10 @@ class AttentionPanel {
   void draw(ViewModel& vm, InputPanel& input, const AppState& app, const Fonts& fonts, ImVec2 size);
 
   // The view's state (options, tests).
-  std::string layer;    // the mixer shown; "" = the default
-  std::string compare;  // a second mixer beside it; "" = none
-  bool rollout = true;  // attention: also the rollout of the query's row
-  std::string rollout_under;  // "" = the whole network
+  std::string layer;             // the mixer shown; "" = the default
+  std::string compare;           // a second mixer beside it; "" = none
+  bool rollout = true;           // attention: also the rollout of the query's row
+  std::string rollout_under;     // "" = the whole network
   std::optional<int64_t> query;  // pinned: a token of the shown mixer's grid (set_query)
   Colormap cmap = Colormap::Viridis;
   float matrix_cell = 0;  // px per cell of the N x N matrices; 0 = fit

@@ -122,7 +122,8 @@ std::string GradcamPanel::shown_layer(const ViewModel& vm) {
 }
 
 std::shared_ptr<const void> GradcamPanel::fetch(ViewModel& vm, const std::string& slot,
-                                                const std::string& input_id, const std::string& what,
+                                                const std::string& input_id,
+                                                const std::string& what,
                                                 InferenceService::Work work, bool* stale,
                                                 std::string* error, bool* running) {
   vm.service().request(input_id, what, std::move(work));
@@ -182,12 +183,14 @@ void GradcamPanel::controls(ViewModel& vm, const AppState& app, const Fonts& fon
   ImGui::TextUnformatted("Class");
   ImGui::SameLine();
   ImGui::SetNextItemWidth(fs * 10);
-  const std::string cls_label = cls < 0 ? "top-1" + (top1 >= 0 ? " (" + vm.class_name(top1) + ")" : std::string())
-                                        : std::to_string(cls) + " " + vm.class_name(cls);
+  const std::string cls_label =
+      cls < 0 ? "top-1" + (top1 >= 0 ? " (" + vm.class_name(top1) + ")" : std::string())
+              : std::to_string(cls) + " " + vm.class_name(cls);
   if (ImGui::BeginCombo("##class", cls_label.c_str())) {
     if (ImGui::Selectable("top-1", cls < 0)) cls = -1;
     for (int64_t k = 0; k < vm.num_classes(); ++k)
-      if (ImGui::Selectable((std::to_string(k) + " " + vm.class_name(k)).c_str(), cls == k)) cls = k;
+      if (ImGui::Selectable((std::to_string(k) + " " + vm.class_name(k)).c_str(), cls == k))
+        cls = k;
     ImGui::EndCombo();
   }
   probe::note("gradcam:class");
@@ -241,8 +244,11 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     return finish("no model");
   }
   if (!in) {
-    ImGui::TextDisabled("%s", input.loading() ? "Loading the input\xE2\x80\xA6"
-                                              : "Pick an input on the left (a stored sample, an image file or a dataset item).");
+    ImGui::TextDisabled(
+        "%s",
+        input.loading()
+            ? "Loading the input\xE2\x80\xA6"
+            : "Pick an input on the left (a stored sample, an image file or a dataset item).");
     if (input.loading()) pending_ = true;
     return finish("no input");
   }
@@ -279,12 +285,15 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
   const std::string what = cam_what(lay, k, method);
   auto res = std::static_pointer_cast<const CamResult>(
       fetch(vm, "cam", in->id, what, cam_work(in->x, lay, k, method), &stale, &err, &running));
-  std::string state = running ? (stale ? "recomputing" : "computing") : err.empty() ? "ready" : "failed";
+  std::string state = running       ? (stale ? "recomputing" : "computing")
+                      : err.empty() ? "ready"
+                                    : "failed";
 
   ImGui::BeginGroup();
   ImGui::PushFont(fonts.bold);
-  ImGui::Text("%s \xC2\xB7 %s \xC2\xB7 %s", method == CamMethod::GradCam ? "Grad-CAM" : "Grad-CAM++",
-              lay.c_str(), vm.class_name(k).c_str());
+  ImGui::Text("%s \xC2\xB7 %s \xC2\xB7 %s",
+              method == CamMethod::GradCam ? "Grad-CAM" : "Grad-CAM++", lay.c_str(),
+              vm.class_name(k).c_str());
   ImGui::PopFont();
   const ImVec2 o = ImGui::GetCursorScreenPos();
   ImGui::Dummy(ImVec2(side, side));
@@ -374,15 +383,14 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     const auto box = in->box;
     const std::string lay_c = lay;
     const CamMethod mm = method;
-    f = std::static_pointer_cast<const Faithfulness>(
-        fetch(vm, "faith", in->id, "faith|" + what.substr(8),
-              [x, box, lay_c, k, mm](InferenceService::Context& c) -> InferenceService::Result {
-                c.control.set_status("deletion/insertion of " + lay_c);
-                Tensor cam = gradcam(c.ex, c.graph, *x, lay_c, {k}, nullptr, mm);
-                return std::make_shared<Faithfulness>(
-                    faithfulness(c.ex, *x, cam, k, box, 0, &c.control));
-              },
-              &fstale, &ferr, &frunning));
+    f = std::static_pointer_cast<const Faithfulness>(fetch(
+        vm, "faith", in->id, "faith|" + what.substr(8),
+        [x, box, lay_c, k, mm](InferenceService::Context& c) -> InferenceService::Result {
+          c.control.set_status("deletion/insertion of " + lay_c);
+          Tensor cam = gradcam(c.ex, c.graph, *x, lay_c, {k}, nullptr, mm);
+          return std::make_shared<Faithfulness>(faithfulness(c.ex, *x, cam, k, box, 0, &c.control));
+        },
+        &fstale, &ferr, &frunning));
   } else {
     f = std::static_pointer_cast<const Faithfulness>(shown_["faith"].result);
     fstale = f != nullptr;
@@ -424,8 +432,10 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     // The peak on the overlay.
     const ImVec2 pk(o.x + (float(f->peak_x) + 0.5f) * sx, o.y + (float(f->peak_y) + 0.5f) * sy);
     dl->AddCircle(pk, 6, IM_COL32(255, 255, 255, 230), 16, 2);
-    dl->AddLine(ImVec2(pk.x - 10, pk.y), ImVec2(pk.x + 10, pk.y), IM_COL32(255, 255, 255, 230), 1.5f);
-    dl->AddLine(ImVec2(pk.x, pk.y - 10), ImVec2(pk.x, pk.y + 10), IM_COL32(255, 255, 255, 230), 1.5f);
+    dl->AddLine(ImVec2(pk.x - 10, pk.y), ImVec2(pk.x + 10, pk.y), IM_COL32(255, 255, 255, 230),
+                1.5f);
+    dl->AddLine(ImVec2(pk.x, pk.y - 10), ImVec2(pk.x, pk.y + 10), IM_COL32(255, 255, 255, 230),
+                1.5f);
     PlotSpec spec;
     spec.title = "p(" + vm.class_name(k) + ")";
     spec.x_label = "fraction of pixels, most salient first";
@@ -465,8 +475,9 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     bool s_stale = false, s_running = false;
     std::string s_err;
     const std::string sw = cam_what(st, k, method);
-    auto r = std::static_pointer_cast<const CamResult>(
-        fetch(vm, "strip:" + st, in->id, sw, cam_work(in->x, st, k, method), &s_stale, &s_err, &s_running));
+    auto r = std::static_pointer_cast<const CamResult>(fetch(vm, "strip:" + st, in->id, sw,
+                                                             cam_work(in->x, st, k, method),
+                                                             &s_stale, &s_err, &s_running));
     ImGui::TextUnformatted(st.c_str());
     if (r) {
       ImGui::SameLine();

@@ -65,9 +65,10 @@ class GradcamPanel {
   };
   // Asks for (input, what) and returns what to show: the result, or the last one of this slot
   // (stale) while it computes. `error` gets a failure's reason.
-  std::shared_ptr<const void> fetch(ViewModel& vm, const std::string& slot, const std::string& input_id,
-                                    const std::string& what, InferenceService::Work work,
-                                    bool* stale, std::string* error, bool* running);
+  std::shared_ptr<const void> fetch(ViewModel& vm, const std::string& slot,
+                                    const std::string& input_id, const std::string& what,
+                                    InferenceService::Work work, bool* stale, std::string* error,
+                                    bool* running);
   void refresh_lists(const ViewModel& vm);
   void controls(ViewModel& vm, const AppState& app, const Fonts& fonts, int64_t top1);
 

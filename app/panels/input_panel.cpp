@@ -49,8 +49,8 @@ ViewInput from_image(const Image8& img, const InputPipeline& p) {
 ViewInput from_npy(const std::string& path, const Shape& want) {
   Tensor x = read_npy(path);
   if (x.rank() == 3) x.shape.insert(x.shape.begin(), 1);
-  const std::string expect =
-      "[1," + std::to_string(want[0]) + "," + std::to_string(want[1]) + "," + std::to_string(want[2]) + "]";
+  const std::string expect = "[1," + std::to_string(want[0]) + "," + std::to_string(want[1]) + "," +
+                             std::to_string(want[2]) + "]";
   if (x.rank() != 4 || x.dim(0) != 1)
     throw Error(fs::path(path).filename().string() + ": shape " + shape_str(x.shape) +
                 " is not one image; the network expects " + expect);
@@ -59,8 +59,8 @@ ViewInput from_npy(const std::string& path, const Shape& want) {
                 " channels; the network expects " + std::to_string(want[0]) + " (" + expect + ")");
   if (x.dim(2) != want[1] || x.dim(3) != want[2])
     throw Error(fs::path(path).filename().string() + ": is " + std::to_string(x.dim(2)) + "x" +
-                std::to_string(x.dim(3)) + "; the network expects " + std::to_string(want[1]) + "x" +
-                std::to_string(want[2]) + " (" + expect + ")");
+                std::to_string(x.dim(3)) + "; the network expects " + std::to_string(want[1]) +
+                "x" + std::to_string(want[2]) + " (" + expect + ")");
   for (int64_t i = 0; i < x.size(); ++i)
     if (!std::isfinite(x.data[size_t(i)]))
       throw Error(fs::path(path).filename().string() + ": element " + std::to_string(i) +
@@ -104,7 +104,8 @@ std::string InputPanel::choose(const std::string& spec) {
   if (spec.rfind("dataset:", 0) == 0) {
     // dataset:NAME:SPLIT:INDEX (NAME may be a directory holding ':' only at its end... keep simple)
     const size_t c3 = spec.rfind(':'), c2 = c3 == std::string::npos ? c3 : spec.rfind(':', c3 - 1);
-    if (c2 == std::string::npos || c2 <= 8) return "--input " + spec + ": expected dataset:NAME:SPLIT:INDEX";
+    if (c2 == std::string::npos || c2 <= 8)
+      return "--input " + spec + ": expected dataset:NAME:SPLIT:INDEX";
     const std::string name = spec.substr(8, c2 - 8), split = spec.substr(c2 + 1, c3 - c2 - 1);
     char* end = nullptr;
     const long long i = std::strtoll(spec.c_str() + c3 + 1, &end, 10);
@@ -162,7 +163,8 @@ void InputPanel::start(const Choice& c, ViewModel& vm) {
     try {
       if (!s.error.empty()) throw Error(s.error);
       const auto& blob = vm.project().blobs.at(s.blob).second;
-      ViewInput in = from_image(decode_image(blob, vm.pipeline()->channels, s.blob), *vm.pipeline());
+      ViewInput in =
+          from_image(decode_image(blob, vm.pipeline()->channels, s.blob), *vm.pipeline());
       in.id = "sample:" + std::to_string(c.sample);
       in.title = "sample " + std::to_string(c.sample);
       in.box = s.box;
@@ -202,8 +204,10 @@ void InputPanel::start(const Choice& c, ViewModel& vm) {
         o.threads = 1;
         const bool folder = c.dataset != "fashion-mnist" && c.dataset != "fashion-mnist-placed" &&
                             c.dataset != "fashion_mnist" && c.dataset != "fashion_mnist_placed";
-        if (!folder) o.limit = c.index + 1;  // the first items do not depend on the limit
-        else o.channels = pipe->channels;
+        if (!folder)
+          o.limit = c.index + 1;  // the first items do not depend on the limit
+        else
+          o.channels = pipe->channels;
         const Dataset ds = load_dataset(c.dataset, c.split, o);
         if (ctl.cancelled()) return;
         if (c.index >= ds.size())
@@ -220,7 +224,8 @@ void InputPanel::start(const Choice& c, ViewModel& vm) {
                               }()
                                                    : img),
                         *pipe);
-        if (!ds.boxes.empty()) in.box = fit_box(ds.boxes[size_t(c.index)], img.width, img.height, *pipe);
+        if (!ds.boxes.empty())
+          in.box = fit_box(ds.boxes[size_t(c.index)], img.width, img.height, *pipe);
         in.label = ds.labels[size_t(c.index)];
         in.id = "dataset:" + c.dataset + ":" + c.split + ":" + std::to_string(c.index);
         in.title = (folder ? fs::path(c.dataset).filename().string() : c.dataset) + " " + c.split +
@@ -259,14 +264,16 @@ void InputPanel::update(ViewModel& vm) {
     vm.service().request(input_->id, "predict", [x](InferenceService::Context& c) {
       const std::vector<Tensor> out = c.ex.forward({*x}, RunOptions{});
       const Tensor& logits = out.at(0);
-      if (logits.rank() != 2) throw Error("the output is " + shape_str(logits.shape) + ", not logits");
+      if (logits.rank() != 2)
+        throw Error("the output is " + shape_str(logits.shape) + ", not logits");
       auto p = std::make_shared<Prediction>();
       const int64_t k = logits.dim(1);
       p->probs.resize(size_t(k));
       float mx = logits.data[0];
       for (int64_t i = 0; i < k; ++i) mx = std::max(mx, logits.data[size_t(i)]);
       double sum = 0;
-      for (int64_t i = 0; i < k; ++i) sum += p->probs[size_t(i)] = std::exp(logits.data[size_t(i)] - mx);
+      for (int64_t i = 0; i < k; ++i)
+        sum += p->probs[size_t(i)] = std::exp(logits.data[size_t(i)] - mx);
       for (float& v : p->probs) v = float(v / sum);
       p->top1 = std::max_element(p->probs.begin(), p->probs.end()) - p->probs.begin();
       return InferenceService::Result(p);
@@ -385,19 +392,22 @@ void InputPanel::draw_sources(ViewModel& vm, const Fonts& fonts, float width) {
       std::snprintf(label, sizeof label, "%zu", i);
       dl->AddText(ImVec2(p.x + 3, p.y + 1), palette::kText, label);
       if (ImGui::IsItemHovered())
-        ImGui::SetTooltip("sample %zu: %s%s", i, s.label >= 0 ? vm.class_name(s.label).c_str() : "?",
+        ImGui::SetTooltip("sample %zu: %s%s", i,
+                          s.label >= 0 ? vm.class_name(s.label).c_str() : "?",
                           s.error.empty() ? "" : (" \xE2\x80\x94 " + s.error).c_str());
       probe::note("input:sample:" + std::to_string(i));
       if (probe::enabled())
-        if (probe::Drawn* d = probe::drawn_item("sample", std::to_string(i))) d->flag("selected", selected);
+        if (probe::Drawn* d = probe::drawn_item("sample", std::to_string(i)))
+          d->flag("selected", selected);
       if (clicked) choose_sample(int(i));
     }
   }
   ImGui::Spacing();
   if (ImGui::Button("Open image\xE2\x80\xA6")) {
     files_.filter = 1;
-    files_.open(FileBrowser::Mode::Open,
-                vm.project_path().empty() ? "" : fs::path(vm.project_path()).parent_path().string());
+    files_.open(FileBrowser::Mode::Open, vm.project_path().empty()
+                                             ? ""
+                                             : fs::path(vm.project_path()).parent_path().string());
   }
   probe::note("input:open");
   ImGui::SameLine();
@@ -418,8 +428,8 @@ void InputPanel::draw_sources(ViewModel& vm, const Fonts& fonts, float width) {
   ImGui::SameLine();
   ImGui::BeginDisabled(loading() || (dataset_kind_ == 2 && !folder_[0]));
   if (ImGui::Button("Load item", ImVec2(-1, 0)))
-    choose_dataset(dataset_kind_ == 2 ? std::string(folder_) : kDatasets[dataset_kind_], kSplits[split_],
-                   index_);
+    choose_dataset(dataset_kind_ == 2 ? std::string(folder_) : kDatasets[dataset_kind_],
+                   kSplits[split_], index_);
   probe::note("input:load");
   ImGui::EndDisabled();
   if (files_.draw(fonts)) choose_file(files_.chosen());
@@ -448,8 +458,9 @@ void InputPanel::draw_prediction(ViewModel& vm, const Fonts& fonts) {
   }
   std::vector<int64_t> order(pred->probs.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = int64_t(i);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int64_t a, int64_t b) { return pred->probs[size_t(a)] > pred->probs[size_t(b)]; });
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return pred->probs[size_t(a)] > pred->probs[size_t(b)];
+  });
   const float w = ImGui::GetContentRegionAvail().x;
   ImDrawList* dl = ImGui::GetWindowDrawList();
   for (size_t r = 0; r < std::min<size_t>(5, order.size()); ++r) {
@@ -472,7 +483,8 @@ void InputPanel::draw_prediction(ViewModel& vm, const Fonts& fonts) {
   if (input_->label >= 0) {
     const bool right = pred->top1 == input_->label;
     ImGui::PushStyleColor(ImGuiCol_Text, right ? palette::kOk : palette::kWarning);
-    ImGui::Text("true label: %s (%s)", vm.class_name(input_->label).c_str(), right ? "top-1 right" : "top-1 wrong");
+    ImGui::Text("true label: %s (%s)", vm.class_name(input_->label).c_str(),
+                right ? "top-1 right" : "top-1 wrong");
     ImGui::PopStyleColor();
   }
 }

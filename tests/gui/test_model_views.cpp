@@ -46,7 +46,9 @@ bool frames_until(UiDriver& ui, F done, double seconds = 120) {
 
 // Frames until the view in front has every result it asked for.
 bool settle(UiDriver& ui, double seconds = 120) {
-  return frames_until(ui, [&] { return !ui.view->settling(); }, seconds) && (ui.frame(2), true);
+  return frames_until(
+             ui, [&] { return !ui.view->settling(); }, seconds) &&
+         (ui.frame(2), true);
 }
 
 struct Views {
@@ -175,7 +177,8 @@ TEST(ModelViews, BadInputsShowTheReasonInTheViewWithoutCrashing) {
   fw::write_npy(npy, x);
   in.choose_file(npy);
   ASSERT_TRUE(settle(v.ui));
-  EXPECT_NE(in.error().find("has 3 channels; the network expects 1"), std::string::npos) << in.error();
+  EXPECT_NE(in.error().find("has 3 channels; the network expects 1"), std::string::npos)
+      << in.error();
   // A missing file.
   in.choose_file(dir + "/missing.png");
   ASSERT_TRUE(settle(v.ui));
@@ -212,7 +215,8 @@ TEST(ModelViews, AnEditWhileARequestRunsShowsRecomputingThenTheNewResult) {
   v.ui.view->gradcam().cls = 3;
   const int64_t abandoned = vm.service().abandoned();
   // Catch the worker busy with it (the deletion/insertion scores take 66 forward passes).
-  const bool caught = frames_until(v.ui, [&] { return vm.service().activity().busy; }, 10);
+  const bool caught = frames_until(
+      v.ui, [&] { return vm.service().activity().busy; }, 10);
   const fw::NodeId stem = v.ui.app.doc.graph().find_path("stem");
   ASSERT_NE(stem, fw::kNoNode);
   ASSERT_TRUE(v.ui.app.doc.move({stem}, 40, 0));  // an edit that keeps the weights valid
@@ -263,7 +267,8 @@ TEST(ModelViews, ADroppedImageBecomesTheInputAndReopeningReloadsTheWeights) {
   ASSERT_TRUE(settle(v.ui));
   EXPECT_EQ(v.ui.view->active_view(), "gradcam");
   ASSERT_NE(v.ui.view->input_panel().input(), nullptr);
-  EXPECT_EQ(v.fact("input").rfind("file:" + fs::path(png).string() + "@", 0), 0u) << v.fact("input");
+  EXPECT_EQ(v.fact("input").rfind("file:" + fs::path(png).string() + "@", 0), 0u)
+      << v.fact("input");
   EXPECT_EQ(v.fact("state"), "ready");
   EXPECT_EQ(v.ui.view->input_panel().input()->shown.w, 64);  // the network's input size
   // Reopening the project reads its weights again: a new weights revision, results recomputed.
@@ -309,7 +314,8 @@ TEST(ModelViews, ATrainingRunThatSavesWeightsIsPickedUp) {
   f.s.batch = 8;
   f.s.epochs = 1;
   ASSERT_EQ(ui.view->training_panel().start(ui.app), "");
-  ASSERT_TRUE(frames_until(ui, [&] { return !ui.view->training().active(); }, 300));
+  ASSERT_TRUE(frames_until(
+      ui, [&] { return !ui.view->training().active(); }, 300));
   ui.frame(2);
   EXPECT_GT(ui.view->view_model().weights_revision(), wrev);
   EXPECT_EQ(ui.view->view_model().problem(), "");
