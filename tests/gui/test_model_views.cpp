@@ -223,6 +223,10 @@ TEST(ModelViews, AnEditWhileARequestRunsShowsRecomputingThenTheNewResult) {
   v.ui.frame();
   EXPECT_GT(vm.graph_revision(), rev);
   EXPECT_EQ(v.fact("state"), "recomputing");
+  // The status bar says what the service is doing.
+  const probe::Drawn* act = probe::find("activity", "service");
+  ASSERT_NE(act, nullptr);
+  EXPECT_NE(act->text.find("waiting"), std::string::npos) << act->text;
   if (caught) {
     vm.service().wait_idle();
     EXPECT_GE(vm.service().abandoned(), abandoned + 1);  // what ran on the old graph was dropped
