@@ -428,6 +428,10 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
     text_error("Token mixers", lists_error_);
     return finish("failed");
   }
+  if (!in && !input.error().empty() && !input.loading()) {
+    text_error("No input", input.error());
+    return finish("no input");
+  }
   if (!in) {
     ImGui::TextDisabled(
         "%s", input.loading() ? "Loading the input\xE2\x80\xA6" : "Pick an input on the left.");

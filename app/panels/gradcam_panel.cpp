@@ -243,6 +243,10 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     text_error("No model", vm.problem());
     return finish("no model");
   }
+  if (!in && !input.error().empty() && !input.loading()) {
+    text_error("No input", input.error());
+    return finish("no input");
+  }
   if (!in) {
     ImGui::TextDisabled(
         "%s",
@@ -455,6 +459,8 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
       probe::fact("insertion_auc", buf);
       probe::fact("pointing_hit", f->pointing_hit ? (*f->pointing_hit ? "hit" : "miss") : "");
     }
+  } else if (!err.empty()) {
+    ImGui::TextDisabled("no scores: they rank the pixels of the map");
   } else {
     ImGui::TextDisabled("computing deletion and insertion\xE2\x80\xA6");
   }
