@@ -165,7 +165,7 @@ void AttentionPanel::map_tile(const std::string& id, const ViewInput& in, const 
 void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerInfo& m,
                                 const Fonts& fonts, float width, float height, bool primary) {
   const float fs = ImGui::GetFontSize();
-  const int64_t q = token_at(m, query_px_, in.shown.w, in.shown.h);
+  const int64_t q = class_token_query && m.prefix > 0 ? 0 : token_at(m, query_px_, in.shown.w, in.shown.h);
   if (primary) query_token_ = q;
   const int64_t qr = (q - m.prefix) / std::max<int64_t>(1, m.w),
                 qc = (q - m.prefix) % std::max<int64_t>(1, m.w);
@@ -394,6 +394,12 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
         break;
       }
   }
+  if (cur && cur->prefix > 0) {
+    ImGui::SameLine(0, fs);
+    ImGui::Checkbox("class token", &class_token_query);
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("query = the class token (token 0); off: the patch under the mouse");
+  }
   if (cur && cur->kind == "attention") {
     ImGui::SameLine(0, fs);
     ImGui::Checkbox("rollout", &rollout);
@@ -449,13 +455,19 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
     return finish("failed");
   }
   // The query: hovered (last frame), else pinned, else the box's centre or the image's.
-  if (query && !pinned_px_) pinned_px_ = pixel_of(*cur, *query, in->shown.w, in->shown.h);
+  if (query && *query < cur->prefix) {
+    class_token_query = true;
+  } else if (query) {
+    class_token_query = false;
+    if (!pinned_px_) pinned_px_ = pixel_of(*cur, *query, in->shown.w, in->shown.h);
+  }
   query.reset();
   const ImageArea& area = input.area();
   if (area.hovered) {
     hover_px_ = area.pixel;
     hover_now_ = true;
     if (area.clicked) pinned_px_ = pinned_px_ ? std::nullopt : std::optional<ImVec2>(area.pixel);
+    if (area.clicked && cur->prefix > 0) class_token_query = false;  // a patch was picked
   }
   if (hover_now_ && hover_px_)
     query_px_ = *hover_px_;

@@ -11,6 +11,8 @@
 //   heads, plus their mean, on one colour scale of probabilities; each head's full N x N matrix
 //   as a zoomable heat map (the query's row marked); attention rollout (views/mixing.h
 //   attention_rollout) over a stage or the whole network, the query's row as a map.
+// - A model with a class token (ViT): the query can be the class token ("class token" box, on by
+//   default), whose attention rows and rollout row are then the maps (column 0 left out).
 // - Other mixers: the effective mixing map (views/mixing.h mixing_map, the query's row):
 //   ||d y_query / d x_j||_F over the input tokens j, with its colour scale.
 #pragma once
@@ -41,6 +43,9 @@ class AttentionPanel {
   bool rollout = true;           // attention: also the rollout of the query's row
   std::string rollout_under;     // "" = the whole network
   std::optional<int64_t> query;  // pinned: a token of the shown mixer's grid (set_query)
+  // With a class token in front (ViT): the query is the class token (the standard rollout view:
+  // its row without column 0, over the patch grid). Default on; `query` 0 sets it too.
+  bool class_token_query = true;
   Colormap cmap = Colormap::Viridis;
   float matrix_cell = 0;  // px per cell of the N x N matrices; 0 = fit
 

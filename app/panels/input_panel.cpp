@@ -90,7 +90,8 @@ InputPanel::~InputPanel() {
   job_.reset();
 }
 
-bool InputPanel::loading() const { return job_ && !job_->finished(); }
+// A finished job counts until its result is taken (the next frame), so "settled" never comes early.
+bool InputPanel::loading() const { return job_ && (!job_->finished() || loaded_ != nullptr); }
 
 std::string InputPanel::choose(const std::string& spec) {
   if (spec.rfind("sample:", 0) == 0) {
