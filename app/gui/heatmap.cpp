@@ -162,4 +162,22 @@ void draw_color_scale(const char* id, const std::string& title, Colormap c, floa
   ImGui::PopID();
 }
 
+void text_error(const std::string& what, const std::string& why) {
+  ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
+  ImGui::TextWrapped("\xE2\x9A\xA0 %s: %s", what.c_str(), why.c_str());
+  ImGui::PopStyleColor();
+}
+
+void report_map(const std::string& id, ImVec2 a, ImVec2 b, const std::string& text, bool stale) {
+  if (!probe::enabled()) return;
+  probe::Drawn d;
+  d.list = "map";
+  d.id = id;
+  d.min = a;
+  d.max = b;
+  d.text = text;
+  d.flag("stale", stale);
+  probe::drawn(std::move(d));
+}
+
 }  // namespace fw::gui

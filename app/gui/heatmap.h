@@ -8,6 +8,10 @@
 //   (pytorch-grad-cam's show_cam_on_image).
 // - draw_color_scale(): a vertical bar at the cursor (an item of `size`), lo at the bottom and
 //   hi at the top, with a few values written beside it and a title above.
+// - text_error(): "⚠ what: why" in the error colour, wrapped (a view's failure, where its result
+//   would be).
+// - report_map(): a map drawn at a..b, in the frame report's "map" list (app/gui/ui_probe.h; flag
+//   `stale` while it is being recomputed).
 #pragma once
 #include <imgui.h>
 
@@ -36,5 +40,8 @@ void value_range(const float* v, int64_t n, float* lo, float* hi);
 
 void draw_color_scale(const char* id, const std::string& title, Colormap c, float lo, float hi,
                       ImVec2 size, const Fonts& fonts);
+
+void text_error(const std::string& what, const std::string& why);
+void report_map(const std::string& id, ImVec2 a, ImVec2 b, const std::string& text, bool stale);
 
 }  // namespace fw::gui

@@ -33,24 +33,6 @@ ImVec2 pixel_of(const MixerInfo& m, int64_t token, int W, int H) {
                 (float(t / m.w) + 0.5f) * float(H) / float(m.h));
 }
 
-void text_error(const std::string& what, const std::string& why) {
-  ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
-  ImGui::TextWrapped("\xE2\x9A\xA0 %s: %s", what.c_str(), why.c_str());
-  ImGui::PopStyleColor();
-}
-
-void report_map(const std::string& id, ImVec2 a, ImVec2 b, const std::string& text, bool stale) {
-  if (!probe::enabled()) return;
-  probe::Drawn d;
-  d.list = "map";
-  d.id = id;
-  d.min = a;
-  d.max = b;
-  d.text = text;
-  d.flag("stale", stale);
-  probe::drawn(std::move(d));
-}
-
 // The query cell of grid h x w drawn over a..b.
 void mark_cell(ImDrawList* dl, ImVec2 a, ImVec2 b, const MixerInfo& m, int64_t token) {
   const int64_t t = token - m.prefix;
@@ -147,7 +129,8 @@ void AttentionPanel::map_tile(const std::string& id, const ViewInput& in, const 
     made = want;
   }
   draw_texture(dl, tex, a, b);
-  mark_cell(dl, a, b, m, token_at(m, query_px_, in.shown.w, in.shown.h));
+  if (!(class_token_query && m.prefix > 0))  // the class token has no cell to mark
+    mark_cell(dl, a, b, m, token_at(m, query_px_, in.shown.w, in.shown.h));
   report_map(id, a, b, caption, stale);
   if (ImGui::IsItemHovered()) {
     const ImVec2 mp = ImGui::GetIO().MousePos;
@@ -173,10 +156,16 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
   ImGui::Text("%s", m.path.c_str());
   ImGui::PopFont();
   ImGui::SameLine();
-  ImGui::TextDisabled(
-      "%s \xC2\xB7 %lld tokens (%lldx%lld) \xC2\xB7 query %lld (row %lld, col %lld)%s",
-      m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w, (long long)q,
-      (long long)qr, (long long)qc, pinned_px_ ? " pinned" : "");
+  if (q < m.prefix)
+    ImGui::TextDisabled(
+        "%s \xC2\xB7 %lld tokens (class token + %lldx%lld patches) \xC2\xB7 query %lld: the class "
+        "token",
+        m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w, (long long)q);
+  else
+    ImGui::TextDisabled(
+        "%s \xC2\xB7 %lld tokens (%lldx%lld) \xC2\xB7 query %lld (row %lld, col %lld)%s",
+        m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w, (long long)q,
+        (long long)qr, (long long)qc, pinned_px_ ? " pinned" : "");
   const std::string prefix = primary ? "" : "compare:";
   const auto x = in.x;
   const std::string path = m.path;

@@ -34,25 +34,6 @@ InferenceService::Work cam_work(std::shared_ptr<const Tensor> x, std::string lay
   };
 }
 
-void text_error(const std::string& what, const std::string& why) {
-  ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
-  ImGui::TextWrapped("\xE2\x9A\xA0 %s: %s", what.c_str(), why.c_str());
-  ImGui::PopStyleColor();
-}
-
-// A map drawn in a box of the report's "map" list.
-void report_map(const std::string& id, ImVec2 a, ImVec2 b, const std::string& text, bool stale) {
-  if (!probe::enabled()) return;
-  probe::Drawn d;
-  d.list = "map";
-  d.id = id;
-  d.min = a;
-  d.max = b;
-  d.text = text;
-  d.flag("stale", stale);
-  probe::drawn(std::move(d));
-}
-
 constexpr ImU32 kDeletion = palette::rgb(0xe5a14a), kInsertion = palette::rgb(0x5aa9f0);
 
 void badge(ImDrawList* dl, ImVec2 a, const char* text) {

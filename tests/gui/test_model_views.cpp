@@ -33,21 +33,9 @@ std::string tmp_dir(const std::string& name) {
   return p.string();
 }
 
-template <class F>
-bool frames_until(UiDriver& ui, F done, double seconds = 120) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    ui.frame();
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
 // Frames until the view in front has every result it asked for.
 bool settle(UiDriver& ui, double seconds = 120) {
-  return frames_until(
-             ui, [&] { return !ui.view->settling(); }, seconds) &&
+  return ui.frames_until([&] { return !ui.view->settling(); }, seconds) &&
          (ui.frame(2), true);
 }
 
@@ -215,8 +203,7 @@ TEST(ModelViews, AnEditWhileARequestRunsShowsRecomputingThenTheNewResult) {
   v.ui.view->gradcam().cls = 3;
   const int64_t abandoned = vm.service().abandoned();
   // Catch the worker busy with it (the deletion/insertion scores take 66 forward passes).
-  const bool caught = frames_until(
-      v.ui, [&] { return vm.service().activity().busy; }, 10);
+  const bool caught = v.ui.frames_until([&] { return vm.service().activity().busy; }, 10);
   const fw::NodeId stem = v.ui.app.doc.graph().find_path("stem");
   ASSERT_NE(stem, fw::kNoNode);
   ASSERT_TRUE(v.ui.app.doc.move({stem}, 40, 0));  // an edit that keeps the weights valid
@@ -318,8 +305,7 @@ TEST(ModelViews, ATrainingRunThatSavesWeightsIsPickedUp) {
   f.s.batch = 8;
   f.s.epochs = 1;
   ASSERT_EQ(ui.view->training_panel().start(ui.app), "");
-  ASSERT_TRUE(frames_until(
-      ui, [&] { return !ui.view->training().active(); }, 300));
+  ASSERT_TRUE(ui.frames_until([&] { return !ui.view->training().active(); }, 300));
   ui.frame(2);
   EXPECT_GT(ui.view->view_model().weights_revision(), wrev);
   EXPECT_EQ(ui.view->view_model().problem(), "");

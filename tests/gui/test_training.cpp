@@ -56,18 +56,6 @@ std::string make_folder_dataset(const std::string& dir) {
   return (fs::path(dir) / "data").string();
 }
 
-// Frames until `done` holds (or `seconds` pass); the worker runs meanwhile.
-template <class F>
-bool frames_until(UiDriver& ui, F done, double seconds = 120) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-  while (std::chrono::steady_clock::now() < end) {
-    ui.frame();
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
 struct Fixture {
   std::string dir, project, data;
   UiDriver ui;
@@ -102,7 +90,7 @@ TEST(TrainingUi, RunsPausesStopsAndContinuesWhileTheEditorStaysUsable) {
   UiDriver& ui = fx.ui;
   fx.ui.view->training_panel().form().s.epochs = 400;  // long enough to act on it mid-run
   ui.click(ui.at("train:start"));
-  ASSERT_TRUE(frames_until(ui, [&] { return fx.live().done > 0; })) << fx.live().error;
+  ASSERT_TRUE(ui.frames_until([&] { return fx.live().done > 0; })) << fx.live().error;
   EXPECT_TRUE(ui.view->training().active());
   EXPECT_EQ(fx.live().settings.dataset, fx.data);
   EXPECT_EQ(fx.live().train_images, 48);
@@ -111,9 +99,9 @@ TEST(TrainingUi, RunsPausesStopsAndContinuesWhileTheEditorStaysUsable) {
   ui.click(ui.at("train:pause"));
   ui.frame();
   EXPECT_TRUE(fx.live().paused);
-  frames_until(ui, [] { return false; }, 0.3);  // let a step in flight finish
+  ui.frames_until([] { return false; }, 0.3);  // let a step in flight finish
   const int64_t at_pause = fx.live().done;
-  frames_until(ui, [] { return false; }, 0.5);
+  ui.frames_until([] { return false; }, 0.5);
   EXPECT_EQ(fx.live().done, at_pause);
 
   // The editor meanwhile: switch to it, edit, undo; saving over the trained file is refused.
@@ -136,9 +124,9 @@ TEST(TrainingUi, RunsPausesStopsAndContinuesWhileTheEditorStaysUsable) {
   ui.click(ui.at("train:pause"));  // now "Resume"
   ui.frame();
   EXPECT_FALSE(fx.live().paused);
-  ASSERT_TRUE(frames_until(ui, [&] { return fx.live().epochs.size() >= 2; }));
+  ASSERT_TRUE(ui.frames_until([&] { return fx.live().epochs.size() >= 2; }));
   ui.click(ui.at("train:stop"));
-  ASSERT_TRUE(frames_until(ui, [&] { return !ui.view->training().active(); }));
+  ASSERT_TRUE(ui.frames_until([&] { return !ui.view->training().active(); }));
   ui.frame(2);
   EXPECT_EQ(fx.live().phase, Phase::Cancelled);
   const int64_t kept = int64_t(fx.live().epochs.size());
@@ -162,7 +150,7 @@ TEST(TrainingUi, RunsPausesStopsAndContinuesWhileTheEditorStaysUsable) {
   f.s.epochs = kept + 2;
   ui.frame();
   ui.click(ui.at("train:start"));
-  ASSERT_TRUE(frames_until(ui, [&] { return fx.live().phase == Phase::Done; })) << fx.live().error;
+  ASSERT_TRUE(ui.frames_until([&] { return fx.live().phase == Phase::Done; })) << fx.live().error;
   EXPECT_EQ(int64_t(fx.live().epochs.size()), kept + 2);  // the earlier epochs are shown too
   p = fw::load_project(fx.project);
   ASSERT_EQ(p.runs.size(), 1u);
@@ -177,7 +165,7 @@ TEST(TrainingUi, ABadDatasetFailsWithItsReasonAndLeavesTheProject) {
   const fw::ProjectData before = fw::load_project(fx.project);
   std::snprintf(ui.view->training_panel().form().folder, 512, "%s", (fx.dir + "/nope").c_str());
   ui.click(ui.at("train:start"));
-  ASSERT_TRUE(frames_until(ui, [&] { return fx.live().phase == Phase::Failed; }));
+  ASSERT_TRUE(ui.frames_until([&] { return fx.live().phase == Phase::Failed; }));
   EXPECT_NE(fx.live().error.find("nope"), std::string::npos) << fx.live().error;
   ui.frame(2);
   EXPECT_EQ(ui.app.status.level, fw::gui::Message::Error);
@@ -222,7 +210,7 @@ TEST(TrainingUi, QuittingWhileTrainingAsksAndStopsTheRun) {
   UiDriver& ui = fx.ui;
   ui.view->training_panel().form().s.epochs = 400;
   ui.click(ui.at("train:start"));
-  ASSERT_TRUE(frames_until(ui, [&] { return fx.live().done > 0; })) << fx.live().error;
+  ASSERT_TRUE(ui.frames_until([&] { return fx.live().done > 0; })) << fx.live().error;
   EXPECT_FALSE(ui.view->request_close());
   ui.frame(2);
   EXPECT_EQ(ui.view->dialog(), "training");

@@ -5,8 +5,10 @@
 #pragma once
 #include <imgui.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
@@ -95,6 +97,17 @@ class UiDriver {
     }
   }
   void wait(double seconds) { frame(static_cast<int>(seconds * 60) + 1); }
+  // Frames until `done()` holds (true) or `seconds` pass (false); background work runs meanwhile.
+  template <class F>
+  bool frames_until(F done, double seconds = 120) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (std::chrono::steady_clock::now() < end) {
+      frame();
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  }
 
   void mouse(ImVec2 p) {
     ImGui::GetIO().MousePos = p;
