@@ -382,6 +382,8 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     frunning = running;
   }
   if (frunning && state == "ready") state = fstale ? "recomputing" : "computing";
+  if (!ferr.empty() && state == "ready") state = "failed";  // the scores alone failed
+  if (!ferr.empty() && probe::enabled()) probe::fact("error", ferr);
   const float plot_w = ImGui::GetContentRegionAvail().x;
   if (!ferr.empty()) {
     ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + plot_w);
