@@ -12,9 +12,14 @@
 
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
+#include "core/analysis.h"
 #include "core/datasets.h"
+#include "core/graph_json.h"
+#include "core/init.h"
 #include "core/image_io.h"
 #include "core/npy.h"
+#include "core/project_store.h"
+#include "core/templates.h"
 #include "tests/gui/ui_driver.h"
 
 namespace fs = std::filesystem;
@@ -334,4 +339,53 @@ TEST(ModelViews, ADatasetItemLoadsInTheBackground) {
   in.choose_dataset("fashion-mnist", "test", 20000);
   ASSERT_TRUE(settle(v.ui, 300));
   EXPECT_NE(in.error().find("out of range"), std::string::npos) << in.error();
+}
+
+TEST(ModelViews, AClassTokenIsTheDefaultQueryOfAViT) {
+  const std::string dir = tmp_dir("vit");
+  // A ViT project (class token in front of 4x4 patches) with timm-init weights, as `formwork new
+  // --template vit_tiny_patch16_224 --input-size 3,64,64 --num-classes 10 --init-weights` makes it.
+  fw::TemplateOptions o;
+  o.input = {3, 64, 64};
+  o.num_classes = 10;
+  const fw::Graph g = fw::build_template("vit_tiny_patch16_224", o);
+  fw::ProjectData p;
+  p.graph_json = fw::graph_to_json(g);
+  p.graph_format = fw::kGraphFormatVersion;
+  p.weights = fw::init_weights(fw::analyze(g), 0);
+  const std::string project = dir + "/vit.formwork";
+  fw::save_project(project, p);
+  fw::Image8 img(64, 64, 3);
+  for (int y = 16; y < 48; ++y)
+    for (int x = 8; x < 40; ++x) img.pixel(x, y)[1] = 200;
+  const std::string png = dir + "/green.png";
+  fw::write_png(png, img);
+
+  UiDriver ui;
+  ASSERT_TRUE(fw::gui::open_spec(ui.app, project)) << ui.app.error;
+  ui.view->show_view("attention");
+  ui.view->attention().layer = "blocks.5.attn";
+  ui.view->input_panel().choose_file(png);
+  ASSERT_TRUE(settle(ui));
+  EXPECT_EQ(probe::fact_or("state"), "ready") << probe::fact_or("error");
+  EXPECT_EQ(probe::fact_or("layer"), "blocks.5.attn");
+  EXPECT_EQ(probe::fact_or("query"), "0");  // the class token
+  EXPECT_EQ(ui.view->attention().query_token(), 0);
+  for (const char* m : {"attention:head0", "attention:mean", "attention:rollout"})
+    EXPECT_NE(probe::find("map", m), nullptr) << m;
+  // Hovering does not move a class-token query; unticking it makes the patch under the mouse
+  // the query (token 1 + row * 4 + col).
+  const probe::Drawn* in = probe::find("map", "input");
+  ASSERT_NE(in, nullptr);
+  const ImVec2 a = in->min, b = in->max;
+  const float cw = (b.x - a.x) / 4, ch = (b.y - a.y) / 4;
+  ui.mouse(ImVec2(a.x + cw * 2.5f, a.y + ch * 1.5f));
+  ui.frame();
+  EXPECT_EQ(probe::fact_or("query"), "0");
+  ui.view->attention().class_token_query = false;
+  ui.frame();
+  EXPECT_EQ(probe::fact_or("query"), "7");
+  ASSERT_TRUE(settle(ui));
+  EXPECT_EQ(probe::fact_or("state"), "ready") << probe::fact_or("error");
+  fs::remove_all(dir);
 }
