@@ -13,7 +13,7 @@
 // `formwork [--screenshot OUT.png [--view V] [--frames N] [--state OUT.json]] [--enter MODULE]
 //           [--select MODULE] [--expand MODULE|all]... [--dialog templates|open|shortcuts]
 //           [--input sample:K|dataset:NAME:SPLIT:I|IMAGE] [--layer MODULE] [--compare MODULE]
-//           [--query I] [--class K] [--method gradcam|gradcam++] [PROJECT]`
+//           [--query I] [--class K] [--method gradcam|gradcam++|hirescam|layercam] [PROJECT]`
 static int gui_main(int argc, char** argv) {
   fw::GuiOptions opts;
   for (int i = 1; i < argc; ++i) {

@@ -78,6 +78,17 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
   Tensor cam({B, h, w}, 0.0f);
   std::vector<double> alpha(C), acc(hw);
   for (int64_t b = 0; b < B; ++b) {
+    if (method == CamMethod::HiResCam || method == CamMethod::LayerCam) {
+      // Element-wise weights, no spatial averaging: HiResCAM g*A, LayerCAM relu(g)*A.
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t c = 0; c < C; ++c)
+        for (int64_t p = 0; p < hw; ++p) {
+          const double g = at(G, b, c, p);
+          acc[p] += (method == CamMethod::LayerCam ? std::max(0.0, g) : g) * at(*A, b, c, p);
+        }
+      for (int64_t p = 0; p < hw; ++p) cam.data[b * hw + p] = float(std::max(0.0, acc[p]));
+      continue;
+    }
     for (int64_t c = 0; c < C; ++c) {
       double s = 0;
       if (method == CamMethod::GradCam) {
@@ -107,13 +118,29 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
 }
 
 CamMethod parse_cam_method(const std::string& name) {
-  if (name == "gradcam") return CamMethod::GradCam;
-  if (name == "gradcam++") return CamMethod::GradCamPlusPlus;
-  throw UsageError("--method " + name + ": expected gradcam or gradcam++");
+  for (CamMethod m : kCamMethods)
+    if (name == cam_method_name(m)) return m;
+  throw UsageError("--method " + name + ": expected gradcam, gradcam++, hirescam or layercam");
 }
 
 const char* cam_method_name(CamMethod m) {
-  return m == CamMethod::GradCamPlusPlus ? "gradcam++" : "gradcam";
+  switch (m) {
+    case CamMethod::GradCam: return "gradcam";
+    case CamMethod::GradCamPlusPlus: return "gradcam++";
+    case CamMethod::HiResCam: return "hirescam";
+    case CamMethod::LayerCam: return "layercam";
+  }
+  return "gradcam";
+}
+
+const char* cam_method_title(CamMethod m) {
+  switch (m) {
+    case CamMethod::GradCam: return "Grad-CAM";
+    case CamMethod::GradCamPlusPlus: return "Grad-CAM++";
+    case CamMethod::HiResCam: return "HiResCAM";
+    case CamMethod::LayerCam: return "LayerCAM";
+  }
+  return "Grad-CAM";
 }
 
 int attention_op(const Graph& g, const FlatGraph& fg, const std::string& layer) {

@@ -16,7 +16,12 @@
 // - CamMethod::GradCamPlusPlus: pytorch-grad-cam's GradCAMPlusPlus (CONTRACT.md): with A and G as
 //   above, a = G^2 / (2 G^2 + sum_ij(A) * G^3 + 1e-6) (a = 0 where G = 0),
 //   w[b,c] = sum_ij relu(G) * a, cam = relu(sum_c w[b,c] A[b,c]).
-//   parse_cam_method("gradcam" | "gradcam++"), else a fw::UsageError listing both.
+// - CamMethod::HiResCam (pytorch-grad-cam's HiResCAM, Draelos & Carin 2020): no spatial averaging,
+//   cam = relu(sum_c G[b,c] * A[b,c]) element-wise; CamMethod::LayerCam (pytorch-grad-cam's
+//   LayerCAM, Jiang et al. 2021): cam = relu(sum_c relu(G[b,c]) * A[b,c]). Both keep where the
+//   gradient is, which Grad-CAM's mean over the grid throws away (the README's localisation study).
+//   parse_cam_method("gradcam" | "gradcam++" | "hirescam" | "layercam"), else a fw::UsageError
+//   listing them; cam_method_title(): "Grad-CAM", "Grad-CAM++", "HiResCAM", "LayerCAM".
 // - attention_maps(): the softmax probabilities [B, heads, N, N] of the one attention node at or
 //   under `layer`.
 #pragma once
@@ -35,9 +40,12 @@ struct LayerGrid {
   int64_t channels = 0, h = 0, w = 0;
 };
 
-enum class CamMethod { GradCam, GradCamPlusPlus };
+enum class CamMethod { GradCam, GradCamPlusPlus, HiResCam, LayerCam };
+inline constexpr CamMethod kCamMethods[] = {CamMethod::GradCam, CamMethod::GradCamPlusPlus,
+                                            CamMethod::HiResCam, CamMethod::LayerCam};
 CamMethod parse_cam_method(const std::string& name);
-const char* cam_method_name(CamMethod m);  // "gradcam", "gradcam++"
+const char* cam_method_name(CamMethod m);   // "gradcam", "gradcam++", "hirescam", "layercam"
+const char* cam_method_title(CamMethod m);  // "Grad-CAM", ...
 
 LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& layer);
 

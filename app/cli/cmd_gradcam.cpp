@@ -59,7 +59,8 @@ void register_gradcam(CLI::App& app) {
       "Grad-CAM as pytorch-grad-cam defines it: A = the layer's output (token outputs reshaped to "
       "their grid, a class token dropped), weights = spatial mean of d score_class / dA, "
       "cam = relu(sum_c w_c A_c), before upsampling and normalisation; --method gradcam++ is "
-      "pytorch-grad-cam's GradCAMPlusPlus. --png writes the CAM upsampled and colour-mapped over "
+      "pytorch-grad-cam's GradCAMPlusPlus, hirescam its HiResCAM (cam = relu(sum_c dA_c * A_c), "
+      "element-wise), layercam its LayerCAM (cam = relu(sum_c relu(dA_c) * A_c)). --png writes the CAM upsampled and colour-mapped over "
       "each input image, side by side.\n"
       "--metrics (one image: --input with one sample; --class defaults to the top-1 class): the "
       "CAM upsampled bilinearly to the input size ranks the pixels; deletion / insertion curves "
@@ -83,7 +84,7 @@ void register_gradcam(CLI::App& app) {
   cmd->add_option("--class", a->cls, "class index (required without --metrics; with it: top-1)");
   cmd->add_option("--out", a->out, "CAM (*.npy float32 [B,h,w]); required without --metrics");
   cmd->add_option("--png", a->png, "overlay image (*.png)");
-  cmd->add_option("--method", a->method, "gradcam (default) or gradcam++");
+  cmd->add_option("--method", a->method, "gradcam (default), gradcam++, hirescam or layercam");
   cmd->add_flag("--metrics", a->metrics, "faithfulness: deletion/insertion AUC, pointing game");
   cmd->add_option("--box", a->box, "--metrics, one image: object box X0,Y0,X1,Y1 (pixels; x1, y1 exclusive)");
   cmd->add_option("--tolerance", a->tolerance, "pointing game: widen the box by T pixels (default 0)")
@@ -180,7 +181,7 @@ void register_gradcam(CLI::App& app) {
     if (!outs.empty()) write_files_atomic(outs);
     if (!f) {
       std::printf("wrote %s: %s %s of '%s' for class %lld\n", a->out.c_str(),
-                  method == CamMethod::GradCam ? "Grad-CAM" : "Grad-CAM++", shape_str(cam.shape).c_str(),
+                  cam_method_title(method), shape_str(cam.shape).c_str(),
                   a->layer.c_str(), (long long)cls);
       return;
     }

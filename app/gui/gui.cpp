@@ -75,9 +75,11 @@ std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOpti
     if (std::string err = find(*path, flag, &id); !err.empty()) return err;
   }
   if (!o.method.empty()) {
-    if (o.method != "gradcam" && o.method != "gradcam++")
-      return "--method: expected gradcam or gradcam++ (got '" + o.method + "')";
-    view.gradcam().method = parse_cam_method(o.method);
+    try {
+      view.gradcam().method = parse_cam_method(o.method);
+    } catch (const UsageError& e) {
+      return e.what();
+    }
   }
   view.gradcam().layer = o.layer;
   view.gradcam().cls = o.cls;

@@ -177,12 +177,18 @@ void GradcamPanel::controls(ViewModel& vm, const AppState& app, const Fonts& fon
   probe::note("gradcam:class");
   // Method.
   ImGui::SameLine(0, fs);
-  int m = method == CamMethod::GradCam ? 0 : 1;
-  if (ImGui::RadioButton("Grad-CAM", m == 0)) method = CamMethod::GradCam;
-  probe::note("gradcam:method:gradcam");
-  ImGui::SameLine();
-  if (ImGui::RadioButton("Grad-CAM++", m == 1)) method = CamMethod::GradCamPlusPlus;
-  probe::note("gradcam:method:gradcam++");
+  ImGui::SetNextItemWidth(fs * 7);
+  if (ImGui::BeginCombo("##method", cam_method_title(method))) {
+    for (CamMethod m : kCamMethods)
+      if (ImGui::Selectable(cam_method_title(m), m == method)) method = m;
+    ImGui::EndCombo();
+  }
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(
+        "Grad-CAM: channel weights = the gradient's mean over the grid; Grad-CAM++: its "
+        "second-order weights; HiResCAM: gradient x activation per cell; LayerCAM: positive "
+        "gradient x activation per cell");
+  probe::note("gradcam:method");
   // Look.
   ImGui::SameLine(0, fs * 1.2f);
   ImGui::TextUnformatted("Colours");
@@ -277,7 +283,7 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
   ImGui::BeginGroup();
   ImGui::PushFont(fonts.bold);
   ImGui::Text("%s \xC2\xB7 %s \xC2\xB7 %s",
-              method == CamMethod::GradCam ? "Grad-CAM" : "Grad-CAM++", lay.c_str(),
+              cam_method_title(method), lay.c_str(),
               vm.class_name(k).c_str());
   ImGui::PopFont();
   const ImVec2 o = ImGui::GetCursorScreenPos();
@@ -453,7 +459,7 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
   ImGui::Separator();
   ImGui::PushFont(fonts.bold);
   ImGui::Text("Every stage \xC2\xB7 %s \xC2\xB7 %s", vm.class_name(k).c_str(),
-              method == CamMethod::GradCam ? "Grad-CAM" : "Grad-CAM++");
+              cam_method_title(method));
   ImGui::PopFont();
   const float tile = std::min(ImGui::GetContentRegionAvail().y - fs * 2.2f,
                               (avail_w - fs) / float(std::max<size_t>(1, stages_.size())) - fs);

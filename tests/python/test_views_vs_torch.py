@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""`formwork gradcam --method gradcam++`, `gradcam --metrics`, `attention --rollout` and `mixing`
+"""`formwork gradcam --method gradcam++|hirescam|layercam`, `gradcam --metrics`, `attention --rollout` and `mixing`
 against PyTorch (CONTRACT.md "Views"), on e2e_common's perturbed `weights init` weights
 (caformer_mini64 at 1x64x64; poolformer_s12, randformer_s12, identityformer_s12 and
 vit_tiny_patch16_224 at 3x64x64; 10 classes).
@@ -7,7 +7,12 @@ vit_tiny_patch16_224 at 3x64x64; 10 classes).
   * Grad-CAM++: pytorch-grad-cam's GradCAMPlusPlus written out in torch (float64 copy of the fwref
     model, A and G by autograd): a = g^2 / (2 g^2 + sum_hw(A) g^3 + 1e-6), a = 0 where g = 0,
     w = sum_hw relu(g) a, cam = relu(sum_c w A); NCHW and token layers; normalised error <= 1e-4;
-    and it must differ from plain Grad-CAM (so a --method that is ignored fails).
+    and it must differ from plain Grad-CAM (so a --method that is ignored fails). HiResCAM
+    relu(sum_c G*A) and LayerCAM relu(sum_c relu(G)*A) the same way (caformer_mini64 NCHW and token
+    layers and the stem); HiResCAM equals Grad-CAM at the last stage (its gradient is the same at
+    every cell before the global pool), and is zero up to rounding where the output reaches the
+    logits only through a LayerNorm (caformer_mini64 stages.1, ViT blocks.10: scale invariance
+    makes sum_c G*A = 0 at every position, but for the norm's eps).
   * rollout: from fwref.views.attention_probs of every attention module, in numpy float64:
     R = prod rownorm(0.5 mean_heads + 0.5 I); the whole network and --layers (one block); rows
     sum to 1; normalised error <= 1e-4; R differs from the identity.
@@ -44,8 +49,10 @@ TOL = 1e-4
 SEED = 5
 
 
-def ref_cam_pp(model, x, layer, k):
-    """Grad-CAM++ [B,h,w] in float64 (pytorch-grad-cam's GradCAMPlusPlus on the raw activations)."""
+def ref_cam_pp(model, x, layer, k, method="gradcam++"):
+    """Grad-CAM++ [B,h,w] in float64 (pytorch-grad-cam's GradCAMPlusPlus on the raw activations);
+    method "hirescam": pytorch-grad-cam's HiResCAM, relu(sum_c G*A); "layercam": its LayerCAM,
+    relu(sum_c relu(G)*A)."""
     m = copy.deepcopy(model).double().eval()
     store = {}
     h = views.get_module(m, layer).register_forward_hook(lambda mod, a, o: store.__setitem__("A", o))
@@ -57,6 +64,10 @@ def ref_cam_pp(model, x, layer, k):
         h.remove()
     hw = (x.shape[2], x.shape[3])
     A4, G4 = views._to_grid(store["A"].detach(), hw), views._to_grid(G.detach(), hw)
+    if method == "hirescam":
+        return torch.clamp((G4 * A4).sum(1), min=0).numpy()
+    if method == "layercam":
+        return torch.clamp((torch.clamp(G4, min=0) * A4).sum(1), min=0).numpy()
     g2 = G4 ** 2
     g3 = g2 * G4
     aij = g2 / (2 * g2 + A4.sum(dim=(2, 3), keepdim=True) * g3 + 1e-6)
@@ -202,25 +213,61 @@ def main():
 
         # ---- Grad-CAM++ ----
         CAF = "caformer_mini64"
-        for arch, layer, k, hw in [(CAF, "stages.2", 3, 4), (CAF, "stages.2.blocks.0", 7, 4),
-                                   (CAF, "stages.1", 4, 8), ("poolformer_s12", "stages.2", 2, 4)]:
+        cases = [(m, CAF, "stages.2", 3, 4) for m in ("gradcam++", "hirescam", "layercam")]
+        cases += [(m, CAF, "stages.2.blocks.0", 7, 4) for m in ("gradcam++", "hirescam", "layercam")]
+        cases += [("gradcam++", CAF, "stages.1", 4, 8), ("layercam", CAF, "stages.1", 4, 8),
+                  ("hirescam", CAF, "stem", None, 16), ("layercam", CAF, "stem", None, 16)]
+        cases += [("gradcam++", "poolformer_s12", "stages.2", 2, 4)]
+        # A layer whose output reaches the logits only through a LayerNorm (caformer_mini64's
+        # stages.1 -> stages.2.downsample.norm; ViT blocks.10's patch tokens -> blocks.11.norm1):
+        # the loss is invariant to scaling each position's activation (but for the norm's eps), so
+        # sum_c G*A = 0 there and HiResCAM is zero up to that (a "map" of it ranks only noise).
+        zero_cases = [(CAF, "stages.1", 4, 8), (E.VIT, "blocks.10", 7, 4)]
+        for arch, layer, k, hw in zero_cases:
             model, x, common = setup(arch, 2)
-            label = f"{arch} gradcam++ {layer} class {k}"
-            out = os.path.join(d, "campp.npy")
+            label = f"{arch} hirescam {layer} class {k}"
+            out = os.path.join(d, "camz.npy")
             if not E.run(check, f"{label}: runs", ["gradcam", arch, *common, "--layer", layer, "--class", k,
-                                                   "--method", "gradcam++", "--out", out]):
+                                                   "--method", "hirescam", "--out", out]):
                 continue
             got = E.load_output(check, label, out, (2, hw, hw))
             if got is None:
                 continue
-            want = ref_cam_pp(model, x, layer, k)
+            plain = views.gradcam(model, x, layer, k, dtype=torch.float64)
+            ref = ref_cam_pp(model, x, layer, k, "hirescam")
+            scale = float(np.abs(plain).max())
+            check.ok(f"{label}: Grad-CAM there is non-trivial", scale > 1e-6, f"max {scale:.3g}")
+            check.ok(f"{label}: zero up to rounding (scale invariance before a LayerNorm)",
+                     float(np.abs(got).max()) <= 1e-4 * scale and float(np.abs(ref).max()) <= 1e-6 * scale,
+                     f"max {float(np.abs(got).max()):.3g} (float64 reference {float(np.abs(ref).max()):.3g}) "
+                     f"vs Grad-CAM's {scale:.3g}")
+        for method, arch, layer, k, hw in cases:
+            model, x, common = setup(arch, 2)
+            if k is None:  # the first class whose reference map is non-trivial
+                k = next((kk for kk in range(E.NUM_CLASSES)
+                          if float(np.mean(ref_cam_pp(model, x, layer, kk, method) > 0)) > 0.05), 0)
+            label = f"{arch} {method} {layer} class {k}"
+            out = os.path.join(d, "campp.npy")
+            if not E.run(check, f"{label}: runs", ["gradcam", arch, *common, "--layer", layer, "--class", k,
+                                                   "--method", method, "--out", out]):
+                continue
+            got = E.load_output(check, label, out, (2, hw, hw))
+            if got is None:
+                continue
+            want = ref_cam_pp(model, x, layer, k, method)
             plain = views.gradcam(model, x, layer, k, dtype=torch.float64)
             scale = float(np.abs(want).max())
             check.ok(f"{label}: reference non-trivial", scale > 1e-6 and float(np.mean(want > 0)) > 0.05,
                      f"max {scale:.3g}")
-            check.close(f"{label}: vs torch GradCAMPlusPlus", got, want, atol=TOL * scale, rtol=0)
+            check.close(f"{label}: vs torch (pytorch-grad-cam's definition)", got, want, atol=TOL * scale, rtol=0)
             diff = E.normalised_error(plain / max(np.abs(plain).max(), 1e-12), want / scale)
-            check.ok(f"{label}: differs from plain Grad-CAM", diff > 1e-2, f"normalised difference {diff:.3g}")
+            if method == "hirescam" and layer == "stages.2":
+                # The last stage feeds the global pool: its gradient is the same at every cell, so
+                # HiResCAM equals Grad-CAM exactly there (Draelos & Carin's observation).
+                check.ok(f"{label}: equals plain Grad-CAM before the global pool", diff < 1e-4,
+                         f"normalised difference {diff:.3g}")
+            else:
+                check.ok(f"{label}: differs from plain Grad-CAM", diff > 1e-2, f"normalised difference {diff:.3g}")
 
         # ---- attention rollout ----
         for arch, sub, layers in [(CAF, None, ["stages.2.blocks.0.token_mixer", "stages.2.blocks.1.token_mixer"]),
