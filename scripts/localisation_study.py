@@ -3,7 +3,8 @@
 project point at the object, stage by stage, on held-out fashion-mnist-placed images.
 
     scripts/localisation_study.py [--project assets/sample.formwork] [--limit 500]
-                                  [--layers stages.0,stages.1,stages.2] [--tolerances 0,4]
+                                  [--layers stem,stages.0,stages.1,stages.2]
+                                  [--methods gradcam,gradcam++,hirescam,layercam] [--tolerances 0,8]
 
 Runs `formwork gradcam PROJECT --dataset fashion-mnist-placed --split test --limit N --layer L
 --method M --metrics --tolerance T --json` (CONTRACT.md, "Views") for every layer, method and
@@ -27,9 +28,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--project", default=os.path.join(ROOT, "assets", "sample.formwork"))
     ap.add_argument("--limit", type=int, default=500)
-    ap.add_argument("--layers", default="stages.0,stages.1,stages.2")
-    ap.add_argument("--methods", default="gradcam,gradcam++")
-    ap.add_argument("--tolerances", default="0,4")
+    ap.add_argument("--layers", default="stem,stages.0,stages.1,stages.2")
+    ap.add_argument("--methods", default="gradcam,gradcam++,hirescam,layercam")
+    ap.add_argument("--tolerances", default="0,8")
     args = ap.parse_args()
     fw = os.environ.get("FORMWORK_BIN", os.path.join(ROOT, "build", "app", "formwork"))
     tols = [int(t) for t in args.tolerances.split(",")]
