@@ -9,4 +9,6 @@ mkdir -p "$out"
 xvfb-run -a "$fw" --screenshot "$out/attention.png" --view attention --input sample:0 \
   --layer stages.2.blocks.0.token_mixer --query 6 --compare stages.1.blocks.0.token_mixer
 xvfb-run -a "$fw" --screenshot "$out/gradcam.png" --view gradcam --input sample:4
-echo "wrote $out/attention.png $out/gradcam.png"
+xvfb-run -a "$fw" --screenshot "$out/layercam.png" --view gradcam --input sample:4 --layer stem \
+  --method layercam
+echo "wrote $out/attention.png $out/gradcam.png $out/layercam.png"

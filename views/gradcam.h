@@ -20,6 +20,10 @@
 //   cam = relu(sum_c G[b,c] * A[b,c]) element-wise; CamMethod::LayerCam (pytorch-grad-cam's
 //   LayerCAM, Jiang et al. 2021): cam = relu(sum_c relu(G[b,c]) * A[b,c]). Both keep where the
 //   gradient is, which Grad-CAM's mean over the grid throws away (the README's localisation study).
+//   Caveat: at a layer whose output reaches the logits only through a LayerNorm (a MetaFormer stage
+//   before the next stage's downsampling norm) the network is invariant to scaling the activation
+//   at a cell, so sum_c G*A = 0 there but for the norm's eps: HiResCAM is then ~1e-6 of its size
+//   elsewhere and ranks only that eps term.
 //   parse_cam_method("gradcam" | "gradcam++" | "hirescam" | "layercam"), else a fw::UsageError
 //   listing them; cam_method_title(): "Grad-CAM", "Grad-CAM++", "HiResCAM", "LayerCAM".
 // - attention_maps(): the softmax probabilities [B, heads, N, N] of the one attention node at or

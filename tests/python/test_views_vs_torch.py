@@ -221,7 +221,7 @@ def main():
         # A layer whose output reaches the logits only through a LayerNorm (caformer_mini64's
         # stages.1 -> stages.2.downsample.norm; ViT blocks.10's patch tokens -> blocks.11.norm1):
         # the loss is invariant to scaling each position's activation (but for the norm's eps), so
-        # sum_c G*A = 0 there and HiResCAM is zero up to that (a "map" of it ranks only noise).
+        # sum_c G*A = 0 there and HiResCAM is zero up to that (a "map" of it ranks only the eps term).
         zero_cases = [(CAF, "stages.1", 4, 8), (E.VIT, "blocks.10", 7, 4)]
         for arch, layer, k, hw in zero_cases:
             model, x, common = setup(arch, 2)
