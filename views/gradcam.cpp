@@ -1,6 +1,8 @@
 #include "views/gradcam.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 
 #include "core/error.h"
 
@@ -42,7 +44,7 @@ LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& lay
 
 Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
                const std::vector<int64_t>& classes, Tensor* logits_out, CamMethod method,
-               const JobControl* control) {
+               const JobControl* control, CamDiagnostics* diagnostics) {
   const FlatGraph& fg = ex.flat();
   const LayerGrid lg = layer_grid(g, fg, layer);
   const int64_t B = input.dim(0);
@@ -76,17 +78,25 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
     return t.data[(b * n + lg.prefix + p) * C + c];
   };
   Tensor cam({B, h, w}, 0.0f);
-  std::vector<double> alpha(C), acc(hw);
+  std::vector<double> alpha(C), acc(hw), mag(hw);
+  double net_max = 0, mag_max = 0;  // HiResCAM: max |sum_c g*A| and max sum_c |g*A|
   for (int64_t b = 0; b < B; ++b) {
     if (method == CamMethod::HiResCam || method == CamMethod::LayerCam) {
       // Element-wise weights, no spatial averaging: HiResCAM g*A, LayerCAM relu(g)*A.
       std::fill(acc.begin(), acc.end(), 0.0);
+      std::fill(mag.begin(), mag.end(), 0.0);
       for (int64_t c = 0; c < C; ++c)
         for (int64_t p = 0; p < hw; ++p) {
           const double g = at(G, b, c, p);
-          acc[p] += (method == CamMethod::LayerCam ? std::max(0.0, g) : g) * at(*A, b, c, p);
+          const double t = (method == CamMethod::LayerCam ? std::max(0.0, g) : g) * at(*A, b, c, p);
+          acc[p] += t;
+          mag[p] += std::abs(t);
         }
-      for (int64_t p = 0; p < hw; ++p) cam.data[b * hw + p] = float(std::max(0.0, acc[p]));
+      for (int64_t p = 0; p < hw; ++p) {
+        cam.data[b * hw + p] = float(std::max(0.0, acc[p]));
+        net_max = std::max(net_max, std::abs(acc[p]));
+        mag_max = std::max(mag_max, mag[p]);
+      }
       continue;
     }
     for (int64_t c = 0; c < C; ++c) {
@@ -112,6 +122,21 @@ Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::str
     for (int64_t c = 0; c < C; ++c)
       for (int64_t p = 0; p < hw; ++p) acc[p] += alpha[c] * at(*A, b, c, p);
     for (int64_t p = 0; p < hw; ++p) cam.data[b * hw + p] = float(std::max(0.0, acc[p]));
+  }
+  if (diagnostics) {
+    *diagnostics = CamDiagnostics{};
+    if (method == CamMethod::HiResCam && mag_max > 0) {
+      diagnostics->cancellation = net_max / mag_max;
+      if (diagnostics->cancellation < 1e-4) {
+        diagnostics->degenerate = true;
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%.1e", diagnostics->cancellation);
+        diagnostics->note = "HiResCAM at '" + layer + "' cancels to " + buf +
+                            " of its terms, as at a layer that reaches the logits only through a "
+                            "LayerNorm (scale invariance): the map ranks what is left (rounding, the "
+                            "norm's eps), not evidence; try layercam or a layer on a residual path";
+      }
+    }
   }
   if (logits_out) *logits_out = logits;
   return cam;

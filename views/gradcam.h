@@ -53,11 +53,21 @@ const char* cam_method_title(CamMethod m);  // "Grad-CAM", ...
 
 LayerGrid layer_grid(const Graph& g, const FlatGraph& fg, const std::string& layer);
 
+// What gradcam() noticed about its map (optional). HiResCAM: `cancellation` = max over cells of
+// |sum_c G*A| / max over cells of sum_c |G*A|; below 1e-4 the terms cancel (a layer before a
+// LayerNorm, see above), `degenerate` is set and `note` says so in one line. Other methods: 1.
+struct CamDiagnostics {
+  double cancellation = 1;
+  bool degenerate = false;
+  std::string note;
+};
+
 // Returns the CAM [B, h, w]; `logits` (if given) receives the forward's logits. `control`
 // (optional): its cancel flag stops the run at the next op (fw::Cancelled).
 Tensor gradcam(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer,
                const std::vector<int64_t>& classes, Tensor* logits = nullptr,
-               CamMethod method = CamMethod::GradCam, const JobControl* control = nullptr);
+               CamMethod method = CamMethod::GradCam, const JobControl* control = nullptr,
+               CamDiagnostics* diagnostics = nullptr);
 
 int attention_op(const Graph& g, const FlatGraph& fg, const std::string& layer);
 Tensor attention_maps(Executor& ex, const Graph& g, const Tensor& input, const std::string& layer);

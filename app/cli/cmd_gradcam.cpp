@@ -163,7 +163,10 @@ void register_gradcam(CLI::App& app) {
       for (int64_t k = 1; k < logits.dim(1); ++k)
         if (logits.data[k] > logits.data[cls]) cls = k;
     }
-    const Tensor cam = gradcam(*e->executor, e->arch.graph, x, a->layer, {cls}, nullptr, method);
+    CamDiagnostics diag;
+    const Tensor cam =
+        gradcam(*e->executor, e->arch.graph, x, a->layer, {cls}, nullptr, method, nullptr, &diag);
+    if (diag.degenerate) std::fprintf(stderr, "formwork: note: %s\n", diag.note.c_str());
     std::optional<Faithfulness> f;
     if (a->metrics)
       f = faithfulness(*e->executor, x, cam, cls, box, a->tolerance.value_or(0));

@@ -24,7 +24,9 @@ InferenceService::Work cam_work(std::shared_ptr<const Tensor> x, std::string lay
   return [x, layer, cls, m](InferenceService::Context& c) -> InferenceService::Result {
     c.control.set_status("Grad-CAM of " + layer);
     auto r = std::make_shared<CamResult>();
-    Tensor cam = gradcam(c.ex, c.graph, *x, layer, {cls}, nullptr, m);
+    CamDiagnostics diag;
+    Tensor cam = gradcam(c.ex, c.graph, *x, layer, {cls}, nullptr, m, nullptr, &diag);
+    r->note = diag.note;
     const int64_t h = cam.dim(1), w = cam.dim(2);
     r->cam = Tensor({h, w});
     std::copy(cam.data.begin(), cam.data.begin() + h * w, r->cam.data.begin());
@@ -357,6 +359,14 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
       probe::fact("cam_size", std::to_string(h) + "x" + std::to_string(w));
     }
     ImGui::TextDisabled("overlay: max-normalised,\nbilinear to %dx%d", in->shown.w, in->shown.h);
+    if (!res->note.empty()) {
+      ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + raw + fs * 5);
+      ImGui::PushStyleColor(ImGuiCol_Text, palette::kWarning);
+      ImGui::TextWrapped("\xE2\x9A\xA0 %s", res->note.c_str());
+      ImGui::PopStyleColor();
+      ImGui::PopTextWrapPos();
+    }
+    if (probe::enabled()) probe::fact("cam_note", res->note);
   }
   ImGui::EndGroup();
 

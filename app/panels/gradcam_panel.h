@@ -35,6 +35,7 @@ struct CamResult {
   Tensor cam;       // [h, w], raw
   Tensor saliency;  // [H, W], upsampled
   int64_t cls = 0;
+  std::string note;  // views/gradcam.h CamDiagnostics::note (a degenerate HiResCAM map)
 };
 
 class GradcamPanel {

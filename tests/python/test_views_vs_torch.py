@@ -227,9 +227,12 @@ def main():
             model, x, common = setup(arch, 2)
             label = f"{arch} hirescam {layer} class {k}"
             out = os.path.join(d, "camz.npy")
-            if not E.run(check, f"{label}: runs", ["gradcam", arch, *common, "--layer", layer, "--class", k,
-                                                   "--method", "hirescam", "--out", out]):
+            r = E.run(check, f"{label}: runs", ["gradcam", arch, *common, "--layer", layer, "--class", k,
+                                                "--method", "hirescam", "--out", out])
+            if not r:
                 continue
+            check.ok(f"{label}: the command says the map cancels", "formwork: note: HiResCAM" in r.stderr
+                     and "LayerNorm" in r.stderr, r.stderr.strip())
             got = E.load_output(check, label, out, (2, hw, hw))
             if got is None:
                 continue
@@ -248,12 +251,16 @@ def main():
                           if float(np.mean(ref_cam_pp(model, x, layer, kk, method) > 0)) > 0.05), 0)
             label = f"{arch} {method} {layer} class {k}"
             out = os.path.join(d, "campp.npy")
-            if not E.run(check, f"{label}: runs", ["gradcam", arch, *common, "--layer", layer, "--class", k,
-                                                   "--method", method, "--out", out]):
+            r = E.run(check, f"{label}: runs", ["gradcam", arch, *common, "--layer", layer, "--class", k,
+                                                "--method", method, "--out", out])
+            if not r:
                 continue
             got = E.load_output(check, label, out, (2, hw, hw))
             if got is None:
                 continue
+            if method == "hirescam":
+                check.ok(f"{label}: no cancellation note", "formwork: note" not in (r.stderr or ""),
+                         (r.stderr or "").strip())
             want = ref_cam_pp(model, x, layer, k, method)
             plain = views.gradcam(model, x, layer, k, dtype=torch.float64)
             scale = float(np.abs(want).max())
