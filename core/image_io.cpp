@@ -101,9 +101,12 @@ void append_bytes(void* context, void* data, int size) {
 }  // namespace
 
 Image8 read_image(const std::string& path, int channels) {
+  return decode_image(read_file_bytes(path), channels, path);  // names the file on I/O errors
+}
+
+Image8 decode_image(const std::vector<uint8_t>& bytes, int channels, const std::string& path) {
   FW_ASSERT(channels == 0 || channels == 1 || channels == 3 || channels == 4,
-            "read_image: channels must be 0 (as stored), 1, 3 or 4");
-  const std::vector<uint8_t> bytes = read_file_bytes(path);  // names the file on I/O errors
+            "decode_image: channels must be 0 (as stored), 1, 3 or 4");
   if (bytes.size() > size_t(std::numeric_limits<int>::max()))
     throw Error(path + ": cannot decode image (file too large)");
   int w = 0, h = 0, n = 0;

@@ -12,6 +12,8 @@
 //   replicated); 4 adds an opaque alpha where there is none. 16-bit PNGs are reduced to 8 bits.
 //   fw::Error naming the file when it cannot be read or decoded: "a/b.png: cannot decode image
 //   (bad png sig)".
+// - decode_image(bytes, channels, name): the same from bytes in memory (project blobs); errors name
+//   `name`.
 // - image_info(path): width, height and channel count from the header, without decoding.
 // - resize_bilinear(img, width, height): PIL's BILINEAR resampling (what torchvision's Resize does
 //   on PIL images), byte for byte: a triangle filter on pixel centres (align_corners=False) whose
@@ -44,6 +46,7 @@ struct ImageInfo {
 };
 
 Image8 read_image(const std::string& path, int channels = 0);
+Image8 decode_image(const std::vector<uint8_t>& bytes, int channels, const std::string& name);
 // Returns false (and leaves `info` alone) when the header cannot be read.
 bool image_info(const std::string& path, ImageInfo& info);
 Image8 resize_bilinear(const Image8& img, int width, int height);

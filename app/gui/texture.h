@@ -5,7 +5,8 @@
 // - Uploads happen only once the window has a GL context (set_textures_enabled(true), called by
 //   app/gui/window.cpp after ImGui's OpenGL backend started). Without one (the panel tests drive
 //   the views with no renderer) a Texture keeps its size and reports id() == 0; draw_texture()
-//   then paints a flat placeholder, so layout and the frame report are the same.
+//   then fills the rectangle with the panel header colour, so layout and the frame report are
+//   the same as with a renderer.
 // - Texture::set(img, smooth): replaces the pixels (GL_LINEAR filtering when `smooth`: a map
 //   shown larger than its resolution is upsampled bilinearly by the GPU; GL_NEAREST shows the
 //   cells of a raw map). The texture is freed with the object (or on the next set of another
@@ -43,8 +44,8 @@ class Texture {
   int w_ = 0, h_ = 0;
 };
 
-// Draws `t` into the screen rectangle a..b of the current window's draw list (a dark
-// placeholder when there is no GL context or no image).
+// Draws `t` into the screen rectangle a..b of the current window's draw list (filled with the
+// panel header colour when there is no GL context or no image).
 void draw_texture(ImDrawList* dl, const Texture& t, ImVec2 a, ImVec2 b);
 
 }  // namespace fw::gui

@@ -1,7 +1,5 @@
 #include "app/gui/view_model.h"
 
-#include <stb/stb_image.h>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -10,20 +8,6 @@
 #include "core/weights.h"
 
 namespace fw::gui {
-
-Image8 decode_image(const std::vector<uint8_t>& bytes, int channels, const std::string& what) {
-  int w = 0, h = 0, n = 0;
-  stbi_uc* px = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n, channels);
-  if (!px) {
-    const char* why = stbi_failure_reason();
-    throw Error(what + ": cannot decode image (" + (why ? why : "unknown reason") + ")");
-  }
-  const int c = channels ? channels : n;
-  Image8 img(w, h, c);
-  std::copy(px, px + size_t(w) * h * c, img.data.begin());
-  stbi_image_free(px);
-  return img;
-}
 
 ViewModel::ViewModel(int threads) : service_(std::make_unique<InferenceService>(threads)) {}
 

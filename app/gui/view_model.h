@@ -91,7 +91,4 @@ class ViewModel {
   std::string pipeline_error_;
 };
 
-// Decodes PNG/JPEG/... bytes (a project blob) at `channels` (0: as stored). fw::Error on failure.
-Image8 decode_image(const std::vector<uint8_t>& bytes, int channels, const std::string& what);
-
 }  // namespace fw::gui

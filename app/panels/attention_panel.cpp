@@ -423,16 +423,7 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
     text_error("Token mixers", lists_error_);
     return finish("failed");
   }
-  if (!in && !input.error().empty() && !input.loading()) {
-    text_error("No input", input.error());
-    return finish("no input");
-  }
-  if (!in) {
-    ImGui::TextDisabled(
-        "%s", input.loading() ? "Loading the input\xE2\x80\xA6" : "Pick an input on the left.");
-    if (input.loading()) pending_ = true;
-    return finish("no input");
-  }
+  if (input.draw_missing("Pick an input on the left.", &pending_)) return finish("no input");
   if (probe::enabled()) probe::fact("input", in->id);
   if (!cur) {
     text_error(

@@ -232,19 +232,9 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
     text_error("No model", vm.problem());
     return finish("no model");
   }
-  if (!in && !input.error().empty() && !input.loading()) {
-    text_error("No input", input.error());
+  if (input.draw_missing("Pick an input on the left (a stored sample, an image file or a dataset item).",
+                         &pending_))
     return finish("no input");
-  }
-  if (!in) {
-    ImGui::TextDisabled(
-        "%s",
-        input.loading()
-            ? "Loading the input\xE2\x80\xA6"
-            : "Pick an input on the left (a stored sample, an image file or a dataset item).");
-    if (input.loading()) pending_ = true;
-    return finish("no input");
-  }
   if (k < 0) {
     const std::string err = input.prediction_error(vm);
     if (!err.empty()) {
@@ -380,16 +370,16 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
   std::string ferr;
   std::shared_ptr<const Faithfulness> f;
   if (res && !stale) {
+    // The scores rank the CAM just shown (same model revision: `res` is not stale).
     const auto x = in->x;
     const auto box = in->box;
     const std::string lay_c = lay;
-    const CamMethod mm = method;
     f = std::static_pointer_cast<const Faithfulness>(fetch(
         vm, "faith", in->id, "faith|" + what.substr(8),
-        [x, box, lay_c, k, mm](InferenceService::Context& c) -> InferenceService::Result {
+        [x, box, lay_c, k, res](InferenceService::Context& c) -> InferenceService::Result {
           c.control.set_status("deletion/insertion of " + lay_c);
-          Tensor cam = gradcam(c.ex, c.graph, *x, lay_c, {k}, nullptr, mm);
-          return std::make_shared<Faithfulness>(faithfulness(c.ex, *x, cam, k, box, 0, &c.control));
+          return std::make_shared<Faithfulness>(
+              faithfulness(c.ex, *x, res->cam, k, box, 0, &c.control));
         },
         &fstale, &ferr, &frunning));
   } else {

@@ -309,6 +309,17 @@ bool InputPanel::pending(const ViewModel& vm) const {
 
 // ---- Drawing ------------------------------------------------------------------------------------
 
+bool InputPanel::draw_missing(const char* hint, bool* pending) const {
+  if (input()) return false;
+  if (!error().empty() && !loading()) {
+    text_error("No input", error());
+    return true;
+  }
+  ImGui::TextDisabled("%s", loading() ? "Loading the input\xE2\x80\xA6" : hint);
+  if (loading()) *pending = true;
+  return true;
+}
+
 namespace {
 void draw_box(ImDrawList* dl, const PixelBox& b, ImVec2 a, float sx, float sy, ImU32 col, float t) {
   dl->AddRect(ImVec2(a.x + float(b.x0) * sx, a.y + float(b.y0) * sy),

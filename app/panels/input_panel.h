@@ -85,6 +85,9 @@ class InputPanel {
   std::string prediction_error(const ViewModel& vm) const;
   // Still working on something the panel shows (loading, prediction queued or running).
   bool pending(const ViewModel& vm) const;
+  // What a view shows while there is no input: the reason it failed (in the error colour), or
+  // that it is loading (then *pending = true), or `hint`. False when there is an input.
+  bool draw_missing(const char* hint, bool* pending) const;
 
  private:
   struct Choice {
