@@ -101,7 +101,12 @@ class Window {
     ImGui_ImplGlfw_NewFrame();
     // A screenshot shows the state asked for, not what the pointer happens to hover (under Xvfb
     // it sits in the middle of the screen).
-    if (screenshot_) ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+    // Its frames also advance ImGui's clock by a fixed step, so time-driven fades (the dimming
+    // behind a modal needs about 1/6 s) are complete however fast the machine draws.
+    if (screenshot_) {
+      ImGui::GetIO().MousePos = ImVec2(-FLT_MAX, -FLT_MAX);
+      ImGui::GetIO().DeltaTime = kScreenshotFrameSeconds;
+    }
     ImGui::NewFrame();
     draw(fonts_);
     ImGui::Render();

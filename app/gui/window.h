@@ -25,6 +25,7 @@ namespace fw::gui {
 
 constexpr int kScreenshotWidth = 1280, kScreenshotHeight = 800;
 constexpr double kSettleSeconds = 120;
+constexpr float kScreenshotFrameSeconds = 0.2f;  // ImGui clock step per screenshot frame
 
 struct WindowOptions {
   std::string title;       // window title

@@ -1,0 +1,30 @@
+// Writes a Picture (views/canvas.h) to an SVG, PDF or PNG file through Qt 6's QPainter
+// (QSvgGenerator, QPdfWriter, QImage). The implementation is the one library that includes Qt
+// (views/qt/); a build without Qt 6 has the same functions, and they say so.
+//
+// - SVG: text stays text (<text> elements, selectable and searchable), size = the picture's
+//   size in px. PDF: vector, one page of the picture's size (1 diagram unit = 1 pt).
+//   PNG: `png_width` pixels wide (0: one pixel per diagram unit), height in proportion,
+//   anti-aliased, the background as given (kNone: transparent).
+// - The file is written to a temporary beside it and renamed, so a failed export leaves no file
+//   and an existing one intact. Errors throw fw::Error with one line naming the path.
+// - Headless: with no QGuiApplication yet, one is made on Qt's "offscreen" platform (no display
+//   needed); safe to call from any one thread at a time.
+#pragma once
+#include <string>
+
+#include "views/canvas.h"
+
+namespace fw::views {
+
+enum class PictureFormat : uint8_t { Svg, Pdf, Png };
+
+// False when this build has no Qt 6 (then export_picture throws, saying so).
+bool picture_export_available();
+// "svg" / "pdf" / "png".
+const char* picture_format_name(PictureFormat f);
+
+void export_picture(const Picture& p, PictureFormat format, const std::string& path,
+                    int png_width = 0);
+
+}  // namespace fw::views
