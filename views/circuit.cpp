@@ -131,7 +131,7 @@ struct Reader {
         const std::string local =
             p.name.size() > prefix.size() && !prefix.empty() ? p.name.substr(prefix.size() + 1)
                                                              : p.name;
-        out.push_back(local + " " + dims(p.shape));
+        out.push_back(local + " " + dims(p.shape) + (p.trainable ? "" : " frozen"));
       }
     return out;
   }
@@ -156,7 +156,8 @@ CircuitOp make_op(const Reader& r, NodeId id, CircuitOp::Kind kind, std::string 
   o.symbol = std::move(symbol);
   o.problem = r.problem_nodes.count(id) != 0;
   o.weights = r.weights(id);
-  o.learned = !o.weights.empty();
+  o.learned = false;
+  for (const ParamInfo& p : r.a.params) o.learned = o.learned || (p.node == id && p.trainable);
   return o;
 }
 
@@ -700,7 +701,7 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
   sdpa.x0 = sx - 14, sdpa.x1 = vx + 30;
   sdpa.y0 = -2 * R - kBlockTitle, sdpa.y1 = 2 * seg + 2 * R + 12;
   const float weights_bottom = 2 * seg + 2 * R + kBoxHalf + 4 + 2 * 11.5f;
-  sdpa.depth = 1;
+  sdpa.depth = 0;  // framed() below puts it inside the multi-head block
   c.blocks.push_back(sdpa);
   const float gx = after + gap_width({tok, d, h});
   wire(c, after, 0, gx, 0, tok, true);
@@ -855,9 +856,7 @@ Piece Builder::node_piece(NodeId id, const Axes& in_axes) {
     f.learned = false, f.weights.clear();
     parts.push_back(row_op(in, 0, 1, {tokens}, f, 6));
     CircuitOp L = make_op(r_, id, K::Linear, "L");
-    L.learned = false;  // frozen
-    L.sup = "R";
-    L.detail = "frozen";
+    L.sup = "R";  // not bold: its matrix is fixed
     parts.push_back(row_op(parts.back().out, 0, 1, {tokens}, L, 30));
     CircuitOp u = make_op(r_, id, K::Flatten, "unflatten");
     u.learned = false, u.weights.clear();
