@@ -22,8 +22,9 @@ const ImWchar* glyph_ranges() {
     for (ImWchar c :
          {0x2013, 0x2014, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026, 0x2192, 0x2713, 0x26A0, 0x203A,
           0x25B8, 0x25BE, 0x2190, 0x2191, 0x2193, 0x2715, 0x21B6, 0x21B7, 0x25B6, 0x25A0,
-          0x25CF, 0x275A})
+          0x25CF, 0x275A, 0x2605, 0x2299, 0x2212, 0x0304, 0x0305})  // ★ ⊙ − and the bars
       builder.AddChar(c);
+    for (ImWchar c = 0x0391; c <= 0x03C9; ++c) builder.AddChar(c);  // Greek (γ, σ)
     builder.BuildRanges(&ranges);
   }
   return ranges.Data;
@@ -65,6 +66,8 @@ Fonts load_fonts(float scale) {
   f.canvas_bold = add_font("DejaVuSans-Bold.ttf", kCanvasFontSize * scale);
   f.canvas_regular = add_font("DejaVuSans.ttf", kCanvasFontSize * scale);
   f.canvas_mono = add_font("DejaVuSansMono.ttf", kCanvasFontSize * scale);
+  f.canvas_serif = add_font("DejaVuSerif.ttf", kCanvasFontSize * scale);
+  f.canvas_serif_bold = add_font("DejaVuSerif-Bold.ttf", kCanvasFontSize * scale);
   f.scale = scale;
   return f;
 }

@@ -24,6 +24,8 @@ struct Fonts {
   ImFont* canvas_bold = nullptr;
   ImFont* canvas_regular = nullptr;
   ImFont* canvas_mono = nullptr;
+  ImFont* canvas_serif = nullptr;  // the circuit diagrams' symbols (L, d, h)
+  ImFont* canvas_serif_bold = nullptr;
   float scale = 1;  // the content scale the fonts and style were made for (HiDPI)
 };
 
