@@ -1,60 +1,95 @@
 #include "views/canvas.h"
 
 #include <cmath>
+#include <utility>
 
 namespace fw::views {
 
 using Op = RecordingCanvas::Op;
 
+namespace {
+// A command of `op` with every other field at its default (designated initializers that omit
+// members trip GCC's -Wmissing-field-initializers).
+RecordingCanvas::Command command(Op op) {
+  RecordingCanvas::Command c{};
+  c.op = op;
+  return c;
+}
+}  // namespace
+
 void RecordingCanvas::line(Vec2 a, Vec2 b, const Stroke& s) {
-  commands_.push_back({.op = Op::Line, .points = {a, b}, .stroke = s});
+  Command c = command(Op::Line);
+  c.points = {a, b};
+  c.stroke = s;
+  commands_.push_back(std::move(c));
 }
 void RecordingCanvas::polyline(const std::vector<Vec2>& points, const Stroke& s, bool closed) {
-  commands_.push_back(
-      {.op = Op::Polyline, .points = points, .flags = static_cast<uint8_t>(closed), .stroke = s});
+  Command c = command(Op::Polyline);
+  c.points = points;
+  c.flags = static_cast<uint8_t>(closed);
+  c.stroke = s;
+  commands_.push_back(std::move(c));
 }
 void RecordingCanvas::bezier(Vec2 p0, Vec2 p1, Vec2 p2, Vec2 p3, const Stroke& s) {
-  commands_.push_back({.op = Op::Bezier, .points = {p0, p1, p2, p3}, .stroke = s});
+  Command c = command(Op::Bezier);
+  c.points = {p0, p1, p2, p3};
+  c.stroke = s;
+  commands_.push_back(std::move(c));
 }
 void RecordingCanvas::rect(Vec2 min, Vec2 max, Color fill, const Stroke& s, float rounding,
                            uint8_t corners) {
-  commands_.push_back({.op = Op::Rect,
-                       .points = {min, max},
-                       .value = rounding,
-                       .flags = corners,
-                       .fill = fill,
-                       .stroke = s});
+  Command c = command(Op::Rect);
+  c.points = {min, max};
+  c.value = rounding;
+  c.flags = corners;
+  c.fill = fill;
+  c.stroke = s;
+  commands_.push_back(std::move(c));
 }
 void RecordingCanvas::circle(Vec2 centre, float radius, Color fill, const Stroke& s) {
-  commands_.push_back(
-      {.op = Op::Circle, .points = {centre}, .value = radius, .fill = fill, .stroke = s});
+  Command c = command(Op::Circle);
+  c.points = {centre};
+  c.value = radius;
+  c.fill = fill;
+  c.stroke = s;
+  commands_.push_back(std::move(c));
 }
 void RecordingCanvas::polygon(const std::vector<Vec2>& points, Color fill, const Stroke& s) {
-  commands_.push_back({.op = Op::Polygon, .points = points, .fill = fill, .stroke = s});
+  Command c = command(Op::Polygon);
+  c.points = points;
+  c.fill = fill;
+  c.stroke = s;
+  commands_.push_back(std::move(c));
 }
-void RecordingCanvas::text(Vec2 pos, std::string_view utf8, const Font& f, Color c, Align align) {
-  commands_.push_back({.op = Op::Text,
-                       .points = {pos},
-                       .flags = static_cast<uint8_t>(align),
-                       .fill = c,
-                       .font = f,
-                       .text = std::string(utf8)});
+void RecordingCanvas::text(Vec2 pos, std::string_view utf8, const Font& f, Color col, Align align) {
+  Command c = command(Op::Text);
+  c.points = {pos};
+  c.flags = static_cast<uint8_t>(align);
+  c.fill = col;
+  c.font = f;
+  c.text = std::string(utf8);
+  commands_.push_back(std::move(c));
 }
 void RecordingCanvas::image(Vec2 min, Vec2 max, const Image& img) {
-  commands_.push_back({.op = Op::Image,
-                       .points = {min, max},
-                       .flags = static_cast<uint8_t>(img.smooth),
-                       .text = std::to_string(img.width) + "x" + std::to_string(img.height) + "#" +
-                               std::to_string(img.key)});
+  Command c = command(Op::Image);
+  c.points = {min, max};
+  c.flags = static_cast<uint8_t>(img.smooth);
+  c.text = std::to_string(img.width) + "x" + std::to_string(img.height) + "#" +
+           std::to_string(img.key);
+  commands_.push_back(std::move(c));
 }
 void RecordingCanvas::push_clip(Vec2 min, Vec2 max) {
-  commands_.push_back({.op = Op::PushClip, .points = {min, max}});
+  Command c = command(Op::PushClip);
+  c.points = {min, max};
+  commands_.push_back(std::move(c));
 }
-void RecordingCanvas::pop_clip() { commands_.push_back({.op = Op::PopClip}); }
+void RecordingCanvas::pop_clip() { commands_.push_back(command(Op::PopClip)); }
 void RecordingCanvas::begin_group(std::string_view id) {
-  commands_.push_back({.op = Op::Begin, .text = std::string(id)});
+  Command c = command(Op::Begin);
+  c.text = std::string(id);
+  commands_.push_back(std::move(c));
 }
-void RecordingCanvas::end_group() { commands_.push_back({.op = Op::End}); }
+void RecordingCanvas::end_group() { commands_.push_back(command(Op::End)); }
 
 std::vector<std::string> RecordingCanvas::texts() const {
   std::vector<std::string> out;
