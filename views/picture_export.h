@@ -3,7 +3,8 @@
 // (views/qt/); a build without Qt 6 has the same functions, and they say so.
 //
 // - SVG: text stays text (<text> elements, selectable and searchable), size = the picture's
-//   size in px. PDF: vector, one page of the picture's size (1 diagram unit = 1 pt).
+//   size in px. PDF: vector, one page of the picture's size (1 diagram unit = 1 pt; the page
+//   rounded up to whole points).
 //   PNG: `png_width` pixels wide (0: one pixel per diagram unit), height in proportion,
 //   anti-aliased, the background as given (kNone: transparent).
 // - The file is written to a temporary beside it and renamed, so a failed export leaves no file
@@ -11,7 +12,10 @@
 // - Headless: with no QGuiApplication yet, one is made on Qt's "offscreen" platform (no display
 //   needed); safe to call from any one thread at a time.
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "views/canvas.h"
 
@@ -24,7 +28,24 @@ bool picture_export_available();
 // "svg" / "pdf" / "png".
 const char* picture_format_name(PictureFormat f);
 
+// The size of the file export_picture() writes: SVG px and PDF pt (the picture's size rounded up:
+// PDF pages are whole points), PNG pixels (`png_width`, 0: the picture's width rounded; the
+// height in proportion, at least 1).
+struct PictureSize {
+  int width = 0, height = 0;
+};
+PictureSize picture_output_size(const Picture& p, PictureFormat format, int png_width = 0);
+
+// The format a file name's extension names (.svg, .pdf, .png, in any case); nullopt otherwise.
+std::optional<PictureFormat> picture_format_for(const std::string& path);
+
 void export_picture(const Picture& p, PictureFormat format, const std::string& path,
                     int png_width = 0);
+
+// The bytes export_picture() would write to `path`, written nowhere: a command with several
+// outputs encodes them all, then writes them all or none (core/atomic_file.h). `path` names the
+// file in errors and gives the SVG/PDF title (its stem).
+std::vector<uint8_t> encode_picture(const Picture& p, PictureFormat format, const std::string& path,
+                                    int png_width = 0);
 
 }  // namespace fw::views

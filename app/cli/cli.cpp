@@ -11,6 +11,7 @@ namespace {
 const std::set<std::string>& command_names() {
   static const std::set<std::string> names = {"templates", "info", "new", "weights", "infer",
                                               "gradcam", "attention", "mixing", "score", "bench", "train", "eval", "data",
+                                              "export",
                                               "--help", "-h", "--version"};
   return names;
 }
@@ -67,6 +68,7 @@ int run(int argc, char** argv) {
   register_train(app);
   register_eval(app);
   register_data(app);
+  register_export(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -46,5 +46,6 @@ void register_score(CLI::App& app);
 void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_data(CLI::App& app);
+void register_export(CLI::App& app);
 
 }  // namespace fw::cli

@@ -1,0 +1,131 @@
+// formwork export ARCH OUT...: the diagram outputs of CONTRACT.md "Export" (--svg, --pdf, --png
+// with --diagram graph|circuit and --level MODULE). The picture is the one the GUI draws for that
+// view and level (views/graph_diagram.h, views/circuit.h); the files are written all or none.
+#include <cstdio>
+
+#include "app/cli/cli.h"
+#include "core/analysis.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/format.h"
+#include "views/circuit.h"
+#include "views/graph_diagram.h"
+#include "views/picture_export.h"
+
+namespace fw::cli {
+
+namespace {
+
+constexpr size_t kLevelsListed = 8;
+
+bool is_container(const Node& n) {
+  const OpDef* def = find_op(n.kind);
+  return def ? def->cls != OpClass::Leaf : !n.children.empty();
+}
+
+// "stages.0, stages.1, ..." : the groups and blocks under the deepest existing module that
+// `path` starts with (the top level when none), as suggestions for a --level that is not there.
+std::string levels_near(const Graph& g, const std::string& path) {
+  NodeId base = kNoNode;
+  for (size_t dot = path.find('.'); dot != std::string::npos; dot = path.find('.', dot + 1))
+    if (const NodeId id = g.find_path(path.substr(0, dot)); id != kNoNode) base = id;
+  std::vector<std::string> names;
+  size_t more = 0;
+  for (NodeId id : g.children(base)) {
+    if (!is_container(g.node(id)) || g.path(id).empty()) continue;
+    if (names.size() < kLevelsListed)
+      names.push_back(g.path(id));
+    else
+      ++more;
+  }
+  std::string s = format_list(names);
+  if (more) s += ", ... (" + std::to_string(more) + " more)";
+  return s;
+}
+
+// The level to draw: "" is the top level. The graph diagram draws a level's children, so it
+// needs a group or block; the circuit diagram draws an op alone too.
+NodeId find_level(const Graph& g, const std::string& spec, const std::string& path, bool graph) {
+  if (path.empty()) return kNoNode;
+  const NodeId id = g.find_path(path);
+  if (id == kNoNode) {
+    const std::string near = levels_near(g, path);
+    throw Error("--level '" + path + "': no module of that name in " + spec +
+                (near.empty() ? std::string() : " (levels there: " + near + ")"));
+  }
+  if (graph && !is_container(g.node(id))) {
+    const NodeId parent = g.node(id).parent;
+    throw Error("--level '" + path + "' is an op (" + g.node(id).kind +
+                "), not a group or block: the graph diagram draws a level's children; give its "
+                "level '" + (parent == kNoNode ? std::string() : g.path(parent)) +
+                "', or --diagram circuit for the op alone");
+  }
+  return id;
+}
+
+}  // namespace
+
+void register_export(CLI::App& app) {
+  auto* cmd = app.add_subcommand(
+      "export", "Diagrams of the network (--svg, --pdf, --png): the GUI's picture of a level");
+  cmd->footer(
+      "--diagram graph is the editor's picture of the level (its nodes, ports, links and shapes; "
+      "problems marked); --diagram circuit is the level's neural circuit diagram. SVG keeps text "
+      "as text and is sized in px; PDF is one vector page, 1 unit = 1 pt; PNG is --width pixels "
+      "wide (default: 1 pixel per unit), the height in proportion. Several outputs may be given; "
+      "they are written all or none.");
+  struct Args {
+    ArchArgs arch;
+    std::string svg, pdf, png, diagram = "graph", level;
+    int width = 0;
+  };
+  auto a = std::make_shared<Args>();
+  add_arch_options(cmd, a->arch);
+  cmd->add_option("--svg", a->svg, "write the diagram as SVG (*.svg)");
+  cmd->add_option("--pdf", a->pdf, "write the diagram as a one-page vector PDF (*.pdf)");
+  cmd->add_option("--png", a->png, "write the diagram as a PNG (*.png)");
+  auto* width = cmd->add_option("--width", a->width, "--png: the width in pixels (default: 1 per unit)")
+                    ->check(CLI::Range(1, 32768));
+  cmd->add_option("--diagram", a->diagram, "graph (default) or circuit")
+      ->check(CLI::IsMember({"graph", "circuit"}));
+  cmd->add_option("--level", a->level,
+                  "module path of the level to draw, e.g. stages.0.blocks.0 (default: the top level)");
+  cmd->callback([a, width] {
+    using views::PictureFormat;
+    std::vector<std::pair<PictureFormat, std::string>> outputs;
+    if (!a->svg.empty()) outputs.push_back({PictureFormat::Svg, a->svg});
+    if (!a->pdf.empty()) outputs.push_back({PictureFormat::Pdf, a->pdf});
+    if (!a->png.empty()) outputs.push_back({PictureFormat::Png, a->png});
+    if (outputs.empty()) throw UsageError("export: nothing to write: give --svg F, --pdf F or --png F");
+    if (width->count() > 0 && a->png.empty())
+      throw UsageError("--width is the width of the PNG: it needs --png F");
+    if (!views::picture_export_available())
+      throw Error(std::string("this build has no Qt 6: cannot write ") +
+                  views::picture_format_name(outputs.front().first) +
+                  " files (install qt6-base-dev qt6-svg-dev and rebuild)");
+
+    const LoadedArch la = load_arch(a->arch.arch, a->arch.options());
+    const Graph& g = la.graph;
+    const Analysis an = analyze(g);
+    const bool graph = a->diagram == "graph";
+    const NodeId level = find_level(g, la.spec, a->level, graph);
+    const views::Picture picture =
+        graph ? views::graph_picture(g, an, level) : views::circuit_picture(g, an, level);
+
+    std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
+    for (const auto& [format, path] : outputs)
+      files.push_back({path, views::encode_picture(picture, format, path, a->width)});
+    write_files_atomic(files);
+    for (const auto& [format, path] : outputs) {
+      const views::PictureSize s = views::picture_output_size(picture, format, a->width);
+      std::printf("wrote %s (%s, %d\xC3\x97%d)\n", path.c_str(), views::picture_format_name(format),
+                  s.width, s.height);
+    }
+    if (!an.ok())
+      std::fprintf(stderr, "formwork: warning: %s has %zu problem%s, marked in the diagram (first: %s)\n",
+                   la.spec.c_str(), an.problems.size(), an.problems.size() == 1 ? "" : "s",
+                   an.problems.front().message.c_str());
+  });
+}
+
+}  // namespace fw::cli
