@@ -62,6 +62,21 @@ std::string CircuitPanel::export_picture(const AppState& app, const std::string&
   return "";
 }
 
+bool CircuitPanel::screen_center(NodeId node, ImVec2& out) const {
+  if (!circuit_) return false;
+  for (const views::CircuitOp& o : circuit_->ops)
+    if (o.node == node) {
+      const views::Vec2 c = last_({(o.x0 + o.x1) / 2, (o.y0 + o.y1) / 2});
+      return out = ImVec2(c.x, c.y), true;
+    }
+  for (const views::CircuitBlock& b : circuit_->blocks)
+    if (b.node == node) {  // the title bar: inside the block, outside its body
+      const views::Vec2 c = last_({b.x0 + 12, b.y0 + 8});
+      return out = ImVec2(c.x, c.y), true;
+    }
+  return false;
+}
+
 bool CircuitPanel::draw(AppState& app, const Fonts& fonts, ImVec2 size) {
   rebuild(app);
   const views::Circuit& c = *circuit_;
@@ -110,6 +125,7 @@ bool CircuitPanel::draw(AppState& app, const Fonts& fonts, ImVec2 size) {
     pan_.y += io.MouseDelta.y;
   }
   const views::Transform t{{p0.x + pan_.x, p0.y + pan_.y}, zoom_};
+  last_ = t;
   const auto to_diagram = [&](ImVec2 s) {
     return views::Vec2{(s.x - t.origin.x) / zoom_, (s.y - t.origin.y) / zoom_};
   };
@@ -145,6 +161,8 @@ bool CircuitPanel::draw(AppState& app, const Fonts& fonts, ImVec2 size) {
     probe::fact("circuit.level", level_ == kNoNode ? "" : g.path(level_));
     probe::fact("circuit.ops", std::to_string(c.ops.size()));
     probe::fact("circuit.blocks", std::to_string(c.blocks.size()));
+    probe::fact("circuit.selected", app.editor.selection.size() == 1 && g.contains(*app.editor.selection.begin())
+                                        ? g.path(*app.editor.selection.begin()) : "");
     if (probe::Drawn* d = probe::drawn_item("circuit", c.title)) {
       d->text = c.title;
       d->min = p0;

@@ -30,6 +30,8 @@ class CircuitPanel {
   // Writes the diagram of the current level; "" or the error line.
   std::string export_picture(const AppState& app, const std::string& path);
   void fit() { fit_ = true; }
+  // Where the op or block drawing `node` was centred on screen in the last frame (tests).
+  bool screen_center(NodeId node, ImVec2& out) const;
 
  private:
   void rebuild(const AppState& app);
@@ -41,6 +43,7 @@ class CircuitPanel {
   ImVec2 pan_{0, 0};  // screen offset of the diagram's origin from the canvas's top-left
   bool fit_ = true;
   NodeId hovered_ = kNoNode;
+  views::Transform last_{};
 };
 
 }  // namespace fw::gui
