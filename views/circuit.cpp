@@ -5,6 +5,7 @@
 #include "views/circuit.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <functional>
 #include <map>
@@ -20,6 +21,7 @@ namespace fw::views {
 namespace {
 
 constexpr float R = kWireGap;
+constexpr size_t kInlineChildren = 6;  // a big composite with at most this many children opens once
 constexpr float kMinGap = 30;    // a labelled wire segment between two operations
 constexpr float kOpPad = 4;      // around an operation inside its piece
 constexpr float kBoxHalf = 9;    // box extent above the first and below the last row it spans
@@ -171,8 +173,13 @@ Piece row_op(const Axes& in, size_t r0, size_t k, const Axes& produced, CircuitO
   p.out.assign(in.begin(), in.begin() + static_cast<long>(r0));
   p.out.insert(p.out.end(), produced.begin(), produced.end());
   p.out.insert(p.out.end(), in.begin() + static_cast<long>(r0 + k), in.end());
-  const float x0 = kOpPad + 6, x1 = x0 + box_w;
-  p.w = x1 + kOpPad + 6;
+  // Rows after the op move up (it produces fewer) or down (more): they bend beside the box,
+  // after it or before it, and pass straight under it.
+  const bool up = produced.size() < k && r0 + k < in.size();
+  const bool down = produced.size() > k && r0 + k < in.size();
+  const float bend = 16;
+  const float x0 = kOpPad + 6 + (down ? bend : 0), x1 = x0 + box_w;
+  p.w = x1 + kOpPad + 6 + (up ? bend : 0);
   const size_t span = std::max<size_t>(std::max(k, produced.size()), 1);
   op.x0 = x0, op.x1 = x1;
   op.y0 = row_y(r0) - kBoxHalf;
@@ -182,8 +189,18 @@ Piece row_op(const Axes& in, size_t r0, size_t k, const Axes& produced, CircuitO
   for (size_t i = r0; i < r0 + k; ++i) wire(p.c, 0, row_y(i), x0, row_y(i), in[i]);
   for (size_t j = 0; j < produced.size(); ++j)
     wire(p.c, x1, row_y(r0 + j), p.w, row_y(r0 + j), produced[j]);
-  for (size_t i = r0 + k; i < in.size(); ++i)
-    wire(p.c, 0, row_y(i), p.w, row_y(i - k + produced.size()), in[i]);
+  for (size_t i = r0 + k; i < in.size(); ++i) {
+    const float from = row_y(i), to = row_y(i - k + produced.size());
+    if (up) {
+      wire(p.c, 0, from, x1, from, in[i]);
+      wire(p.c, x1, from, p.w, to, in[i]);
+    } else if (down) {
+      wire(p.c, 0, from, x0, to, in[i]);
+      wire(p.c, x0, to, p.w, to, in[i]);
+    } else {
+      wire(p.c, 0, from, p.w, to, in[i]);
+    }
+  }
   const size_t lines = (op.detail.empty() ? 0 : 1) + (op.kind == CircuitOp::Kind::Box ? 0 : op.weights.size());
   extend(p, op.y0, op.y1 + 4 + 11.5f * static_cast<float>(lines));
   extend(p, 0, row_y(std::max(in.size(), p.out.size()) - 1));
@@ -381,6 +398,7 @@ class Builder {
   Piece closed_piece(NodeId id, const Node& n, const Axes& in, const Axes& out);
 
   const Reader& r_;
+  int open_budget_ = 1;  // levels of big composites still opened inline
 };
 
 std::vector<Builder::Use> Builder::uses(NodeId level, Value v) const {
@@ -532,7 +550,12 @@ bool Builder::flow(NodeId level, const Axes& in_axes, Piece& out, std::string& w
 }
 
 Piece Builder::closed_piece(NodeId id, const Node& n, const Axes& in, const Axes& out) {
-  CircuitOp o = make_op(r_, id, CircuitOp::Kind::Box, n.name.empty() ? n.kind : n.name);
+  // "stages.0" rather than "0": a numbered child says whose it is
+  const bool numbered = !n.name.empty() && std::all_of(n.name.begin(), n.name.end(), ::isdigit);
+  std::string title = n.name.empty() ? n.kind : n.name;
+  if (numbered && n.parent != kNoNode && !r_.g.node(n.parent).name.empty())
+    title = r_.g.node(n.parent).name + "." + n.name;
+  CircuitOp o = make_op(r_, id, CircuitOp::Kind::Box, title);
   const OpDef* d = find_op(n.kind);
   o.detail = d ? d->label : n.kind;
   if (n.kind == "metaformer_block" || n.kind == "metaformer_stage") o.detail += " · " + n.attrs.s("token_mixer");
@@ -760,10 +783,17 @@ Piece Builder::node_piece(NodeId id, const Axes& in_axes) {
         return framed_one;
       }
     }
-    if (r_.leaves(id) <= kInlineLeaves) {
+    // small composites open inline; so does one level of a short sequence of big ones (the
+    // network's stages), each of them then drawn closed
+    const bool small = r_.leaves(id) <= kInlineLeaves;
+    const bool short_run = n.children.size() <= kInlineChildren && open_budget_ > 0;
+    if (small || short_run) {
       Piece body;
       std::string why;
-      if (flow(id, in, body, why)) {
+      if (!small) --open_budget_;
+      const bool ok = flow(id, in, body, why);
+      if (!small) ++open_budget_;
+      if (ok) {
         const OpDef* d = find_op(k);
         std::string title = (d ? d->label : k) + (n.name.empty() ? "" : " · " + n.name);
         return framed(std::move(body), id, title, true);

@@ -15,7 +15,8 @@
 //   (token axis, overlined) above C; a vector [C] is one wire. (Ours: spatial axes above channels,
 //   so the channel wire is where each linear layer sits and the grid visibly runs over it.)
 // - A composite child is drawn inline as a titled block when it is small (at most
-//   kInlineLeaves leaf ops), else as one box to enter; a group of identical blocks is drawn once
+//   kInlineLeaves leaf ops) or, one level deep, when it has a few children (the network's
+//   stages), else as one box to enter; a group of identical blocks is drawn once
 //   in large parentheses with its count. The attention composite is the paper's multi-head
 //   attention figure (q, k, v split into heads, the d-cups, the h-dots, softmax on the key axis).
 // - Learned operations are bold and list their weights' shapes; the others are regular.
