@@ -67,7 +67,8 @@ const Fonts& fonts() {
       d.unit_scale = stbtt_ScaleForPixelHeight(&d.info, 1.0f);
       d.ascent = static_cast<float>(asc) / height;
       d.descent = static_cast<float>(-desc) / height;
-      const int em = ttUSHORT(d.info.data + d.info.head + 18);  // unitsPerEm
+      const unsigned char* head = d.info.data + d.info.head;
+      const int em = (head[18] << 8) | head[19];  // unitsPerEm (big-endian u16 of 'head')
       d.em_per_size = static_cast<float>(em) / height;
     }
   });
