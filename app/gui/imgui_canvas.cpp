@@ -108,7 +108,9 @@ TextureCache& texture_cache() {
 // ---------------------------------------------------------------------------------
 
 ImGuiCanvas::ImGuiCanvas(ImDrawList* dl, const Fonts& fonts, TextureCache& textures)
-    : dl_(dl), fonts_(fonts), textures_(textures) {}
+    : dl_(dl), fonts_(fonts), textures_(textures) {
+  textures_.collect();
+}
 
 ImGuiCanvas::~ImGuiCanvas() {
   IM_ASSERT(clips_.empty() && "ImGuiCanvas: push_clip without pop_clip");

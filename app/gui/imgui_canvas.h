@@ -29,16 +29,19 @@
 namespace fw::gui {
 
 // Textures of the images drawn through ImGuiCanvas. An image with a key is uploaded when its key
-// is first drawn (again when asked with the other filter) and freed once a frame has passed
+// is first drawn (again when its size or filter changes) and freed once a whole frame has passed
 // without drawing it; an image with key 0 is uploaded each time it is drawn and freed the next
 // frame. Frames are ImGui's frame count; one thread (the UI's).
 class TextureCache {
  public:
+  // The texture for `img` this frame (valid until the next call).
   const Texture& get(const views::Image& img);
+  // Frees what the frames before this one no longer draw (once a frame; every ImGuiCanvas calls
+  // it when made).
+  void collect();
   size_t size() const { return keyed_.size() + transient_.size(); }
 
  private:
-  void collect();
   struct Entry {
     Texture texture;
     bool smooth = true;
