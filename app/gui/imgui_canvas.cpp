@@ -1,190 +1,268 @@
 #include "app/gui/imgui_canvas.h"
 
+#include <algorithm>
 #include <cmath>
 
-#include "core/error.h"
-#include "views/image.h"
 #include "views/text_metrics.h"
 
 namespace fw::gui {
 
 namespace {
 
-ImVec2 iv(views::Vec2 p) { return ImVec2(p.x, p.y); }
+ImVec2 im(views::Vec2 p) { return ImVec2(p.x, p.y); }
 
-ImDrawFlags corner_flags(uint8_t c) {
+bool visible(views::Color c) { return views::alpha(c) != 0; }
+
+ImDrawFlags corner_flags(uint8_t corners) {
+  if ((corners & views::kCornersAll) == views::kCornersAll) return ImDrawFlags_RoundCornersAll;
   ImDrawFlags f = 0;
-  if (c & views::kCornerTL) f |= ImDrawFlags_RoundCornersTopLeft;
-  if (c & views::kCornerTR) f |= ImDrawFlags_RoundCornersTopRight;
-  if (c & views::kCornerBR) f |= ImDrawFlags_RoundCornersBottomRight;
-  if (c & views::kCornerBL) f |= ImDrawFlags_RoundCornersBottomLeft;
-  return f == 0 ? ImDrawFlags_RoundCornersNone : f;
+  if (corners & views::kCornerTL) f |= ImDrawFlags_RoundCornersTopLeft;
+  if (corners & views::kCornerTR) f |= ImDrawFlags_RoundCornersTopRight;
+  if (corners & views::kCornerBR) f |= ImDrawFlags_RoundCornersBottomRight;
+  if (corners & views::kCornerBL) f |= ImDrawFlags_RoundCornersBottomLeft;
+  return f ? f : ImDrawFlags_RoundCornersNone;
+}
+
+int bezier_segments(views::Vec2 a, views::Vec2 b) {
+  const float len = std::hypot(b.x - a.x, b.y - a.y);
+  return std::clamp(static_cast<int>(len / 14.0f), 3, 24);
+}
+
+// 12 up to a radius of 5 px, then about 2.4 per pixel of radius.
+int circle_segments(float r) { return std::clamp(static_cast<int>(std::lround(r * 2.4f)), 12, 64); }
+
+// Dashes of 3 and gaps of 2 line widths along the polyline, starting with a dash.
+void dash(ImDrawList* dl, const std::vector<ImVec2>& pts, bool closed, ImU32 col, float width) {
+  const size_t n = pts.size();
+  if (n < 2) return;
+  const float on = 3 * width, off = 2 * width;
+  std::vector<ImVec2> cur = {pts[0]};
+  bool drawing = true;
+  float left = on;  // of the current dash or gap
+  const size_t segments = closed ? n : n - 1;
+  for (size_t i = 0; i < segments; ++i) {
+    const ImVec2 a = pts[i], b = pts[(i + 1) % n];
+    const float len = std::hypot(b.x - a.x, b.y - a.y);
+    float pos = 0;
+    while (len - pos > left) {
+      pos += left;
+      const float t = pos / len;
+      const ImVec2 p(a.x + (b.x - a.x) * t, a.y + (b.y - a.y) * t);
+      if (drawing) {
+        cur.push_back(p);
+        dl->AddPolyline(cur.data(), static_cast<int>(cur.size()), col, 0, width);
+        cur.clear();
+      } else {
+        cur.assign(1, p);
+      }
+      drawing = !drawing;
+      left = drawing ? on : off;
+    }
+    left -= len - pos;
+    if (drawing) cur.push_back(b);
+  }
+  if (drawing && cur.size() >= 2)
+    dl->AddPolyline(cur.data(), static_cast<int>(cur.size()), col, 0, width);
 }
 
 }  // namespace
 
-ImGuiCanvas::~ImGuiCanvas() {
-  FW_ASSERT(clips_ == 0 && groups_ == 0, "ImGuiCanvas: unbalanced clips or groups");
+// ---- TextureCache
+// --------------------------------------------------------------------------------
+
+void TextureCache::collect() {
+  const int now = ImGui::GetFrameCount();
+  if (now == frame_) return;
+  frame_ = now;
+  for (auto it = keyed_.begin(); it != keyed_.end();)
+    it = it->second.used < now - 1 ? keyed_.erase(it) : std::next(it);
+  transient_.erase(std::remove_if(transient_.begin(), transient_.end(),
+                                  [&](const auto& t) { return t.first < now; }),
+                   transient_.end());
 }
 
-ImFont* ImGuiCanvas::font_for(views::FontFace face) const {
-  using F = views::FontFace;
-  switch (face) {
-    case F::SansBold: return fonts_.canvas_bold;
-    case F::Mono:
-    case F::MonoBold: return fonts_.canvas_mono;
-    case F::Serif: return fonts_.canvas_serif ? fonts_.canvas_serif : fonts_.canvas_regular;
-    case F::SerifBold: return fonts_.canvas_serif_bold ? fonts_.canvas_serif_bold : fonts_.canvas_bold;
-    case F::Sans: break;
+const Texture& TextureCache::get(const views::Image& img) {
+  collect();
+  if (img.key == 0) {
+    transient_.emplace_back(frame_, Texture());
+    transient_.back().second.set_rgba(img.rgba, img.width, img.height, img.smooth);
+    return transient_.back().second;
   }
-  return fonts_.canvas_regular;
+  auto [it, added] = keyed_.try_emplace(img.key);
+  Entry& e = it->second;
+  if (added || e.smooth != img.smooth || e.texture.width() != img.width ||
+      e.texture.height() != img.height) {
+    e.texture.set_rgba(img.rgba, img.width, img.height, img.smooth);
+    e.smooth = img.smooth;
+  }
+  e.used = frame_;
+  return e.texture;
 }
 
-void ImGuiCanvas::stroke_path(const std::vector<ImVec2>& pts, const views::Stroke& s, bool closed) {
-  if (s.color == views::kNone || pts.size() < 2) return;
+TextureCache& texture_cache() {
+  static TextureCache cache;
+  return cache;
+}
+
+// ---- ImGuiCanvas
+// ---------------------------------------------------------------------------------
+
+ImGuiCanvas::ImGuiCanvas(ImDrawList* dl, const Fonts& fonts, TextureCache& textures)
+    : dl_(dl), fonts_(fonts), textures_(textures) {
+  textures_.collect();
+}
+
+ImGuiCanvas::~ImGuiCanvas() {
+  IM_ASSERT(clips_.empty() && "ImGuiCanvas: push_clip without pop_clip");
+  IM_ASSERT(groups_ == 0 && "ImGuiCanvas: begin_group without end_group");
+  for (const PendingClip& c : clips_)
+    if (c.pushed) dl_->PopClipRect();
+}
+
+ImFont* ImGuiCanvas::font(views::FontFace face) const {
+  ImFont* const faces[] = {fonts_.canvas_regular,   fonts_.canvas_bold,  fonts_.canvas_mono,
+                           fonts_.canvas_mono_bold, fonts_.canvas_serif, fonts_.canvas_serif_bold};
+  static_assert(static_cast<int>(views::FontFace::SerifBold) == 5, "one font per FontFace");
+  ImFont* f = faces[static_cast<int>(face)];
+  return f ? f : ImGui::GetFont();
+}
+
+void ImGuiCanvas::apply_clips() {
+  for (PendingClip& c : clips_)
+    if (!c.pushed) {
+      dl_->PushClipRect(ImVec2(c.rect.x, c.rect.y), ImVec2(c.rect.z, c.rect.w), true);
+      c.pushed = true;
+    }
+}
+
+void ImGuiCanvas::stroke_path(const views::Stroke& s, bool closed) {
   if (!s.dashed) {
-    dl_->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.color,
-                     closed ? ImDrawFlags_Closed : ImDrawFlags_None, s.width);
+    dl_->PathStroke(s.color, closed ? ImDrawFlags_Closed : 0, s.width);
     return;
   }
-  const float dash = 3 * s.width, gap = 2 * s.width;
-  float phase = 0;  // distance into the current dash+gap period
-  const size_t n = pts.size() + (closed ? 1 : 0);
-  for (size_t i = 1; i < n; ++i) {
-    const ImVec2 a = pts[i - 1], b = pts[i % pts.size()];
-    const float len = std::hypot(b.x - a.x, b.y - a.y);
-    float at = 0;
-    while (at < len) {
-      const bool on = phase < dash;
-      const float step = std::min(len - at, on ? dash - phase : dash + gap - phase);
-      if (on) {
-        const float t0 = at / len, t1 = (at + step) / len;
-        dl_->AddLine(ImVec2(a.x + (b.x - a.x) * t0, a.y + (b.y - a.y) * t0),
-                     ImVec2(a.x + (b.x - a.x) * t1, a.y + (b.y - a.y) * t1), s.color, s.width);
-      }
-      at += step;
-      phase = std::fmod(phase + step, dash + gap);
-    }
-  }
+  const std::vector<ImVec2> pts(dl_->_Path.Data, dl_->_Path.Data + dl_->_Path.Size);
+  dl_->PathClear();
+  dash(dl_, pts, closed, s.color, s.width);
 }
 
 void ImGuiCanvas::line(views::Vec2 a, views::Vec2 b, const views::Stroke& s) {
-  stroke_path({iv(a), iv(b)}, s, false);
+  if (!visible(s.color)) return;
+  apply_clips();
+  dl_->PathLineTo(im(a));
+  dl_->PathLineTo(im(b));
+  stroke_path(s, false);
 }
 
 void ImGuiCanvas::polyline(const std::vector<views::Vec2>& points, const views::Stroke& s,
                            bool closed) {
-  std::vector<ImVec2> pts;
-  for (views::Vec2 p : points) pts.push_back(iv(p));
-  stroke_path(pts, s, closed);
+  if (!visible(s.color) || points.size() < 2) return;
+  apply_clips();
+  for (views::Vec2 p : points) dl_->PathLineTo(im(p));
+  stroke_path(s, closed);
 }
 
 void ImGuiCanvas::bezier(views::Vec2 p0, views::Vec2 p1, views::Vec2 p2, views::Vec2 p3,
                          const views::Stroke& s) {
-  if (s.color == views::kNone) return;
-  if (!s.dashed) {
-    dl_->AddBezierCubic(iv(p0), iv(p1), iv(p2), iv(p3), s.color, s.width);
-    return;
-  }
-  std::vector<ImVec2> pts;
-  constexpr int kSteps = 24;
-  for (int i = 0; i <= kSteps; ++i) {
-    const float t = static_cast<float>(i) / kSteps, u = 1 - t;
-    const float a = u * u * u, b = 3 * u * u * t, c = 3 * u * t * t, d = t * t * t;
-    pts.emplace_back(a * p0.x + b * p1.x + c * p2.x + d * p3.x,
-                     a * p0.y + b * p1.y + c * p2.y + d * p3.y);
-  }
-  stroke_path(pts, s, false);
+  if (!visible(s.color)) return;
+  apply_clips();
+  dl_->PathLineTo(im(p0));
+  dl_->PathBezierCubicCurveTo(im(p1), im(p2), im(p3), bezier_segments(p0, p3));
+  stroke_path(s, false);
 }
 
 void ImGuiCanvas::rect(views::Vec2 min, views::Vec2 max, views::Color fill, const views::Stroke& s,
                        float rounding, uint8_t corners) {
-  const ImDrawFlags f = corner_flags(corners);
-  if (fill != views::kNone) dl_->AddRectFilled(iv(min), iv(max), fill, rounding, f);
-  if (s.color == views::kNone) return;
+  if (!visible(fill) && !visible(s.color)) return;
+  apply_clips();
+  const ImDrawFlags flags = corner_flags(corners);
+  if (visible(fill)) dl_->AddRectFilled(im(min), im(max), fill, rounding, flags);
+  if (!visible(s.color)) return;
   if (!s.dashed) {
-    dl_->AddRect(iv(min), iv(max), s.color, rounding, f, s.width);
-    return;
+    dl_->AddRect(im(min), im(max), s.color, rounding, flags, s.width);
+  } else {
+    dl_->PathRect(ImVec2(min.x + 0.5f, min.y + 0.5f), ImVec2(max.x - 0.5f, max.y - 0.5f), rounding,
+                  flags);
+    stroke_path(s, true);
   }
-  stroke_path({iv(min), ImVec2(max.x, min.y), iv(max), ImVec2(min.x, max.y)}, s, true);
 }
 
 void ImGuiCanvas::circle(views::Vec2 centre, float radius, views::Color fill,
                          const views::Stroke& s) {
-  const int segments = std::clamp(static_cast<int>(radius * 1.5f), 12, 64);
-  if (fill != views::kNone) dl_->AddCircleFilled(iv(centre), radius, fill, segments);
-  if (s.color == views::kNone) return;
+  if (!visible(fill) && !visible(s.color)) return;
+  apply_clips();
+  const int n = circle_segments(radius);
+  if (visible(fill)) dl_->AddCircleFilled(im(centre), radius, fill, n);
+  if (!visible(s.color)) return;
   if (!s.dashed) {
-    dl_->AddCircle(iv(centre), radius, s.color, segments, s.width);
-    return;
+    dl_->AddCircle(im(centre), radius, s.color, n, s.width);
+  } else {
+    constexpr float kTwoPi = 6.28318530718f;
+    const float a_max = kTwoPi * (static_cast<float>(n) - 1.0f) / static_cast<float>(n);
+    dl_->PathArcTo(im(centre), radius - 0.5f, 0.0f, a_max, n - 1);
+    stroke_path(s, true);
   }
-  std::vector<ImVec2> pts;
-  for (int i = 0; i < segments; ++i) {
-    const float a = 6.2831853f * static_cast<float>(i) / static_cast<float>(segments);
-    pts.emplace_back(centre.x + radius * std::cos(a), centre.y + radius * std::sin(a));
-  }
-  stroke_path(pts, s, true);
 }
 
 void ImGuiCanvas::polygon(const std::vector<views::Vec2>& points, views::Color fill,
                           const views::Stroke& s) {
+  if (points.size() < 3 || (!visible(fill) && !visible(s.color))) return;
+  apply_clips();
   std::vector<ImVec2> pts;
-  for (views::Vec2 p : points) pts.push_back(iv(p));
-  if (fill != views::kNone && pts.size() >= 3)
-    dl_->AddConvexPolyFilled(pts.data(), static_cast<int>(pts.size()), fill);
-  stroke_path(pts, s, true);
+  pts.reserve(points.size());
+  for (views::Vec2 p : points) pts.push_back(im(p));
+  if (visible(fill)) dl_->AddConvexPolyFilled(pts.data(), static_cast<int>(pts.size()), fill);
+  if (!visible(s.color)) return;
+  if (!s.dashed)
+    dl_->AddPolyline(pts.data(), static_cast<int>(pts.size()), s.color, ImDrawFlags_Closed,
+                     s.width);
+  else
+    dash(dl_, pts, true, s.color, s.width);
 }
 
-void ImGuiCanvas::text(views::Vec2 pos, std::string_view utf8, const views::Font& f,
-                       views::Color c, views::Align align) {
-  if (utf8.empty() || f.size < 1) return;
+void ImGuiCanvas::text(views::Vec2 pos, std::string_view utf8, const views::Font& f, views::Color c,
+                       views::Align align) {
+  if (utf8.empty() || !visible(c)) return;
   float x = pos.x;
   if (align != views::Align::Left) {
     const float w = views::text_width(utf8, f);
-    x -= align == views::Align::Center ? w / 2 : w;
+    x -= align == views::Align::Right ? w : w * 0.5f;
   }
-  dl_->AddText(font_for(f.face), f.size, ImVec2(x, pos.y), c, utf8.data(), utf8.data() + utf8.size());
+  const ImVec4* fine = clips_.empty() || clips_.back().pushed ? nullptr : &clips_.back().rect;
+  dl_->AddText(font(f.face), f.size, ImVec2(x, pos.y), c, utf8.data(), utf8.data() + utf8.size(),
+               0.0f, fine);
 }
 
 void ImGuiCanvas::image(views::Vec2 min, views::Vec2 max, const views::Image& img) {
-  if (!img.rgba || img.width <= 0 || img.height <= 0) return;
-  Texture* tex = nullptr;
-  auto upload = [&](Texture& t) {
-    Image rgb(img.width, img.height);  // over white, as the exporters' paper
-    for (size_t i = 0, n = size_t(img.width) * img.height; i < n; ++i) {
-      const unsigned a = img.rgba[i * 4 + 3];
-      for (int k = 0; k < 3; ++k)
-        rgb.rgb[i * 3 + k] = static_cast<uint8_t>((img.rgba[i * 4 + k] * a + 255 * (255 - a)) / 255);
-    }
-    t.set(rgb, img.smooth);
-  };
-  if (img.key != 0) {
-    auto& slot = textures_[img.key];
-    if (!slot) upload(*(slot = std::make_unique<Texture>()));
-    tex = slot.get();
-  } else {
-    frame_textures_.push_back(std::make_unique<Texture>());
-    upload(*frame_textures_.back());
-    tex = frame_textures_.back().get();
-  }
-  draw_texture(dl_, *tex, iv(min), iv(max));
+  apply_clips();
+  draw_texture(dl_, textures_.get(img), im(min), im(max));
 }
 
 void ImGuiCanvas::push_clip(views::Vec2 min, views::Vec2 max) {
-  dl_->PushClipRect(iv(min), iv(max), true);
-  ++clips_;
+  ImVec4 base;
+  if (clips_.empty()) {
+    const ImVec2 lo = dl_->GetClipRectMin(), hi = dl_->GetClipRectMax();
+    base = ImVec4(lo.x, lo.y, hi.x, hi.y);
+  } else {
+    base = clips_.back().rect;
+  }
+  ImVec4 r(std::max(min.x, base.x), std::max(min.y, base.y), std::min(max.x, base.z),
+           std::min(max.y, base.w));
+  r.z = std::max(r.x, r.z);
+  r.w = std::max(r.y, r.w);
+  clips_.push_back({r, false});
 }
 
 void ImGuiCanvas::pop_clip() {
-  FW_ASSERT(clips_ > 0, "ImGuiCanvas: pop_clip without push_clip");
-  dl_->PopClipRect();
-  --clips_;
+  IM_ASSERT(!clips_.empty() && "ImGuiCanvas: pop_clip without push_clip");
+  if (clips_.empty()) return;
+  if (clips_.back().pushed) dl_->PopClipRect();
+  clips_.pop_back();
 }
 
 void ImGuiCanvas::begin_group(std::string_view) { ++groups_; }
 
 void ImGuiCanvas::end_group() {
-  FW_ASSERT(groups_ > 0, "ImGuiCanvas: end_group without begin_group");
+  IM_ASSERT(groups_ > 0 && "ImGuiCanvas: end_group without begin_group");
   --groups_;
 }
 
