@@ -994,6 +994,10 @@ Circuit build_circuit(const Graph& g, const Analysis& a, NodeId level) {
   }
   c.level = level;
   c.title = title;
+  for (const CircuitOp& o : body.c.ops)
+    if (o.node != kNoNode) c.paths[o.node] = g.path(o.node);
+  for (const CircuitBlock& bl : body.c.blocks)
+    if (bl.node != kNoNode) c.paths[bl.node] = g.path(bl.node);
   constexpr float kMargin = 24, kTitleH = 26;
   const std::string in_name = level == kNoNode ? "input" : "x", out_name = level == kNoNode ? "logits" : "y";
   const Font end_font{FontFace::Sans, 10.5f};
@@ -1252,8 +1256,13 @@ void draw_block(Canvas& cv, const Transform& t, const CircuitBlock& b, const Cir
 void draw_circuit(Canvas& cv, const Circuit& c, const Transform& t, const CircuitDrawState& st) {
   Group all(cv, "circuit");
   cv.text(t({24, 12}), c.title, Font{FontFace::SansBold, t(14)}, kInk);
+  // Groups are named by the node drawn ("node:stages.0.blocks.0.norm1"): an SVG keeps them.
+  auto id = [&](NodeId n, const std::string& fallback) {
+    const auto it = c.paths.find(n);
+    return it == c.paths.end() ? fallback : "node:" + it->second;
+  };
   for (const CircuitBlock& b : c.blocks) {
-    Group g(cv, "block:" + b.title);
+    Group g(cv, id(b.node, "block:" + b.title));
     draw_block(cv, t, b, st);
   }
   for (const CircuitMark& m : c.marks)
@@ -1263,7 +1272,7 @@ void draw_circuit(Canvas& cv, const Circuit& c, const Transform& t, const Circui
     draw_wire(cv, t, w);
   }
   for (const CircuitOp& o : c.ops) {
-    Group g(cv, "op:" + o.symbol);
+    Group g(cv, id(o.node, "op:" + o.symbol));
     draw_op(cv, t, o, st);
   }
   for (const CircuitMark& m : c.marks)

@@ -21,6 +21,7 @@
 //   attention figure (q, k, v split into heads, the d-cups, the h-dots, softmax on the key axis).
 // - Learned operations are bold and list their weights' shapes; the others are regular.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,7 @@ struct Circuit {
   std::vector<CircuitLabel> labels;
   std::vector<std::string> legend;   // symbolic sizes and notes
   std::string note;                  // "" or why the drawing is simplified
+  std::map<NodeId, std::string> paths;  // module path of every node drawn (the groups' ids)
   float width = 0, height = 0;       // diagram units, content in [0, width] x [0, height]
 
   // The op or block drawn for `node` (ops first), or nullptr.
