@@ -102,7 +102,7 @@ void register_export(CLI::App& app) {
     if (!views::picture_export_available())
       throw Error(std::string("this build has no Qt 6: cannot write ") +
                   views::picture_format_name(outputs.front().first) +
-                  " files (install qt6-base-dev qt6-svg-dev and rebuild)");
+                  " files (install qt6-base-dev and rebuild)");
 
     const LoadedArch la = load_arch(a->arch.arch, a->arch.options());
     const Graph& g = la.graph;

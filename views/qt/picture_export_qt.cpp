@@ -1,5 +1,6 @@
-// views/picture_export.h with Qt 6: QSvgGenerator, QPdfWriter and QImage painted through
-// QtCanvas (qt_canvas.h).
+// views/picture_export.h with Qt 6: PDF and PNG through QPdfWriter and QImage painted by
+// QtCanvas (qt_canvas.h); SVG written by SvgCanvas (svg_canvas.h: Qt's QSvgGenerator drops
+// clips and has no groups). Qt is started for every format: one font set-up, one behaviour.
 #include <QBuffer>
 #include <QGuiApplication>
 #include <QImage>
@@ -7,8 +8,6 @@
 #include <QPageSize>
 #include <QPainter>
 #include <QPdfWriter>
-#include <QRegularExpression>
-#include <QSvgGenerator>
 #include <clocale>
 #include <cmath>
 #include <cstdio>
@@ -19,13 +18,13 @@
 #include "core/error.h"
 #include "views/picture_export.h"
 #include "views/qt/qt_canvas.h"
+#include "views/qt/svg_canvas.h"
 #include "views/qt/qt_text.h"
 
 namespace fw::views {
 
 namespace {
 
-constexpr int kSvgDpi = 96;                       // 1 SVG user unit = 1 CSS px
 constexpr int kPngDpi = 96;                       // what the PNG's pHYs chunk says
 constexpr double kMaxPngPixels = double(1 << 28);  // 268 M pixels: 1 GiB of ARGB32
 
@@ -86,33 +85,11 @@ std::vector<uint8_t> bytes_of(const QByteArray& b) {
 }
 
 std::vector<uint8_t> encode_svg(const Picture& p, const std::string& path) {
-  QBuffer buffer;
-  buffer.open(QIODevice::WriteOnly);
-  const PictureSize px = picture_output_size(p, PictureFormat::Svg);
-  const QSize size(px.width, px.height);
-  QSvgGenerator gen;
-  gen.setOutputDevice(&buffer);
-  gen.setResolution(kSvgDpi);
-  gen.setSize(size);
-  gen.setViewBox(QRectF(0, 0, p.size.x, p.size.y));
-  gen.setTitle(QString::fromStdString(file_stem(path)));
-  gen.setDescription("Drawn by Formwork");
-  QPainter painter;
-  if (!painter.begin(&gen)) throw Error(path + ": cannot start an SVG" + qt_reason());
-  paint(painter, p, 1, QSizeF(p.size.x, p.size.y));
-  painter.end();
-  // QSvgGenerator gives the size in millimetres; the contract says pixels.
-  QByteArray svg = buffer.data();
-  const qsizetype open = svg.indexOf("<svg");
-  const qsizetype close = open < 0 ? -1 : svg.indexOf('>', open);
-  if (close < 0) throw Error(path + ": Qt wrote no <svg> element" + qt_reason());
-  QString head = QString::fromUtf8(svg.mid(open, close - open));
-  head.replace(QRegularExpression("width=\"[0-9.]+mm\""),
-               QString("width=\"%1px\"").arg(size.width()));
-  head.replace(QRegularExpression("height=\"[0-9.]+mm\""),
-               QString("height=\"%1px\"").arg(size.height()));
-  svg.replace(open, close - open, head.toUtf8());
-  return bytes_of(svg);
+  FW_ASSERT(static_cast<bool>(p.draw), "Picture::draw is empty: give the picture its drawing");
+  SvgCanvas canvas(p.size, file_stem(path), p.background);
+  p.draw(canvas, Transform{{0, 0}, 1});
+  const std::string svg = canvas.finish();
+  return std::vector<uint8_t>(svg.begin(), svg.end());
 }
 
 std::vector<uint8_t> encode_pdf(const Picture& p, const std::string& path) {
@@ -192,8 +169,9 @@ float qt_text_width(std::string_view utf8, const Font& f) {
   const std::lock_guard<std::mutex> lock(export_mutex());
   ensure_gui_app();
   QImage probe(1, 1, QImage::Format_ARGB32_Premultiplied);
-  const QFontMetricsF m(qt_font(f, 72), &probe);
+  const QFontMetricsF m(qt_font(f.face), &probe);
   return static_cast<float>(
+      qt_font_scale(f) *
       m.horizontalAdvance(QString::fromUtf8(utf8.data(), static_cast<qsizetype>(utf8.size()))));
 }
 

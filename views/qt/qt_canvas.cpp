@@ -90,16 +90,19 @@ QString qt_family(FontFace face) {
   return families[static_cast<size_t>(face)];
 }
 
-QFont qt_font(const Font& f, double dpi) {
-  QFont font(qt_family(f.face));
-  font.setWeight(is_bold(f.face) ? QFont::Bold : QFont::Normal);
+QFont qt_font(FontFace face) {
+  QFont font(qt_family(face));
+  font.setWeight(is_bold(face) ? QFont::Bold : QFont::Normal);
   font.setStyle(QFont::StyleNormal);
   font.setKerning(false);
   font.setHintingPreference(QFont::PreferNoHinting);
   font.setStyleStrategy(QFont::PreferAntialias);
-  const double em_px = static_cast<double>(f.size) * em_per_size(f.face);
-  font.setPointSizeF(std::max(em_px, 1e-3) * 72.0 / dpi);
+  font.setPixelSize(kQtTextPx);
   return font;
+}
+
+double qt_font_scale(const Font& f) {
+  return static_cast<double>(f.size) * em_per_size(f.face) / kQtTextPx;
 }
 
 QtCanvas::QtCanvas(QPainter& painter) : p_(painter) {
@@ -187,10 +190,14 @@ void QtCanvas::text(Vec2 pos, std::string_view utf8, const Font& f, Color c, Ali
     const float w = text_width(utf8, f);
     x -= align == Align::Center ? w * 0.5f : w;
   }
-  p_.setFont(qt_font(f, p_.device()->logicalDpiY()));
+  const double k = qt_font_scale(f);
+  p_.save();
+  p_.translate(x, pos.y + ascent(f));
+  p_.scale(k, k);
+  p_.setFont(qt_font(f.face));
   p_.setPen(qcolor(c));
-  p_.drawText(QPointF(x, pos.y + ascent(f)),
-              QString::fromUtf8(utf8.data(), static_cast<qsizetype>(utf8.size())));
+  p_.drawText(QPointF(0, 0), QString::fromUtf8(utf8.data(), static_cast<qsizetype>(utf8.size())));
+  p_.restore();
 }
 
 void QtCanvas::image(Vec2 min, Vec2 max, const Image& img) {
