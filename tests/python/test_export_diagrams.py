@@ -16,8 +16,9 @@
     outputs of the call are not written either), the same file twice, an unknown ARCH; exit 2 for
     --width without --png, --width 0, an unknown --diagram, no output, and options the contract
     gives other issues (--onnx, --torch, --json, --weights).
-Needs poppler-utils (pdftoppm) and python3-pil; no PyTorch. Exit 0 pass, 1 fail, 77 skip
-(FORMWORK_BIN unset).
+A build without Qt 6 must say so instead, for each format (and Qt 6 must then be missing: a build
+that missed an installed Qt fails). Needs poppler-utils (pdftoppm) and python3-pil; no PyTorch.
+Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN unset).
 """
 import json
 import os
@@ -79,6 +80,25 @@ def listing(d):
     return sorted(os.listdir(d))
 
 
+def no_qt_build(check, d):
+    """True for a build without Qt 6, after checking that it says so for every format (exit 1,
+    one line, no file) and that Qt 6 is indeed not installed (else the build missed it)."""
+    probe = os.path.join(d, "probe.svg")
+    res = fwtest.run_formwork(["export", "caformer_s18", "--svg", probe], expect_rc=None)
+    if "this build has no Qt 6" not in res.stderr:
+        return False
+    import glob
+    found = glob.glob("/usr/lib/*/cmake/Qt6Gui/Qt6GuiConfig.cmake")
+    check.ok("no Qt 6 in this build: Qt 6 is not installed either", not found,
+             f"{found[0]} is there: reconfigure the build" if found else "")
+    for fmt in ("svg", "pdf", "png"):
+        out = os.path.join(d, f"a.{fmt}")
+        E.expect_error(check, f"no Qt 6: --{fmt}", ["export", "caformer_s18", f"--{fmt}", out], 1,
+                       ["this build has no Qt 6", f"cannot write {fmt} files"])
+        check.ok(f"no Qt 6: --{fmt} wrote nothing", not os.path.exists(out))
+    return True
+
+
 def main():
     fwtest.formwork_bin()
     try:
@@ -89,6 +109,9 @@ def main():
         fwtest.skip("pdftoppm is missing (apt-get install poppler-utils)")
     check = fwtest.Checker("export diagrams")
     with fwtest.temp_dir("fwtest-export-") as d:
+        if no_qt_build(check, d):
+            return check.finish()
+
         def good(label, arch, diagram, level, width, extra=(), needed=()):
             sub = os.path.join(d, label.replace(" ", "_").replace("/", "_"))
             os.mkdir(sub)

@@ -71,12 +71,12 @@ Picture test_picture(bool with_image, Color background = rgb_hex(0xFFFFFF)) {
   return p;
 }
 
+#if FORMWORK_WITH_QT
+
 std::string text_of(const std::string& path) {
   const std::vector<uint8_t> b = fw::read_file_bytes(path);
   return std::string(b.begin(), b.end());
 }
-
-#if FORMWORK_WITH_QT
 
 // The PNG at 600 px (2 pixels per unit), as RGBA.
 fw::Image8 png_of(const ScratchDir& dir, const Picture& p, const std::string& name,
