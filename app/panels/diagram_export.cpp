@@ -13,8 +13,7 @@ namespace fs = std::filesystem;
 std::string export_graph_diagram(const Graph& g, const Analysis& a, NodeId level,
                                  const std::string& path, std::string* written) {
   const std::optional<views::PictureFormat> format = views::picture_format_for(path);
-  if (!format)
-    return path + ": the extension says which picture to write: .svg, .pdf or .png";
+  if (!format) return path + ": the extension says which picture to write: .svg, .pdf or .png";
   try {
     const views::Picture picture = views::graph_picture(g, a, level);
     views::export_picture(picture, *format, path);
@@ -33,7 +32,8 @@ void DiagramExport::open(const AppState& app) {
   std::string stem = app.name.empty() ? std::string("diagram") : fs::path(app.name).stem().string();
   if (app.editor.container != kNoNode && g.contains(app.editor.container))
     if (const std::string level = g.path(app.editor.container); !level.empty()) stem += "-" + level;
-  const std::string dir = app.path.empty() ? std::string() : fs::path(app.path).parent_path().string();
+  const std::string dir =
+      app.path.empty() ? std::string() : fs::path(app.path).parent_path().string();
   FileKind kind;
   kind.title = "Export diagram";
   kind.filter = "*.svg, *.pdf, *.png";
@@ -46,11 +46,12 @@ void DiagramExport::open(const AppState& app) {
 void DiagramExport::draw(AppState& app, const Fonts& fonts) {
   if (!files_.draw(fonts)) return;
   const Graph& g = app.doc.graph();
-  const NodeId level =
-      app.editor.container != kNoNode && g.contains(app.editor.container) ? app.editor.container
-                                                                          : kNoNode;
+  const NodeId level = app.editor.container != kNoNode && g.contains(app.editor.container)
+                           ? app.editor.container
+                           : kNoNode;
   std::string written;
-  const std::string error = export_graph_diagram(g, app.doc.analysis(), level, files_.chosen(), &written);
+  const std::string error =
+      export_graph_diagram(g, app.doc.analysis(), level, files_.chosen(), &written);
   if (!error.empty()) {
     app.error = "Cannot export the diagram: " + error;
     return;

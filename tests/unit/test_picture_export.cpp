@@ -31,8 +31,8 @@ const Font kText{FontFace::Sans, 13};
 // Bézier; a rounded rectangle, a circle, a triangle; three aligned texts on x = 150; a red fill
 // clipped by two nested clips to [230,260] x [30,60]; optionally a 2x2 image at [10,120]-[40,150].
 Picture test_picture(bool with_image, Color background = rgb_hex(0xFFFFFF)) {
-  static const uint8_t checker[16] = {0, 0, 0, 255, 255, 255, 255, 255,
-                                      255, 255, 255, 255, 0, 0, 0, 255};
+  static const uint8_t checker[16] = {0,   0,   0,   255, 255, 255, 255, 255,
+                                      255, 255, 255, 255, 0,   0,   0,   255};
   Picture p;
   p.size = {300, 160};
   p.background = background;
@@ -59,7 +59,10 @@ Picture test_picture(bool with_image, Color background = rgb_hex(0xFFFFFF)) {
       c.text(t({150, 90}), "Centre", f, kBlack, Align::Center);
       c.text(t({150, 110}), "Right", f, kBlack, Align::Right);
       c.text(t({160, 130}), "a<b & c \xC3\x97 2", {FontFace::MonoBold, t(11)}, kBlack);
-      c.text(t({240, 140}), "bad\xFF\x01" "byte", {FontFace::SerifBold, t(9)}, kBlack);
+      c.text(t({240, 140}),
+             "bad\xFF\x01"
+             "byte",
+             {FontFace::SerifBold, t(9)}, kBlack);
     }
     {
       Clip outer(c, t({200, 10}), t({260, 60}));
@@ -117,12 +120,13 @@ TEST(PictureExport, SvgKeepsTextGroupsAndClips) {
   EXPECT_TRUE(has("<title>every primitive</title>"));
   // Text stays text: escaped, invalid UTF-8 replaced, aligned by text-anchor at the anchor.
   for (const std::string t : {"Left", "Centre", "Right", "a&lt;b &amp; c \xC3\x97 2",
-                              "bad\xEF\xBF\xBD\xEF\xBF\xBD" "byte"}) {
+                              "bad\xEF\xBF\xBD\xEF\xBF\xBD"
+                              "byte"}) {
     const size_t at = svg.find(">" + t + "</text>");
     ASSERT_NE(at, std::string::npos) << t << " is not a <text> element";
     EXPECT_EQ(svg.rfind("<", at), svg.rfind("<text ", at)) << t;
   }
-  EXPECT_TRUE(has("<text x=\"150\" y=\"" ));
+  EXPECT_TRUE(has("<text x=\"150\" y=\""));
   EXPECT_TRUE(has("text-anchor=\"middle\" fill=\"#000000\" xml:space=\"preserve\">Centre<"));
   EXPECT_TRUE(has("text-anchor=\"end\" fill=\"#000000\" xml:space=\"preserve\">Right<"));
   EXPECT_TRUE(has("font-family=\"DejaVu Sans Mono, monospace\""));
@@ -132,9 +136,12 @@ TEST(PictureExport, SvgKeepsTextGroupsAndClips) {
   EXPECT_TRUE(has("<g id=\"lines\">"));
   EXPECT_TRUE(has("<g id=\"shapes\">"));
   EXPECT_TRUE(has("<g id=\"texts\">"));
-  const size_t c0 = svg.find("<clipPath id=\"clip0\"><rect x=\"200\" y=\"10\" width=\"60\" height=\"50\"/>");
-  const size_t c1 = svg.find("<clipPath id=\"clip1\"><rect x=\"230\" y=\"30\" width=\"60\" height=\"60\"/>");
-  const size_t fill = svg.find("<rect x=\"190\" y=\"0\" width=\"110\" height=\"100\" fill=\"#ff0000\"");
+  const size_t c0 =
+      svg.find("<clipPath id=\"clip0\"><rect x=\"200\" y=\"10\" width=\"60\" height=\"50\"/>");
+  const size_t c1 =
+      svg.find("<clipPath id=\"clip1\"><rect x=\"230\" y=\"30\" width=\"60\" height=\"60\"/>");
+  const size_t fill =
+      svg.find("<rect x=\"190\" y=\"0\" width=\"110\" height=\"100\" fill=\"#ff0000\"");
   ASSERT_NE(c0, std::string::npos);
   ASSERT_NE(c1, std::string::npos);
   ASSERT_NE(fill, std::string::npos);
@@ -142,9 +149,10 @@ TEST(PictureExport, SvgKeepsTextGroupsAndClips) {
   EXPECT_LT(c1, fill);
   EXPECT_NE(svg.find("<g clip-path=\"url(#clip1)\">", c1), std::string::npos);
   // Every primitive became its element.
-  for (const char* e : {"<line ", "<polyline ", "<polygon ", "<path d=\"M120,10 C140,60 170,-10 190,40\"",
-                        "<circle cx=\"85\" cy=\"90\" r=\"15\"", "stroke-dasharray=\"4.5 3\"",
-                        "style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,iVBORw0KGgo"})
+  for (const char* e :
+       {"<line ", "<polyline ", "<polygon ", "<path d=\"M120,10 C140,60 170,-10 190,40\"",
+        "<circle cx=\"85\" cy=\"90\" r=\"15\"", "stroke-dasharray=\"4.5 3\"",
+        "style=\"image-rendering:pixelated\" xlink:href=\"data:image/png;base64,iVBORw0KGgo"})
     EXPECT_TRUE(has(e)) << e;
   // The rounded rectangle rounds TL and BR only.
   EXPECT_TRUE(has("<path d=\"M18,70 H60 V102 A8,8 0 0 1 52,110 H10 V78 A8,8 0 0 1 18,70 Z\""));
@@ -171,7 +179,8 @@ TEST(PictureExport, PdfIsOneVectorPageOfThePictureSize) {
   EXPECT_EQ(y0, 0);
   EXPECT_EQ(x1, 300);
   EXPECT_EQ(y1, 160);
-  EXPECT_EQ(v.find("/Subtype /Image"), std::string::npos) << "a raster image in a vector-only picture";
+  EXPECT_EQ(v.find("/Subtype /Image"), std::string::npos)
+      << "a raster image in a vector-only picture";
   EXPECT_NE(v.find("/FontFile2"), std::string::npos) << "the DejaVu fonts are embedded";
   EXPECT_NE(v.find("DejaVu"), std::string::npos);
   EXPECT_NE(i.find("/Subtype /Image"), std::string::npos) << "the picture's image is an image";
@@ -184,7 +193,7 @@ TEST(PictureExport, PngHasTheAskedWidthAndProportionalHeight) {
   EXPECT_EQ(a.height, 320);
   const fw::Image8 b = png_of(dir, test_picture(false), "b.png", 451);
   EXPECT_EQ(b.width, 451);
-  EXPECT_EQ(b.height, 241);  // 160 * 451 / 300 = 240.5
+  EXPECT_EQ(b.height, 241);                                           // 160 * 451 / 300 = 240.5
   const fw::Image8 c = png_of(dir, test_picture(false), "c.png", 0);  // 1 pixel per unit
   EXPECT_EQ(c.width, 300);
   EXPECT_EQ(c.height, 160);
@@ -251,8 +260,13 @@ TEST(PictureExport, PngTextIsPlacedAndAlignedByTheMeasuredWidth) {
 TEST(PictureExport, QtLaysTextOutWithTheMeasuredWidths) {
   for (FontFace face : {FontFace::Sans, FontFace::SansBold, FontFace::Mono, FontFace::MonoBold,
                         FontFace::Serif, FontFace::SerifBold})
-    for (const char* s : {"stages.2.blocks.0.token_mixer", "Conv2d \xC2\xB7 3\xE2\x86\x92" "64",
-                          "WAVE AVA To", "512\xC3\x97" "7\xC3\x97" "7"})
+    for (const char* s : {"stages.2.blocks.0.token_mixer",
+                          "Conv2d \xC2\xB7 3\xE2\x86\x92"
+                          "64",
+                          "WAVE AVA To",
+                          "512\xC3\x97"
+                          "7\xC3\x97"
+                          "7"})
       for (float size : {9.0f, 13.0f, 27.5f}) {
         const Font f{face, size};
         const float want = text_width(s, f), got = qt_text_width(s, f);

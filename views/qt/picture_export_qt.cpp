@@ -18,14 +18,14 @@
 #include "core/error.h"
 #include "views/picture_export.h"
 #include "views/qt/qt_canvas.h"
-#include "views/qt/svg_canvas.h"
 #include "views/qt/qt_text.h"
+#include "views/qt/svg_canvas.h"
 
 namespace fw::views {
 
 namespace {
 
-constexpr int kPngDpi = 96;                       // what the PNG's pHYs chunk says
+constexpr int kPngDpi = 96;                        // what the PNG's pHYs chunk says
 constexpr double kMaxPngPixels = double(1 << 28);  // 268 M pixels: 1 GiB of ARGB32
 
 std::mutex& export_mutex() {
@@ -41,7 +41,8 @@ std::string& last_qt_message() {
 }
 void keep_qt_message(QtMsgType type, const QMessageLogContext&, const QString& msg) {
   last_qt_message() = msg.toStdString();
-  if (type == QtFatalMsg) std::fprintf(stderr, "formwork: error: Qt: %s\n", msg.toLocal8Bit().constData());
+  if (type == QtFatalMsg)
+    std::fprintf(stderr, "formwork: error: Qt: %s\n", msg.toLocal8Bit().constData());
 }
 std::string qt_reason() {
   return last_qt_message().empty() ? std::string() : " (" + last_qt_message() + ")";
@@ -69,10 +70,10 @@ std::string file_stem(const std::string& path) {
 void paint(QPainter& painter, const Picture& p, float scale, QSizeF page) {
   FW_ASSERT(static_cast<bool>(p.draw), "Picture::draw is empty: give the picture its drawing");
   if (alpha(p.background) != 0)
-    painter.fillRect(QRectF(QPointF(0, 0), page),
-                     QColor(static_cast<int>(red(p.background)), static_cast<int>(green(p.background)),
-                            static_cast<int>(blue(p.background)),
-                            static_cast<int>(alpha(p.background))));
+    painter.fillRect(
+        QRectF(QPointF(0, 0), page),
+        QColor(static_cast<int>(red(p.background)), static_cast<int>(green(p.background)),
+               static_cast<int>(blue(p.background)), static_cast<int>(alpha(p.background))));
   QtCanvas canvas(painter);
   p.draw(canvas, Transform{{0, 0}, scale});
   FW_ASSERT(canvas.open_clips() == 0 && canvas.open_groups() == 0,
@@ -119,7 +120,8 @@ std::vector<uint8_t> encode_png(const Picture& p, const std::string& path, int p
   const int w = px.width, h = px.height;
   if (static_cast<double>(w) * h > kMaxPngPixels)
     throw Error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) +
-                " PNG is too large (at most " + std::to_string(static_cast<long long>(kMaxPngPixels)) +
+                " PNG is too large (at most " +
+                std::to_string(static_cast<long long>(kMaxPngPixels)) +
                 " pixels); ask for a smaller width");
   const float scale = static_cast<float>(w) / p.size.x;
   QImage img(w, h, QImage::Format_ARGB32_Premultiplied);
@@ -149,19 +151,24 @@ std::vector<uint8_t> encode_picture(const Picture& p, PictureFormat format, cons
   if (!(std::isfinite(p.size.x) && std::isfinite(p.size.y) && p.size.x > 0 && p.size.y > 0))
     throw Error(path + ": the picture is empty (" + std::to_string(p.size.x) + " x " +
                 std::to_string(p.size.y) + ")");
-  if (png_width < 0) throw Error(path + ": a PNG width must be positive, got " + std::to_string(png_width));
+  if (png_width < 0)
+    throw Error(path + ": a PNG width must be positive, got " + std::to_string(png_width));
   const std::lock_guard<std::mutex> lock(export_mutex());
   ensure_gui_app();
   last_qt_message().clear();
   switch (format) {
-    case PictureFormat::Svg: return encode_svg(p, path);
-    case PictureFormat::Pdf: return encode_pdf(p, path);
-    case PictureFormat::Png: return encode_png(p, path, png_width);
+    case PictureFormat::Svg:
+      return encode_svg(p, path);
+    case PictureFormat::Pdf:
+      return encode_pdf(p, path);
+    case PictureFormat::Png:
+      return encode_png(p, path, png_width);
   }
   throw Error(path + ": unknown picture format");
 }
 
-void export_picture(const Picture& p, PictureFormat format, const std::string& path, int png_width) {
+void export_picture(const Picture& p, PictureFormat format, const std::string& path,
+                    int png_width) {
   write_files_atomic({{path, encode_picture(p, format, path, png_width)}});
 }
 

@@ -5,8 +5,8 @@
 //   pen widths); a stroke of colour kNone (alpha 0) or width <= 0 draws no outline.
 // - Text: the DejaVu TTFs of views::font_file(), loaded into Qt's font database, at an em size of
 //   Font::size * em_per_size(face) output units (qt_font, qt_font_scale), hinting and kerning off,
-//   so that Qt's advances are views::text_width()'s. The line box's top is `pos.y`; the baseline is pos.y + ascent(f).
-//   Alignment uses text_width(), the same width the layouts were measured with.
+//   so that Qt's advances are views::text_width()'s. The line box's top is `pos.y`; the baseline is
+//   pos.y + ascent(f). Alignment uses text_width(), the same width the layouts were measured with.
 // - Clips nest by save()/restore() with IntersectClip; groups are kept as a stack only (QPainter
 //   has no notion of them). Both must balance, as the Canvas contract says.
 #pragma once

@@ -43,11 +43,21 @@ std::string xml_text(std::string_view s) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       switch (b) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&apos;"; break;
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&quot;";
+          break;
+        case '\'':
+          out += "&apos;";
+          break;
         default:
           if (b < 0x20 && b != '\t' && b != '\n' && b != '\r')
             out += "\xEF\xBF\xBD";
@@ -108,11 +118,14 @@ std::string points_attr(const std::vector<Vec2>& points) {
 const char* family(FontFace f) {
   switch (f) {
     case FontFace::Sans:
-    case FontFace::SansBold: return "DejaVu Sans, sans-serif";
+    case FontFace::SansBold:
+      return "DejaVu Sans, sans-serif";
     case FontFace::Mono:
-    case FontFace::MonoBold: return "DejaVu Sans Mono, monospace";
+    case FontFace::MonoBold:
+      return "DejaVu Sans Mono, monospace";
     case FontFace::Serif:
-    case FontFace::SerifBold: return "DejaVu Serif, serif";
+    case FontFace::SerifBold:
+      return "DejaVu Serif, serif";
   }
   return "DejaVu Sans, sans-serif";
 }
@@ -125,9 +138,11 @@ bool bold(FontFace f) {
 SvgCanvas::SvgCanvas(Vec2 size, const std::string& title, Color background) {
   const int w = static_cast<int>(std::ceil(size.x)), h = static_cast<int>(std::ceil(size.y));
   out_ = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out_ += "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" "
-          "version=\"1.1\" width=\"" + std::to_string(w) + "\" height=\"" + std::to_string(h) +
-          "\" viewBox=\"0 0 " + num(size.x) + " " + num(size.y) + "\">\n";
+  out_ +=
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" "
+      "version=\"1.1\" width=\"" +
+      std::to_string(w) + "\" height=\"" + std::to_string(h) + "\" viewBox=\"0 0 " + num(size.x) +
+      " " + num(size.y) + "\">\n";
   out_ += "  <title>" + xml_text(title) + "</title>\n";
   out_ += "  <desc>Drawn by Formwork</desc>\n";
   if (alpha(background) != 0) {
@@ -165,7 +180,8 @@ void SvgCanvas::line(Vec2 a, Vec2 b, const Stroke& s) {
 void SvgCanvas::polyline(const std::vector<Vec2>& points, const Stroke& s, bool closed) {
   if (!strokes(s) || points.size() < 2) return;
   indent();
-  out_ += std::string(closed ? "<polygon" : "<polyline") + " points=\"" + points_attr(points) + "\"";
+  out_ +=
+      std::string(closed ? "<polygon" : "<polyline") + " points=\"" + points_attr(points) + "\"";
   paint(kNone, s);
   out_ += "/>\n";
 }
@@ -186,23 +202,24 @@ void SvgCanvas::rect(Vec2 min, Vec2 max, Color fill, const Stroke& s, float roun
   const float y0 = std::min(min.y, max.y), y1 = std::max(min.y, max.y);
   const float w = x1 - x0, h = y1 - y0;
   // Clamped as ImGui (and QtCanvas) clamp it.
-  const bool both_h = (corners & kCornersTop) == kCornersTop ||
-                      (corners & kCornersBottom) == kCornersBottom;
+  const bool both_h =
+      (corners & kCornersTop) == kCornersTop || (corners & kCornersBottom) == kCornersBottom;
   const bool both_v = (corners & (kCornerTL | kCornerBL)) == (kCornerTL | kCornerBL) ||
                       (corners & (kCornerTR | kCornerBR)) == (kCornerTR | kCornerBR);
   const float r = std::min({rounding, w * (both_h ? 0.5f : 1.0f), h * (both_v ? 0.5f : 1.0f)});
   indent();
   if (r <= 0 || (corners & kCornersAll) == 0) {
-    out_ += "<rect x=\"" + num(x0) + "\" y=\"" + num(y0) + "\" width=\"" + num(w) +
-            "\" height=\"" + num(h) + "\"";
+    out_ += "<rect x=\"" + num(x0) + "\" y=\"" + num(y0) + "\" width=\"" + num(w) + "\" height=\"" +
+            num(h) + "\"";
   } else if ((corners & kCornersAll) == kCornersAll) {
-    out_ += "<rect x=\"" + num(x0) + "\" y=\"" + num(y0) + "\" width=\"" + num(w) +
-            "\" height=\"" + num(h) + "\" rx=\"" + num(r) + "\"";
+    out_ += "<rect x=\"" + num(x0) + "\" y=\"" + num(y0) + "\" width=\"" + num(w) + "\" height=\"" +
+            num(h) + "\" rx=\"" + num(r) + "\"";
   } else {
     const float tl = corners & kCornerTL ? r : 0, tr = corners & kCornerTR ? r : 0;
     const float br = corners & kCornerBR ? r : 0, bl = corners & kCornerBL ? r : 0;
     auto arc = [&](float rr, float x, float y) {
-      return rr > 0 ? " A" + num(rr) + "," + num(rr) + " 0 0 1 " + num(x) + "," + num(y) : std::string();
+      return rr > 0 ? " A" + num(rr) + "," + num(rr) + " 0 0 1 " + num(x) + "," + num(y)
+                    : std::string();
     };
     out_ += "<path d=\"M" + num(x0 + tl) + "," + num(y0) + " H" + num(x1 - tr) +
             arc(tr, x1, y0 + tr) + " V" + num(y1 - br) + arc(br, x1 - br, y1) + " H" +
@@ -216,8 +233,8 @@ void SvgCanvas::rect(Vec2 min, Vec2 max, Color fill, const Stroke& s, float roun
 void SvgCanvas::circle(Vec2 centre, float radius, Color fill, const Stroke& s) {
   if ((alpha(fill) == 0 && !strokes(s)) || radius <= 0) return;
   indent();
-  out_ += "<circle cx=\"" + num(centre.x) + "\" cy=\"" + num(centre.y) + "\" r=\"" + num(radius) +
-          "\"";
+  out_ +=
+      "<circle cx=\"" + num(centre.x) + "\" cy=\"" + num(centre.y) + "\" r=\"" + num(radius) + "\"";
   paint(fill, s);
   out_ += "/>\n";
 }
@@ -279,7 +296,8 @@ void SvgCanvas::pop_clip() {
 
 void SvgCanvas::begin_group(std::string_view id) {
   std::string unique(id);
-  for (int n = 2; !ids_.insert(unique).second; ++n) unique = std::string(id) + "#" + std::to_string(n);
+  for (int n = 2; !ids_.insert(unique).second; ++n)
+    unique = std::string(id) + "#" + std::to_string(n);
   indent();
   out_ += "<g id=\"" + xml_text(unique) + "\">\n";
   ++depth_;
