@@ -12,3 +12,12 @@ xvfb-run -a "$fw" --screenshot "$out/gradcam.png" --view gradcam --input sample:
 xvfb-run -a "$fw" --screenshot "$out/layercam.png" --view gradcam --input sample:4 --layer stem \
   --method layercam
 echo "wrote $out/attention.png $out/gradcam.png $out/layercam.png"
+# Circuit diagrams, written by the export command (the same drawing as the circuit view).
+"$fw" export caformer_s18 --diagram circuit --level stages.2.blocks.0 \
+  --png "$out/circuit_block.png" --width 1600 --svg "$out/circuit_block.svg" --pdf "$out/circuit_block.pdf"
+"$fw" export caformer_s18 --diagram circuit --level stages.2.blocks.0.token_mixer \
+  --png "$out/circuit_attention.png" --width 1000 --svg "$out/circuit_attention.svg" \
+  --pdf "$out/circuit_attention.pdf"
+"$fw" export poolformer_s12 --diagram circuit --level stages.0.blocks.0 \
+  --png "$out/circuit_poolformer_block.png" --width 1600
+xvfb-run -a "$fw" --screenshot "$out/circuit_view.png" --view circuit --enter stages.2.blocks.0 caformer_s18

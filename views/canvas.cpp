@@ -1,45 +1,41 @@
 #include "views/canvas.h"
 
 #include <cmath>
-#include <utility>
 
 namespace fw::views {
 
 using Op = RecordingCanvas::Op;
 
 namespace {
-// A command of `op` with every other field at its default (designated initializers that omit
-// members trip GCC's -Wmissing-field-initializers).
-RecordingCanvas::Command command(Op op) {
-  RecordingCanvas::Command c{};
+
+RecordingCanvas::Command command(Op op, std::vector<Vec2> points = {}) {
+  RecordingCanvas::Command c;
   c.op = op;
+  c.points = std::move(points);
   return c;
 }
+
 }  // namespace
 
 void RecordingCanvas::line(Vec2 a, Vec2 b, const Stroke& s) {
-  Command c = command(Op::Line);
-  c.points = {a, b};
+  Command c = command(Op::Line, {a, b});
   c.stroke = s;
   commands_.push_back(std::move(c));
 }
 void RecordingCanvas::polyline(const std::vector<Vec2>& points, const Stroke& s, bool closed) {
-  Command c = command(Op::Polyline);
-  c.points = points;
+  Command c = command(Op::Polyline, points);
   c.flags = static_cast<uint8_t>(closed);
   c.stroke = s;
   commands_.push_back(std::move(c));
 }
 void RecordingCanvas::bezier(Vec2 p0, Vec2 p1, Vec2 p2, Vec2 p3, const Stroke& s) {
-  Command c = command(Op::Bezier);
-  c.points = {p0, p1, p2, p3};
+  Command c = command(Op::Bezier, {p0, p1, p2, p3});
   c.stroke = s;
   commands_.push_back(std::move(c));
 }
 void RecordingCanvas::rect(Vec2 min, Vec2 max, Color fill, const Stroke& s, float rounding,
                            uint8_t corners) {
-  Command c = command(Op::Rect);
-  c.points = {min, max};
+  Command c = command(Op::Rect, {min, max});
   c.value = rounding;
   c.flags = corners;
   c.fill = fill;
@@ -47,41 +43,36 @@ void RecordingCanvas::rect(Vec2 min, Vec2 max, Color fill, const Stroke& s, floa
   commands_.push_back(std::move(c));
 }
 void RecordingCanvas::circle(Vec2 centre, float radius, Color fill, const Stroke& s) {
-  Command c = command(Op::Circle);
-  c.points = {centre};
+  Command c = command(Op::Circle, {centre});
   c.value = radius;
   c.fill = fill;
   c.stroke = s;
   commands_.push_back(std::move(c));
 }
 void RecordingCanvas::polygon(const std::vector<Vec2>& points, Color fill, const Stroke& s) {
-  Command c = command(Op::Polygon);
-  c.points = points;
+  Command c = command(Op::Polygon, points);
   c.fill = fill;
   c.stroke = s;
   commands_.push_back(std::move(c));
 }
-void RecordingCanvas::text(Vec2 pos, std::string_view utf8, const Font& f, Color col, Align align) {
-  Command c = command(Op::Text);
-  c.points = {pos};
+void RecordingCanvas::text(Vec2 pos, std::string_view utf8, const Font& f, Color colour,
+                           Align align) {
+  Command c = command(Op::Text, {pos});
   c.flags = static_cast<uint8_t>(align);
-  c.fill = col;
+  c.fill = colour;
   c.font = f;
   c.text = std::string(utf8);
   commands_.push_back(std::move(c));
 }
 void RecordingCanvas::image(Vec2 min, Vec2 max, const Image& img) {
-  Command c = command(Op::Image);
-  c.points = {min, max};
+  Command c = command(Op::Image, {min, max});
   c.flags = static_cast<uint8_t>(img.smooth);
   c.text = std::to_string(img.width) + "x" + std::to_string(img.height) + "#" +
            std::to_string(img.key);
   commands_.push_back(std::move(c));
 }
 void RecordingCanvas::push_clip(Vec2 min, Vec2 max) {
-  Command c = command(Op::PushClip);
-  c.points = {min, max};
-  commands_.push_back(std::move(c));
+  commands_.push_back(command(Op::PushClip, {min, max}));
 }
 void RecordingCanvas::pop_clip() { commands_.push_back(command(Op::PopClip)); }
 void RecordingCanvas::begin_group(std::string_view id) {

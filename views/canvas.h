@@ -146,13 +146,13 @@ class RecordingCanvas final : public Canvas {
   };
   struct Command {
     Op op;
-    std::vector<Vec2> points;  // the geometry, in argument order (rect: min, max; circle: centre)
+    std::vector<Vec2> points{};  // the geometry, in argument order (rect: min, max; circle: centre)
     float value = 0;           // rect: rounding; circle: radius
     uint8_t flags = 0;         // rect: corners; polyline: closed; text: align; image: smooth
     Color fill = kNone;        // fill or text colour
-    Stroke stroke;
-    Font font;
-    std::string text;  // text; group id; image: "WxH#key"
+    Stroke stroke{};
+    Font font{};
+    std::string text{};  // text; group id; image: "WxH#key"
   };
 
   void line(Vec2 a, Vec2 b, const Stroke& s) override;

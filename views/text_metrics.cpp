@@ -67,9 +67,7 @@ const Fonts& fonts() {
       d.unit_scale = stbtt_ScaleForPixelHeight(&d.info, 1.0f);
       d.ascent = static_cast<float>(asc) / height;
       d.descent = static_cast<float>(-desc) / height;
-      // unitsPerEm: a big-endian uint16 at offset 18 of the 'head' table (stb_truetype's own
-      // reader, ttUSHORT, is private to its implementation).
-      const unsigned char* head = d.info.data + d.info.head;
+      const unsigned char* head = d.info.data + d.info.head;  // 'head' table: unitsPerEm at 18
       const int em = (head[18] << 8) | head[19];
       d.em_per_size = static_cast<float>(em) / height;
     }

@@ -5,13 +5,13 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "app/gui/layout.h"
 #include "core/arch.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/format.h"
 #include "core/graph_json.h"
 #include "core/project_store.h"
+#include "views/layout.h"
 
 namespace fw::gui {
 
@@ -27,7 +27,7 @@ void EditorState::set_expanded(NodeId id, bool open) {
 
 void load_graph(AppState& app, Graph g, Source source, const std::string& path,
                 const std::string& name) {
-  apply_placements(g, layout_unplaced(g, kNoNode, node_box));
+  views::apply_placements(g, views::layout_unplaced(g, kNoNode, views::node_box));
   app.doc.reset(std::move(g));
   ++app.generation;
   app.source = source;
@@ -223,7 +223,8 @@ EditResult set_node_attr(AppState& app, NodeId id, const std::string& name, Attr
   app.doc.begin_group("Set " + name);
   EditResult r = app.doc.set_attr(id, name, std::move(value));
   if (r.ok) {
-    const std::vector<Placement> where = layout_unplaced(app.doc.graph(), id, node_box);
+    const std::vector<Placement> where =
+        views::layout_unplaced(app.doc.graph(), id, views::node_box);
     if (!where.empty()) app.doc.place(where);
   }
   app.doc.end_group();
@@ -242,7 +243,8 @@ EditResult add_node(AppState& app, const std::string& kind, Attrs attrs, float x
   app.doc.begin_group("Add " + kind);
   EditResult r = app.doc.add(parent, kind, name, std::move(attrs), x, y);
   if (r.ok) {
-    const std::vector<Placement> where = layout_unplaced(app.doc.graph(), r.node, node_box);
+    const std::vector<Placement> where =
+        views::layout_unplaced(app.doc.graph(), r.node, views::node_box);
     if (!where.empty()) app.doc.place(where);
   }
   app.doc.end_group();

@@ -6,17 +6,23 @@
 #include <cstring>
 
 #include "app/gui/editor_canvas_internal.h"
-#include "core/format.h"
-#include "app/gui/layout.h"
-#include "app/gui/node_geometry.h"
 #include "app/gui/ui_probe.h"
 #include "app/panels/palette.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "core/graph_json.h"
+#include "views/layout.h"
+#include "views/node_geometry.h"
 
 namespace fw::gui {
 
 using namespace detail;
+using views::BoxSize;
+using views::is_container;
+using views::kNodeHeaderHeight;
+using views::kPortRadius;
+using views::node_box;
+using views::node_title;
 
 // ---- Transform and geometry
 // ----------------------------------------------------------------------
@@ -75,15 +81,12 @@ ImVec2 EditorCanvas::port_screen(int port) const {
 // ---- Scene and view
 // ------------------------------------------------------------------------------
 
-void EditorCanvas::refresh_scene(AppState& app, const Fonts& fonts) {
-  fonts_ = {fonts.canvas_bold, fonts.canvas_regular, fonts.canvas_mono};
+void EditorCanvas::refresh_scene(AppState& app) {
   const EditorState& e = app.editor;
   if (scene_doc_ == &app.doc && scene_revision_ == app.doc.revision() &&
       scene_container_ == e.container && scene_expanded_ == e.expanded_version)
     return;
-  // Canvas text is measured at its canvas-unit size.
-  SceneFonts measure = fonts_;
-  scene_ = build_scene(app.doc.graph(), app.doc.analysis(), e.container, e.expanded, measure);
+  scene_ = views::build_scene(app.doc.graph(), app.doc.analysis(), e.container, e.expanded);
   scene_doc_ = &app.doc;
   scene_revision_ = app.doc.revision();
   scene_container_ = e.container;
@@ -216,10 +219,10 @@ int EditorCanvas::hit_link(ImVec2 m) const {
     if (c.x < l.bx0 - tol || c.x > l.bx1 + tol || c.y < l.by0 - tol || c.y > l.by1 + tol) continue;
     const ScenePort& a = scene_.ports[l.from];
     const ScenePort& b = scene_.ports[l.to];
-    const LinkCurve lc = link_curve(ImVec2(a.x, a.y), ImVec2(b.x, b.y), l.routed, l.route_y);
+    const views::LinkCurve lc = views::link_curve({a.x, a.y}, {b.x, b.y}, l.routed, l.route_y);
     for (int k = 0; k < lc.beziers; ++k) {
-      const ImVec2* p = lc.p + 3 * k;
-      ImVec2 prev = p[0];
+      const views::Vec2* p = lc.p + 3 * k;
+      ImVec2 prev(p[0].x, p[0].y);
       for (int s = 1; s <= 16; ++s) {
         const ImVec2 q = bezier(p[0], p[1], p[2], p[3], static_cast<float>(s) / 16);
         // Distance from c to segment prev-q.
@@ -423,7 +426,7 @@ void EditorCanvas::select_all(AppState& app) {
 
 void EditorCanvas::arrange(AppState& app) {
   const std::vector<Placement> where =
-      layout_level(app.doc.graph(), app.editor.container, node_box);
+      views::layout_level(app.doc.graph(), app.editor.container, node_box);
   if (where.empty()) return;
   app.doc.place(where, "Arrange");
   app.editor.frame_all = true;
@@ -779,7 +782,7 @@ void EditorCanvas::draw(AppState& app, const Fonts& fonts, ImVec2 size) {
   scale_ = fonts.scale > 0 ? fonts.scale : 1;
   size.x = std::max(size.x, 1.0f);
   size.y = std::max(size.y, 1.0f);
-  refresh_scene(app, fonts);
+  refresh_scene(app);
 
   min_ = ImGui::GetCursorScreenPos();
   max_ = ImVec2(min_.x + size.x, min_.y + size.y);
@@ -823,24 +826,7 @@ void EditorCanvas::draw(AppState& app, const Fonts& fonts, ImVec2 size) {
   }
   dl->PushClipRect(min_, max_, true);
   draw_grid(dl);
-  const ImVec2 v0 = to_canvas(min_), v1 = to_canvas(max_);
-  auto visible = [&](const SceneItem& it, ImVec2 off) {
-    const float ox = off.x / z_, oy = off.y / z_;
-    return !(it.x1 + ox < v0.x || it.x0 + ox > v1.x || it.y1 + oy < v0.y || it.y0 + oy > v1.y);
-  };
-  for (int i : scene_.frames) {
-    const SceneItem& it = scene_.items[i];
-    const ImVec2 off = offset_of(i);
-    if (visible(it, off)) draw_frame(dl, it, off, app.editor.selected(it.id), app);
-  }
-  draw_links(dl, app);
-  for (int i : scene_.boxes) {
-    const SceneItem& it = scene_.items[i];
-    const ImVec2 off = offset_of(i);
-    const bool sel = it.kind != SceneItem::Kind::In && it.kind != SceneItem::Kind::Out &&
-                     app.editor.selected(it.id);
-    if (visible(it, off)) draw_box(dl, it, off, sel, app);
-  }
+  draw_scene(dl, app);
   draw_overlays(dl, app);
   if (scene_.items.empty()) {
     const char* hint = "Empty level \xE2\x80\x94 drag blocks and ops here from the palette";

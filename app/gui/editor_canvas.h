@@ -1,7 +1,8 @@
-// The node-graph canvas: draws one level of the document's graph (app/gui/editor_scene.h) and
-// turns mouse and keyboard gestures into Document commands. It owns view state only; every edit
-// goes through app.doc's undo stack, and a refused command is shown where it happened (at the
-// port) and in the status bar.
+// The node-graph canvas: draws one level of the document's graph (the scene of views/scene.h,
+// drawn by views/graph_diagram.h draw_graph_scene() on an ImGuiCanvas, the same drawing the export
+// makes) and turns mouse and keyboard gestures into Document commands. It owns view state only;
+// every edit goes through app.doc's undo stack, and a refused command is shown where it happened
+// (at the port) and in the status bar.
 //
 // Mouse
 //  - left drag on a node: moves it (or the selection it belongs to) - one undo step on release;
@@ -24,8 +25,9 @@
 #include <vector>
 
 #include "app/gui/app_state.h"
-#include "app/gui/editor_scene.h"
 #include "app/gui/style.h"
+#include "views/canvas.h"
+#include "views/scene.h"
 
 namespace fw::gui {
 
@@ -56,7 +58,7 @@ class EditorCanvas {
   EditResult add_entry_at_center(AppState& app, int entry);
 
   // ---- Geometry (valid after draw) -----------------------------------------------------------
-  const Scene& scene() const { return scene_; }
+  const views::Scene& scene() const { return scene_; }
   ImVec2 to_screen(float x, float y) const;
   ImVec2 to_canvas(ImVec2 screen) const;
   float pixels_per_unit() const { return z_; }
@@ -71,10 +73,14 @@ class EditorCanvas {
   // The refusal text the last frame drew at its port ("" when none).
   const std::string& drawn_refusal() const { return drawn_refusal_; }
 
+  // A canvas that receives every call the screen's canvas receives (the scene's drawing, not the
+  // grid or the overlays), from the next draw on; nullptr: none. A test hook.
+  void set_tee(views::Canvas* tee) { tee_ = tee; }
+
  private:
   enum class Gesture { None, Press, Move, Box, Link, Pan, RightPress };
 
-  void refresh_scene(AppState& app, const Fonts& fonts);
+  void refresh_scene(AppState& app);
   void handle_view_requests(AppState& app);
   void frame_rect(AppState& app, float x0, float y0, float x1, float y1, float max_zoom);
   void handle_input(AppState& app);
@@ -88,14 +94,9 @@ class EditorCanvas {
   bool editable(AppState& app, NodeId near_node, int port);
 
   void draw_grid(ImDrawList* dl) const;
-  void draw_frame(ImDrawList* dl, const SceneItem& it, ImVec2 off, bool selected,
-                  const AppState& app) const;
-  void report_node(const AppState& app, const SceneItem& it, ImVec2 p0, ImVec2 p1, ImVec2 f0,
-                   ImVec2 f1, ImU32 fill, bool selected) const;
-  void draw_box(ImDrawList* dl, const SceneItem& it, ImVec2 off, bool selected,
-                const AppState& app) const;
-  void draw_ports(ImDrawList* dl, const SceneItem& it, ImVec2 off) const;
-  void draw_links(ImDrawList* dl, const AppState& app) const;
+  void draw_scene(ImDrawList* dl, const AppState& app);
+  void report_node(const AppState& app, const views::SceneItem& it, ImVec2 p0, ImVec2 p1, ImVec2 f0,
+                   ImVec2 f1, ImU32 fill) const;
   void draw_overlays(ImDrawList* dl, AppState& app);
   void tooltips(const AppState& app) const;
   ImVec2 offset_of(int item) const;  // drag offset in px of an item being moved
@@ -103,16 +104,16 @@ class EditorCanvas {
   int hit_item(ImVec2 mouse, bool* on_chevron) const;
   int hit_port(ImVec2 mouse) const;
   int hit_link(ImVec2 mouse) const;
-  bool chevron_hit(const SceneItem& it, ImVec2 mouse) const;
+  bool chevron_hit(const views::SceneItem& it, ImVec2 mouse) const;
   std::vector<NodeId> movable_selection(const AppState& app) const;
 
   // Scene cache.
-  Scene scene_;
+  views::Scene scene_;
   const Document* scene_doc_ = nullptr;
   int64_t scene_revision_ = -1, scene_expanded_ = -1;
   NodeId scene_container_ = -1;
-  SceneFonts fonts_;
   const Fonts* ui_fonts_ = nullptr;
+  views::Canvas* tee_ = nullptr;
 
   // This frame's transform: screen = min_ + pan + p * z_.
   ImVec2 min_{0, 0}, max_{0, 0}, origin_{0, 0};

@@ -3,6 +3,7 @@
 #include <imgui_internal.h>  // ErrorCheckEndFrameRecover
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <utility>
@@ -411,6 +412,10 @@ void EditorView::layout(const Fonts& fonts) {
     model_view(fonts);
     return;
   }
+  if (active_view_ == "circuit") {
+    circuit_view(fonts);
+    return;
+  }
   if (active_view_ == "training") {
     const float status_h = ImGui::GetFrameHeight();
     const float height = ImGui::GetContentRegionAvail().y - status_h - ImGui::GetStyle().ItemSpacing.y;
@@ -481,6 +486,72 @@ void EditorView::model_view(const Fonts& fonts) {
   status_bar(fonts);
 }
 
+// The circuit view: the diagram of the editor's level, the inspector on the right (an edit there
+// redraws the diagram at once).
+void EditorView::circuit_view(const Fonts& fonts) {
+  const float fs = ImGui::GetFontSize();
+  const ImGuiStyle& st = ImGui::GetStyle();
+  const float status_h = ImGui::GetFrameHeight();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float height = avail.y - status_h - st.ItemSpacing.y;
+  if (right_w_ <= 0) right_w_ = fs * 20;
+  const float right = panels_.inspector ? std::min(right_w_, avail.x * 0.4f) : 0;
+  const float sp = std::max(4.0f, fs * 0.45f);
+  const float center = avail.x - (panels_.inspector ? right + sp : 0);
+  if (circuit_.draw(app_, fonts, ImVec2(center, height))) {
+    ask_export_picture_ = true;
+    const Graph& g = app_.doc.graph();
+    const NodeId level = app_.editor.container;
+    std::string stem = level == kNoNode || !g.contains(level) ? (app_.name.empty() ? "model" : app_.name)
+                                                              : g.path(level);
+    for (char& ch : stem)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-') ch = '_';
+    std::snprintf(export_path_, sizeof export_path_, "%s",
+                  (fs::current_path() / (stem + ".circuit.svg")).string().c_str());
+    export_error_.clear();
+  }
+  if (panels_.inspector) {
+    ImGui::SameLine(0, 0);
+    splitter("##split_circuit", &right_w_, fs * 12, avail.x * 0.45f, false, height);
+    ImGui::SameLine(0, 0);
+    right_panel(fonts, right, height);
+  }
+  status_bar(fonts);
+}
+
+// "Export picture…" of the circuit view: a path (the extension picks SVG, PDF or PNG).
+void EditorView::export_picture_dialog() {
+  if (ask_export_picture_) {
+    ImGui::OpenPopup("Export picture");
+    ask_export_picture_ = false;
+  }
+  ImGui::SetNextWindowSize(ImVec2(ImGui::GetFontSize() * 34, 0), ImGuiCond_Appearing);
+  if (!ImGui::BeginPopupModal("Export picture", nullptr, ImGuiWindowFlags_NoSavedSettings)) return;
+  if (probe::enabled()) probe::dialog("export_picture");
+  ImGui::TextUnformatted("File (.svg, .pdf or .png):");
+  ImGui::SetNextItemWidth(-1);
+  if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+  const bool enter = ImGui::InputText("##export_path", export_path_, sizeof export_path_,
+                                      ImGuiInputTextFlags_EnterReturnsTrue);
+  if (!export_error_.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
+    ImGui::TextWrapped("%s", export_error_.c_str());
+    ImGui::PopStyleColor();
+  }
+  const float bw = ImGui::GetFontSize() * 7;
+  if (ImGui::Button("Export", ImVec2(bw, 0)) || enter) {
+    export_error_ = circuit_.export_picture(app_, export_path_);
+    if (export_error_.empty()) {
+      app_.status = {Message::Ok, std::string("Exported ") + export_path_};
+      ImGui::CloseCurrentPopup();
+    }
+  }
+  ImGui::SameLine();
+  if (ImGui::Button("Cancel", ImVec2(bw, 0)) || ImGui::IsKeyPressed(ImGuiKey_Escape))
+    ImGui::CloseCurrentPopup();
+  ImGui::EndPopup();
+}
+
 // The status bar of every view; a click on its problem count shows the problems in the editor.
 void EditorView::status_bar(const Fonts& fonts) {
   const ViewTransform& v = app_.editor.views[app_.editor.container];
@@ -499,6 +570,7 @@ void EditorView::status_bar(const Fonts& fonts) {
 
 void EditorView::dialogs(const Fonts& fonts) {
   const float bw = ImGui::GetFontSize() * 7;
+  export_picture_dialog();
   // Save changes?
   if (ask_unsaved_) {
     ask_unsaved_ = false;
@@ -721,7 +793,10 @@ void EditorView::draw_frame(const Fonts& fonts) {
     // Keyboard: not while a dialog is up.
     const bool modal = ImGui::IsPopupOpen(nullptr, ImGuiPopupFlags_AnyPopupId);
     Action key = modal ? Action::None : shortcut_pressed();
-    if (active_view_ != "editor" && editor_action(key)) key = Action::None;
+    if (active_view_ != "editor" && editor_action(key) &&
+        !(active_view_ == "circuit" &&
+          (key == Action::Undo || key == Action::Redo || key == Action::Up)))
+      key = Action::None;
     run(menu.action, menu.path);
     if (key != Action::None) run(key);
     if (palette_.added >= 0 && active_view_ == "editor")

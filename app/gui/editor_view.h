@@ -26,6 +26,7 @@
 #include "app/panels/attention_panel.h"
 #include "app/panels/diagram_export.h"
 #include "app/panels/file_browser.h"
+#include "app/panels/circuit_panel.h"
 #include "app/panels/gradcam_panel.h"
 #include "app/panels/input_panel.h"
 #include "app/panels/inspector.h"
@@ -75,18 +76,19 @@ class EditorView {
   InputPanel& input_panel() { return input_; }
   AttentionPanel& attention() { return attention_; }
   GradcamPanel& gradcam() { return gradcam_; }
+  CircuitPanel& circuit() { return circuit_; }
   // True while the view in front waits for results it asked for (an input loading, a request
   // queued or running): screenshot mode renders until this is false.
   bool settling() const;
   // A file dropped onto the window: an image goes to the input of the attention and Grad-CAM
   // views (which comes to front unless one of them is), a *.formwork or *.json is opened.
   void drop_files(const std::vector<std::string>& paths);
-  // "editor", "training", "attention", "gradcam" (one of `views`); show_view ignores a view this
+  // "editor", "training", "attention", "gradcam", "circuit" (one of `views`); show_view ignores a view this
   // build does not have.
   const std::string& active_view() const { return active_view_; }
   void show_view(const std::string& v);
   // The views this build has (the View menu lists them when there is more than one).
-  std::vector<std::string> views = {"editor", "training", "attention", "gradcam"};
+  std::vector<std::string> views = {"editor", "training", "attention", "gradcam", "circuit"};
   // True while the view wants frames without input (progress, timed messages).
   bool animating() const;
   // The prompt in front, for tests: "", "unsaved", "training", "error", "files", "templates".
@@ -135,6 +137,12 @@ class EditorView {
   int64_t training_seen_run_ = 0;
   TrainingLive::Phase training_seen_phase_ = TrainingLive::Phase::Idle;
   void model_view(const Fonts& fonts);
+  void circuit_view(const Fonts& fonts);
+  void export_picture_dialog();
+  CircuitPanel circuit_;
+  bool ask_export_picture_ = false;
+  char export_path_[1024] = "";
+  std::string export_error_;
   std::string activity_line() const;
 
   float left_w_ = 0, right_w_ = 0;  // 0: defaults from the font size

@@ -12,12 +12,12 @@
 
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
-#include "app/gui/node_geometry.h"
 #include "app/gui/ui_probe.h"
 #include "app/gui/window.h"
 #include "core/error.h"
 #include "core/format.h"
 #include "views/gradcam.h"
+#include "views/node_geometry.h"
 
 namespace fw {
 
@@ -50,13 +50,13 @@ std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOpti
     }
     NodeId id;
     if (std::string err = find(e, "--expand", &id); !err.empty()) return err;
-    if (!gui::is_container(g.node(id))) return "--expand: '" + e + "' is not a group or block";
+    if (!views::is_container(g.node(id))) return "--expand: '" + e + "' is not a group or block";
     app.editor.set_expanded(id, true);
   }
   if (!o.enter.empty()) {
     NodeId id;
     if (std::string err = find(o.enter, "--enter", &id); !err.empty()) return err;
-    if (!gui::is_container(g.node(id))) return "--enter: '" + o.enter + "' is not a group or block";
+    if (!views::is_container(g.node(id))) return "--enter: '" + o.enter + "' is not a group or block";
     gui::enter_level(app, id);
   }
   if (!o.select.empty()) {
@@ -108,7 +108,8 @@ const std::vector<std::string>& contract_views() {
 }
 
 const std::vector<std::string>& built_views() {
-  static const std::vector<std::string> v = {"editor", "training", "attention", "gradcam"};
+  static const std::vector<std::string> v = {"editor", "training", "attention", "gradcam",
+                                             "circuit"};
   return v;
 }
 

@@ -22,8 +22,9 @@ const ImWchar* glyph_ranges() {
     for (ImWchar c :
          {0x2013, 0x2014, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026, 0x2192, 0x2713, 0x26A0, 0x203A,
           0x25B8, 0x25BE, 0x2190, 0x2191, 0x2193, 0x2715, 0x21B6, 0x21B7, 0x25B6, 0x25A0,
-          0x25CF, 0x275A})
+          0x25CF, 0x275A, 0x2605, 0x2299, 0x2212, 0x0304, 0x0305})  // ★ ⊙ − and the bars
       builder.AddChar(c);
+    for (ImWchar c = 0x0391; c <= 0x03C9; ++c) builder.AddChar(c);  // Greek (γ, σ)
     builder.BuildRanges(&ranges);
   }
   return ranges.Data;
@@ -65,6 +66,9 @@ Fonts load_fonts(float scale) {
   f.canvas_bold = add_font("DejaVuSans-Bold.ttf", kCanvasFontSize * scale);
   f.canvas_regular = add_font("DejaVuSans.ttf", kCanvasFontSize * scale);
   f.canvas_mono = add_font("DejaVuSansMono.ttf", kCanvasFontSize * scale);
+  f.canvas_mono_bold = add_font("DejaVuSansMono-Bold.ttf", kCanvasFontSize * scale);
+  f.canvas_serif = add_font("DejaVuSerif.ttf", kCanvasFontSize * scale);
+  f.canvas_serif_bold = add_font("DejaVuSerif-Bold.ttf", kCanvasFontSize * scale);
   f.scale = scale;
   return f;
 }
@@ -143,26 +147,6 @@ void apply_style(float scale) {
   c[ImGuiCol_TextSelectedBg] = v4(0x5aa9f0, 0.35f);
   c[ImGuiCol_NavHighlight] = v4(kAccent);
   c[ImGuiCol_ModalWindowDimBg] = v4(0x000000, 0.55f);
-}
-
-ImU32 category_color(const std::string& category) {
-  using palette::rgb;
-  struct Entry {
-    const char* name;
-    ImU32 color;
-  };
-  // Status colours (ok green, warning amber, error red) are kept out of the categories.
-  static const Entry kColors[] = {
-      {"io", rgb(0x9aa5b1)},        {"conv", rgb(0x5aa9f0)}, {"linear", rgb(0xb48ef0)},
-      {"norm", rgb(0x56c2a6)},      {"act", rgb(0xe5c15a)},  {"mixer", rgb(0x57d0e0)},
-      {"attention", rgb(0xf07e9c)}, {"pool", rgb(0x67b7d1)}, {"shape", rgb(0x8a93a5)},
-      {"arith", rgb(0xc7a27a)},     {"reg", rgb(0x8a93a5)},  {"block", rgb(0x7fa7d9)},
-      {"stage", rgb(0xd98e5a)},     {"head", rgb(0xd96c8a)}, {"group", rgb(0x8a93a5)},
-  };
-
-  for (const Entry& e : kColors)
-    if (category == e.name) return e.color;
-  return palette::kTextDim;
 }
 
 }  // namespace fw::gui

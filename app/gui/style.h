@@ -2,15 +2,18 @@
 // scaled by the monitor's content scale (HiDPI).
 //
 // - load_fonts(scale): DejaVu Sans (regular, bold, large bold for titles) and DejaVu Sans Mono for
-//   numbers and shapes. A missing font file prints one warning on stderr and falls back to ImGui's
+//   numbers and shapes; for the canvases (app/gui/imgui_canvas.h) every views::FontFace, DejaVu
+//   Serif included. A missing font file prints one warning on stderr and falls back to ImGui's
 //   built-in font, so the window still opens.
 // - apply_style(scale): sizes and the palette below, on ImGui::GetStyle().
 // - category_color(): the colour of an op category ("conv", "norm", ...; core/registry.h), used for
-//   op chips in every view.
+//   op chips in every view (views/graph_style.h: the graph picture's colours are the palette's).
 #pragma once
 #include <imgui.h>
 
 #include <string>
+
+#include "views/graph_style.h"
 
 namespace fw::gui {
 
@@ -19,11 +22,14 @@ struct Fonts {
   ImFont* bold = nullptr;
   ImFont* title = nullptr;
   ImFont* mono = nullptr;
-  // The editor canvas draws these at any zoom: rasterised larger than the panel fonts so that
-  // text stays sharp when scaled (downsampling looks better than upsampling).
+  // The canvases draw these at any zoom: rasterised larger than the panel fonts so that text
+  // stays sharp when scaled (downsampling looks better than upsampling).
   ImFont* canvas_bold = nullptr;
   ImFont* canvas_regular = nullptr;
   ImFont* canvas_mono = nullptr;
+  ImFont* canvas_mono_bold = nullptr;
+  ImFont* canvas_serif = nullptr;  // the circuit diagrams' symbols
+  ImFont* canvas_serif_bold = nullptr;
   float scale = 1;  // the content scale the fonts and style were made for (HiDPI)
 };
 
@@ -35,26 +41,27 @@ namespace palette {
 constexpr ImU32 rgb(unsigned hex, unsigned alpha = 255) {
   return IM_COL32((hex >> 16) & 0xFF, (hex >> 8) & 0xFF, hex & 0xFF, alpha);
 }
-inline constexpr ImU32 kBackground = rgb(0x111318);  // behind everything
-inline constexpr ImU32 kPanel = rgb(0x171a21);       // the table, panels
-inline constexpr ImU32 kHeader = rgb(0x1f232c);      // table header, title bar
+namespace graph = views::graph_palette;
+inline constexpr ImU32 kBackground = graph::kBackground;  // behind everything
+inline constexpr ImU32 kPanel = rgb(0x171a21);            // the table, panels
+inline constexpr ImU32 kHeader = graph::kHeader;          // table header, title bar
 inline constexpr ImU32 kBorder = rgb(0x2a2f3a);
-inline constexpr ImU32 kText = rgb(0xd9dee8);
-inline constexpr ImU32 kTextDim = rgb(0x8a93a5);
-inline constexpr ImU32 kAccent = rgb(0x5aa9f0);
+inline constexpr ImU32 kText = graph::kText;
+inline constexpr ImU32 kTextDim = graph::kTextDim;
+inline constexpr ImU32 kAccent = graph::kAccent;
 inline constexpr ImU32 kOk = rgb(0x6cc38b);
-inline constexpr ImU32 kWarning = rgb(0xe5a14a);
-inline constexpr ImU32 kError = rgb(0xe7625a);
+inline constexpr ImU32 kWarning = graph::kWarning;
+inline constexpr ImU32 kError = graph::kError;
 // The editor canvas.
-inline constexpr ImU32 kCanvas = rgb(0x13161c);
+inline constexpr ImU32 kCanvas = graph::kCanvas;
 inline constexpr ImU32 kGridMinor = rgb(0x1a1e26);
 inline constexpr ImU32 kGridMajor = rgb(0x20252f);
-inline constexpr ImU32 kNodeBody = rgb(0x1e222b);
-inline constexpr ImU32 kNodeBorder = rgb(0x313847);
-inline constexpr ImU32 kLink = rgb(0x66718a);
-inline constexpr ImU32 kPort = rgb(0x9aa6bd);
+inline constexpr ImU32 kNodeBody = graph::kNodeBody;
+inline constexpr ImU32 kNodeBorder = graph::kNodeBorder;
+inline constexpr ImU32 kLink = graph::kLink;
+inline constexpr ImU32 kPort = graph::kPort;
 }  // namespace palette
 
-ImU32 category_color(const std::string& category);
+using views::category_color;
 
 }  // namespace fw::gui

@@ -9,8 +9,8 @@
 //   the same as with a renderer.
 // - Texture::set(img, smooth): replaces the pixels (GL_LINEAR filtering when `smooth`: a map
 //   shown larger than its resolution is upsampled bilinearly by the GPU; GL_NEAREST shows the
-//   cells of a raw map). The texture is freed with the object (or on the next set of another
-//   size).
+//   cells of a raw map). set_rgba(): the same from RGBA8 pixels (views::Image, the canvases'
+//   images). The texture is freed with the object (or on the next set of another size).
 #pragma once
 #include <imgui.h>
 
@@ -33,6 +33,8 @@ class Texture {
   Texture& operator=(Texture&& o) noexcept;
 
   void set(const Image& img, bool smooth);
+  // `rgba`: w * h * 4 bytes, row-major.
+  void set_rgba(const uint8_t* rgba, int w, int h, bool smooth);
   void clear();
   bool empty() const { return w_ == 0; }
   int width() const { return w_; }

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "app/gui/node_geometry.h"
+#include "views/node_geometry.h"
 #include "app/gui/ui_probe.h"
 
 namespace fw::gui {
@@ -47,7 +47,7 @@ void draw_breadcrumb(AppState& app, const Fonts& fonts) {
     ImGui::TextDisabled("\xE2\x80\xBA");  // ›
     ImGui::SameLine();
     ImGui::PushID(static_cast<int>(i));
-    const std::string label = node_title(g.node(line[i]));
+    const std::string label = views::node_title(g.node(line[i]));
     if (crumb(label.c_str(), i + 1 == line.size(), fonts)) go = line[i];
     if (probe::enabled()) {
       probe::note("crumb:" + std::to_string(i + 1));

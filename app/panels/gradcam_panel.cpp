@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <functional>
 
-#include "app/gui/node_geometry.h"
+#include "views/node_geometry.h"
 #include "app/gui/plot.h"
 #include "app/gui/ui_probe.h"
 #include "core/error.h"
@@ -68,7 +68,7 @@ void GradcamPanel::refresh_lists(const ViewModel& vm) {
   // children.
   std::function<void(NodeId, int)> walk = [&](NodeId id, int depth) {
     const Node& n = g->node(id);
-    if (!is_container(n)) return;
+    if (!views::is_container(n)) return;
     const std::string path = g->path(id);
     if (has_grid(path)) targets_.push_back(path);
     if (depth < 4)
@@ -76,11 +76,11 @@ void GradcamPanel::refresh_lists(const ViewModel& vm) {
   };
   for (NodeId id : g->children(kNoNode)) {
     const Node& n = g->node(id);
-    if (!is_container(n)) continue;
+    if (!views::is_container(n)) continue;
     walk(id, 0);
     std::vector<std::string> parts;
     for (NodeId c : n.children)
-      if (is_container(g->node(c)) && has_grid(g->path(c))) parts.push_back(g->path(c));
+      if (views::is_container(g->node(c)) && has_grid(g->path(c))) parts.push_back(g->path(c));
     const std::string path = g->path(id);
     if (parts.size() >= 2 && (path == "stages" || !has_grid(path)))
       stages_.insert(stages_.end(), parts.begin(), parts.end());

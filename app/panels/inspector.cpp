@@ -6,7 +6,7 @@
 #include <cstdio>
 
 #include "core/format.h"
-#include "app/gui/node_geometry.h"
+#include "views/node_geometry.h"
 #include "app/gui/ui_probe.h"
 #include "app/panels/palette.h"
 
@@ -46,7 +46,7 @@ std::string shapes(const std::vector<Shape>& v) {
   std::string out;
   for (const Shape& s : v) {
     if (!out.empty()) out += ", ";
-    out += s.empty() ? "?" : shape_text(s);
+    out += s.empty() ? "?" : views::shape_text(s);
   }
   return out.empty() ? "\xE2\x80\x94" : out;  // —
 }
@@ -201,7 +201,7 @@ void no_selection(AppState& app, const Fonts& fonts) {
     ImGui::TextUnformatted(app.name.empty() ? "Model" : app.name.c_str());
   } else {
     const std::string path = g.path(c);
-    ImGui::TextUnformatted(path.empty() ? node_title(g.node(c)).c_str() : path.c_str());
+    ImGui::TextUnformatted(path.empty() ? views::node_title(g.node(c)).c_str() : path.c_str());
   }
   ImGui::PopFont();
   ImGui::TextDisabled("Select a node to edit its attributes.");
@@ -293,7 +293,7 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
     // Header: swatch, title, op.
     palette_swatch(def ? def->category : "", ImGui::GetFontSize() * 0.8f);
     ImGui::PushFont(fonts.bold);
-    ImGui::TextUnformatted(node_title(node).c_str());
+    ImGui::TextUnformatted(views::node_title(node).c_str());
     ImGui::PopFont();
     ImGui::TextDisabled("%s  \xC2\xB7  %s", def ? def->label.c_str() : node.kind.c_str(),
                         def ? def->category.c_str() : "?");
@@ -310,7 +310,7 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
       ImGui::PushStyleColor(ImGuiCol_Text, palette::kWarning);
       ImGui::TextWrapped(
           "Built by %s from its attributes: edit those instead.",
-          g.path(builder).empty() ? node_title(g.node(builder)).c_str() : g.path(builder).c_str());
+          g.path(builder).empty() ? views::node_title(g.node(builder)).c_str() : g.path(builder).c_str());
       ImGui::PopStyleColor();
       if (ImGui::SmallButton("Select the block that builds it")) {
         reveal_node(app, builder);

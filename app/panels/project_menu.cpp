@@ -14,6 +14,7 @@ const char* view_title(const std::string& v) {
   if (v == "training") return "Training";
   if (v == "attention") return "Attention";
   if (v == "gradcam") return "Grad-CAM";
+  if (v == "circuit") return "Circuit diagram";
   return v.c_str();
 }
 }  // namespace

@@ -11,12 +11,12 @@
 
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
-#include "app/gui/layout.h"
 #include "app/panels/palette.h"
 #include "core/graph_json.h"
 #include "core/project_store.h"
 #include "core/templates.h"
 #include "tests/gui/ui_driver.h"
+#include "views/layout.h"
 
 namespace fs = std::filesystem;
 using fw::Graph;
@@ -113,7 +113,7 @@ TEST(EditorUi, AddsMetaFormerBlockWithChosenMixerAndLaysOutItsInside) {
   const fw::Node& n = ui.app.doc.graph().node(block);
   EXPECT_EQ(n.kind, "metaformer_block");
   EXPECT_EQ(n.attrs.s("token_mixer"), "attention");
-  EXPECT_FALSE(fw::gui::level_needs_layout(ui.app.doc.graph(), block));
+  EXPECT_FALSE(fw::views::level_needs_layout(ui.app.doc.graph(), block));
   ASSERT_TRUE(ui.app.doc.undo());  // add + layout were one step
   EXPECT_FALSE(ui.app.doc.graph().contains(block));
 }
@@ -308,10 +308,10 @@ TEST(EditorUi, OpenInPlaceDrawsChildrenInsideTheFrame) {
   ui.click(ImVec2(b.x - 6, a.y + 5));  // the chevron
   ui.frame();
   EXPECT_TRUE(ui.app.editor.expanded.count(stages));
-  const fw::gui::Scene& sc = ui.canvas().scene();
+  const fw::views::Scene& sc = ui.canvas().scene();
   const int frame = sc.find(stages);
   ASSERT_GE(frame, 0);
-  EXPECT_EQ(sc.items[frame].kind, fw::gui::SceneItem::Kind::Frame);
+  EXPECT_EQ(sc.items[frame].kind, fw::views::SceneItem::Kind::Frame);
   for (NodeId c : ui.app.doc.graph().node(stages).children) {
     const int i = sc.find(c);
     ASSERT_GE(i, 0);
@@ -418,7 +418,7 @@ TEST(EditorUi, ABlocksInsideIsBuiltFromItsAttributes) {
   // Changing the block's mixer rebuilds it, laid out, in one step.
   fw::gui::enter_level(ui.app, ui.app.doc.graph().node(block).parent);
   ASSERT_TRUE(fw::gui::set_node_attr(ui.app, block, "token_mixer", std::string("sepconv")).ok);
-  EXPECT_FALSE(fw::gui::level_needs_layout(ui.app.doc.graph(), block));
+  EXPECT_FALSE(fw::views::level_needs_layout(ui.app.doc.graph(), block));
   EXPECT_EQ(ui.app.doc.undo_label(), "Set token_mixer");
 }
 
@@ -600,14 +600,14 @@ TEST(EditorUi, FullFrameOfALargeModelDraws) {
                       "poolformer_m48");
   ui.view->run(Action::OpenAll);
   ui.frame(3);
-  const fw::gui::Scene& scene = ui.canvas().scene();
+  const fw::views::Scene& scene = ui.canvas().scene();
   EXPECT_GT(scene.items.size(), 500u);
   // What the last frame drew (ui_probe.h): exactly the items on screen after Frame all (even at
   // the least zoom the model is wider than the canvas: its middle shows), every group among them
   // open in place (a frame), none closed, whole blocks with their insides.
   const ImVec2 c0 = ui.canvas().canvas_min(), c1 = ui.canvas().canvas_max();
   std::set<std::string> on_screen;
-  for (const fw::gui::SceneItem& it : scene.items) {
+  for (const fw::views::SceneItem& it : scene.items) {
     const ImVec2 a = ui.canvas().to_screen(it.x0, it.y0), b = ui.canvas().to_screen(it.x1, it.y1);
     if (b.x >= c0.x && a.x <= c1.x && b.y >= c0.y && a.y <= c1.y)
       on_screen.insert(ui.app.doc.graph().path(it.id));

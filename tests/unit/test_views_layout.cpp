@@ -1,14 +1,12 @@
-// Automatic layout (app/gui/layout.h) and the canvas scene (app/gui/editor_scene.h), without a
-// window.
+// Automatic layout (views/layout.h) and the graph picture's scene (views/scene.h).
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "app/gui/editor_scene.h"
-#include "app/gui/layout.h"
-#include "app/gui/node_geometry.h"
 #include "core/analysis.h"
 #include "core/templates.h"
+#include "views/layout.h"
+#include "views/scene.h"
 
 using fw::Graph;
 using fw::kNoNode;
@@ -17,7 +15,7 @@ using fw::NodeId;
 namespace {
 
 bool overlap(const fw::Node& a, const fw::Node& b) {
-  const fw::gui::BoxSize sa = fw::gui::node_box(a), sb = fw::gui::node_box(b);
+  const fw::views::BoxSize sa = fw::views::node_box(a), sb = fw::views::node_box(b);
   return a.x < b.x + sb.w && b.x < a.x + sa.w && a.y < b.y + sb.h && b.y < a.y + sa.h;
 }
 
@@ -40,22 +38,22 @@ void check_level(const Graph& g, NodeId parent) {
 
 }  // namespace
 
-TEST(GuiLayout, TemplatesArriveUnplacedAndGetLaidOutLeftToRightWithoutOverlaps) {
+TEST(ViewsLayout, TemplatesArriveUnplacedAndGetLaidOutLeftToRightWithoutOverlaps) {
   for (const char* name : {"poolformer_s12", "caformer_s18", "vit_tiny_patch16_224"}) {
     SCOPED_TRACE(name);
     Graph g = fw::build_template(name);
-    EXPECT_TRUE(fw::gui::level_needs_layout(g, kNoNode));
-    fw::gui::apply_placements(g, fw::gui::layout_unplaced(g, kNoNode, fw::gui::node_box));
-    for (const auto& [id, n] : g.nodes()) EXPECT_FALSE(fw::gui::level_needs_layout(g, id));
-    EXPECT_FALSE(fw::gui::level_needs_layout(g, kNoNode));
+    EXPECT_TRUE(fw::views::level_needs_layout(g, kNoNode));
+    fw::views::apply_placements(g, fw::views::layout_unplaced(g, kNoNode, fw::views::node_box));
+    for (const auto& [id, n] : g.nodes()) EXPECT_FALSE(fw::views::level_needs_layout(g, id));
+    EXPECT_FALSE(fw::views::level_needs_layout(g, kNoNode));
     check_level(g, kNoNode);
   }
 }
 
-TEST(GuiLayout, ResidualBranchesShareColumnsAndTheLevelStartsAtTheOrigin) {
+TEST(ViewsLayout, ResidualBranchesShareColumnsAndTheLevelStartsAtTheOrigin) {
   Graph g = fw::build_template("poolformer_s12", {{3, 64, 64}, 10});
   const NodeId block = g.find_path("stages.0.blocks.0");
-  const std::vector<fw::Placement> p = fw::gui::layout_level(g, block, fw::gui::node_box);
+  const std::vector<fw::Placement> p = fw::views::layout_level(g, block, fw::views::node_box);
   ASSERT_EQ(p.size(), g.node(block).children.size());
   float min_x = 1e9f, min_y = 1e9f;
   for (const fw::Placement& q : p) min_x = std::min(min_x, q.x), min_y = std::min(min_y, q.y);
@@ -65,16 +63,16 @@ TEST(GuiLayout, ResidualBranchesShareColumnsAndTheLevelStartsAtTheOrigin) {
   for (const fw::Placement& q : p) EXPECT_NEAR(q.y, p.front().y, 1.0f) << g.path(q.id);
 }
 
-TEST(GuiLayout, SurvivesCyclesAndIsolatedNodes) {
+TEST(ViewsLayout, SurvivesCyclesAndIsolatedNodes) {
   Graph g;
   const NodeId a = g.add(kNoNode, "relu", "a");
   const NodeId b = g.add(kNoNode, "relu", "b");
   g.add(kNoNode, "relu", "alone");
   g.connect({a, 0}, b, 0);
   g.connect({b, 0}, a, 0);  // a cycle: analysis reports it; layout must still place everything
-  const std::vector<fw::Placement> p = fw::gui::layout_level(g, kNoNode, fw::gui::node_box);
+  const std::vector<fw::Placement> p = fw::views::layout_level(g, kNoNode, fw::views::node_box);
   ASSERT_EQ(p.size(), 3u);
-  fw::gui::apply_placements(g, p);
+  fw::views::apply_placements(g, p);
   for (NodeId x : g.children(kNoNode))
     for (NodeId y : g.children(kNoNode))
       if (x < y) {
@@ -84,7 +82,7 @@ TEST(GuiLayout, SurvivesCyclesAndIsolatedNodes) {
 
 // 2,000 nodes are laid out in layers: every node right of the nodes that feed it. (How long that
 // takes is measured by tests/bench/editor_bench.cpp, "layout+load" of the same generated level.)
-TEST(GuiLayout, LargeLevelsAreLaidOutInLayers) {
+TEST(ViewsLayout, LargeLevelsAreLaidOutInLayers) {
   // 20 rows of 100, each fed by the previous column (and a neighbour row).
   Graph g;
   const NodeId in =
@@ -103,7 +101,7 @@ TEST(GuiLayout, LargeLevelsAreLaidOutInLayers) {
       edges.push_back({prev[(row + 1) % 20], n});
       prev[row] = n;
     }
-  const std::vector<fw::Placement> p = fw::gui::layout_level(g, kNoNode, fw::gui::node_box);
+  const std::vector<fw::Placement> p = fw::views::layout_level(g, kNoNode, fw::views::node_box);
   ASSERT_EQ(p.size(), g.size());
   std::map<NodeId, float> x;
   for (const fw::Placement& q : p) x[q.id] = q.x;
@@ -111,12 +109,12 @@ TEST(GuiLayout, LargeLevelsAreLaidOutInLayers) {
   for (auto [from, to] : edges) EXPECT_LT(x.at(from), x.at(to)) << from << " -> " << to;
 }
 
-TEST(GuiScene, ALevelHasItsChildrenBoundaryPortsAndOneLinkPerEdge) {
+TEST(ViewsScene, ALevelHasItsChildrenBoundaryPortsAndOneLinkPerEdge) {
   Graph g = fw::build_template("poolformer_s12", {{3, 64, 64}, 10});
-  fw::gui::apply_placements(g, fw::gui::layout_unplaced(g, kNoNode, fw::gui::node_box));
+  fw::views::apply_placements(g, fw::views::layout_unplaced(g, kNoNode, fw::views::node_box));
   const fw::Analysis a = fw::analyze(g);
   const NodeId block = g.find_path("stages.0.blocks.0");
-  const fw::gui::Scene s = fw::gui::build_scene(g, a, block, {}, {});
+  const fw::views::Scene s = fw::views::build_scene(g, a, block, {});
   EXPECT_EQ(s.item_of.size(), g.node(block).children.size());
   ASSERT_GE(s.in_item, 0);
   ASSERT_GE(s.out_item, 0);
@@ -127,7 +125,7 @@ TEST(GuiScene, ALevelHasItsChildrenBoundaryPortsAndOneLinkPerEdge) {
   EXPECT_EQ(s.links.size(), edges);
   // Links carry the producer's shape; the residual from the block input arcs over the boxes.
   bool routed = false;
-  for (const fw::gui::SceneLink& l : s.links) {
+  for (const fw::views::SceneLink& l : s.links) {
     EXPECT_EQ(l.label,
               "64\xC3\x97"
               "16\xC3\x97"
@@ -136,20 +134,20 @@ TEST(GuiScene, ALevelHasItsChildrenBoundaryPortsAndOneLinkPerEdge) {
   }
   EXPECT_TRUE(routed);
   // The boundary input is a producer seen from inside; the output a consumer.
-  const fw::gui::SceneItem& in = s.items[s.in_item];
+  const fw::views::SceneItem& in = s.items[s.in_item];
   EXPECT_TRUE(s.ports[in.port_begin].src.group_input);
-  const fw::gui::SceneItem& out = s.items[s.out_item];
+  const fw::views::SceneItem& out = s.items[s.out_item];
   EXPECT_TRUE(s.ports[out.port_begin].dst_group_output);
 }
 
-TEST(GuiScene, OpenGroupsPushTheirSiblingsAside) {
+TEST(ViewsScene, OpenGroupsPushTheirSiblingsAside) {
   Graph g = fw::build_template("poolformer_s12", {{3, 64, 64}, 10});
-  fw::gui::apply_placements(g, fw::gui::layout_unplaced(g, kNoNode, fw::gui::node_box));
+  fw::views::apply_placements(g, fw::views::layout_unplaced(g, kNoNode, fw::views::node_box));
   const fw::Analysis a = fw::analyze(g);
   std::set<NodeId> open;
   for (const auto& [id, n] : g.nodes())
     if (!n.children.empty()) open.insert(id);
-  const fw::gui::Scene s = fw::gui::build_scene(g, a, kNoNode, open, {});
+  const fw::views::Scene s = fw::views::build_scene(g, a, kNoNode, open);
   EXPECT_EQ(s.items.size(), g.size());
   // Items of one level never overlap; children lie inside their frame.
   for (size_t i = 0; i < s.items.size(); ++i)

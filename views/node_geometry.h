@@ -1,11 +1,12 @@
-// How big a node is on the editor canvas, and what it says, without a font or a window: the
-// automatic layout (app/gui/layout.h) and the canvas (app/gui/editor_canvas.h) both read it, so a
-// laid-out graph never overlaps when drawn.
+// How big a node is in the graph picture, and what it says, without a font or a window: the
+// automatic layout (views/layout.h) and the scene (views/scene.h) both read it, so a laid-out
+// graph never overlaps when drawn.
 //
-// - Units are canvas units: pixels at zoom 1 and content scale 1. Node positions (Node::x, y) are
-//   the top-left corner of this box, relative to the node's own level (its siblings).
+// - Units are scene units (the editor's canvas units): pixels at zoom 1 and content scale 1.
+//   Node positions (Node::x, y) are the top-left corner of this box, relative to the node's own
+//   level (its siblings).
 // - Widths come from an estimate of the text (DejaVu Sans metrics), clamped to
-//   [kNodeMinWidth, kNodeMaxWidth]; the canvas ellipsizes what does not fit.
+//   [kNodeMinWidth, kNodeMaxWidth]; the scene ellipsizes what does not fit.
 // - Ports sit on the left (inputs) and right (outputs) edges, one row each, starting at
 //   node_port_y(0) below the top.
 #pragma once
@@ -13,7 +14,7 @@
 
 #include "core/graph.h"
 
-namespace fw::gui {
+namespace fw::views {
 
 struct BoxSize {
   float w = 0, h = 0;
@@ -26,7 +27,7 @@ inline constexpr float kNodeMaxWidth = 320;
 inline constexpr float kNodePadding = 10;   // text inset from the sides
 inline constexpr float kNodeBodyLines = 2;  // op line and shape line
 inline constexpr float kPortRadius = 5;
-// Text sizes on the canvas, in canvas units (scaled by the zoom when drawn).
+// Text sizes in the picture, in scene units (scaled by the zoom when drawn).
 inline constexpr float kNodeTitleSize = 15;
 inline constexpr float kNodeBodySize = 13.5f;
 inline constexpr float kNodeMonoSize = 13;
@@ -46,4 +47,4 @@ inline float node_port_y(int index) {
   return kNodeHeaderHeight + kNodeRowHeight * (0.5f + static_cast<float>(index)) + 4;
 }
 
-}  // namespace fw::gui
+}  // namespace fw::views

@@ -1,6 +1,6 @@
 // Automatic layout of one level of the graph (the children of a group), left to right, in the
-// layered ("Sugiyama") style. Knows nothing about windows or fonts: sizes come from a callback, so
-// views/ can reuse it.
+// layered ("Sugiyama") style. Knows nothing about windows or fonts: sizes come from a callback
+// (node_box() for the editor and the export).
 //
 // - layout_level(): layers by longest path from the sources (a source that only feeds later
 //   nodes moves next to its first consumer), orders each layer by barycentre sweeps to reduce
@@ -16,11 +16,11 @@
 #include <functional>
 #include <vector>
 
-#include "app/gui/node_geometry.h"
 #include "core/document.h"
 #include "core/graph.h"
+#include "views/node_geometry.h"
 
-namespace fw::gui {
+namespace fw::views {
 
 struct LayoutOptions {
   float layer_gap = 56;  // between columns
@@ -38,4 +38,4 @@ std::vector<Placement> layout_unplaced(const Graph& g, NodeId root, const SizeFn
 // Applies placements straight to a graph (before it goes into a Document: opening a file).
 void apply_placements(Graph& g, const std::vector<Placement>& where);
 
-}  // namespace fw::gui
+}  // namespace fw::views

@@ -1,31 +1,20 @@
-#include "app/gui/editor_scene.h"
+#include "views/scene.h"
 
 #include <algorithm>
 #include <cfloat>
 
 #include "core/format.h"
-#include "app/gui/node_geometry.h"
-#include "app/gui/style.h"
+#include "views/graph_style.h"
+#include "views/node_geometry.h"
+#include "views/text_metrics.h"
 
-namespace fw::gui {
+namespace fw::views {
 
 namespace {
 
-// `s` cut to `max_w` pixels at `size` with an ellipsis.
-std::string fit(ImFont* font, float size, const std::string& s, float max_w) {
-  if (!font || s.empty()) return s;
-  if (font->CalcTextSizeA(size, FLT_MAX, 0, s.c_str()).x <= max_w) return s;
-  std::string cut = s;
-  while (!cut.empty()) {
-    // Drop one UTF-8 code point.
-    size_t i = cut.size() - 1;
-    while (i > 0 && (static_cast<unsigned char>(cut[i]) & 0xC0) == 0x80) --i;
-    cut.resize(i);
-    const std::string t = cut + "\xE2\x80\xA6";  // …
-    if (font->CalcTextSizeA(size, FLT_MAX, 0, t.c_str()).x <= max_w) return t;
-  }
-  return "\xE2\x80\xA6";
-}
+constexpr Font kTitleFont{FontFace::SansBold, kNodeTitleSize};
+constexpr Font kBodyFont{FontFace::Sans, kNodeBodySize};
+constexpr Font kMonoFont{FontFace::Mono, kNodeMonoSize};
 
 std::string shapes_text(const std::vector<Shape>& shapes) {
   std::string out;
@@ -49,9 +38,8 @@ struct Placed {
 
 class Builder {
  public:
-  Builder(const Graph& g, const Analysis& a, const std::set<NodeId>& open, const SceneFonts& f,
-          Scene& s)
-      : g_(g), a_(a), open_(open), f_(f), s_(s) {
+  Builder(const Graph& g, const Analysis& a, const std::set<NodeId>& open, Scene& s)
+      : g_(g), a_(a), open_(open), s_(s) {
     for (const Problem& p : a.problems) {
       if (p.node == kNoNode || !g.contains(p.node)) continue;
       problem_[p.node] = true;
@@ -160,17 +148,17 @@ class Builder {
       const float inner = p.size.w - 2 * kNodePadding;
       const float title_room = inner - (it.container ? 22 : 0);
       if (it.kind == SceneItem::Kind::Frame) {
-        it.title = fit(f_.bold, kNodeTitleSize, node_title(n), title_room * 0.5f);
-        const float used =
-            f_.bold ? f_.bold->CalcTextSizeA(kNodeTitleSize, FLT_MAX, 0, it.title.c_str()).x : 0;
-        it.subtitle = fit(f_.regular, kNodeBodySize, node_subtitle(n), title_room - used - 14);
+        it.title = fit_text(node_title(n), kTitleFont, title_room * 0.5f);
+        const float used = text_width(it.title, kTitleFont);
+        it.subtitle = fit_text(node_subtitle(n), kBodyFont, title_room - used - 14);
       } else {
-        it.title = fit(f_.bold, kNodeTitleSize, node_title(n), title_room);
-        it.subtitle = fit(f_.regular, kNodeBodySize, node_subtitle(n), inner);
+        it.title = fit_text(node_title(n), kTitleFont, title_room);
+        it.subtitle = fit_text(node_subtitle(n), kBodyFont, inner);
       }
+      it.group = "node:" + g_.path(n.id);
       if (info) {
         const std::vector<Shape>& shown = info->out.empty() ? info->in : info->out;
-        it.shape = fit(f_.mono, kNodeMonoSize, shapes_text(shown), inner);
+        it.shape = fit_text(shapes_text(shown), kMonoFont, inner);
         if (info->params > 0) it.params = format_si(info->params) + " params";
       }
       it.port_begin = static_cast<int>(s_.ports.size());
@@ -223,7 +211,7 @@ class Builder {
       any = true;
     }
     const float cy = (y0 + y1) * 0.5f;
-    const ImU32 color = category_color(def ? def->category : "");
+    const Color color = category_color(def ? def->category : "");
     for (int side = 0; side < 2; ++side) {
       const bool in = side == 0;
       const int count = def ? static_cast<int>(in ? def->inputs.size() : def->outputs.size()) : 0;
@@ -232,6 +220,7 @@ class Builder {
       it.id = c;
       it.color = color;
       it.title = in ? "input" : "output";
+      it.group = in ? "node:<in>" : "node:<out>";
       const float h = node_port_y(std::max(count, 1) - 1) + kNodeRowHeight * 0.5f + 8;
       it.x0 = in ? x0 - kBoundaryGap - kBoundaryWidth : x1 + kBoundaryGap;
       it.x1 = it.x0 + kBoundaryWidth;
@@ -274,11 +263,19 @@ class Builder {
     return r.port < it.outputs ? it.port_begin + it.inputs + r.port : -1;
   }
 
+  // "<item path>:in<k>" for a left port, ":out<k>" for a right one.
+  std::string port_id(int port) const {
+    const ScenePort& p = s_.ports[port];
+    const std::string& group = s_.items[p.item].group;  // "node:<path>"
+    return group.substr(5) + (p.left ? ":in" : ":out") + std::to_string(p.index);
+  }
+
   void link(int from, int to, int level_item, const std::string& label) {
     if (from < 0 || to < 0) return;
     SceneLink l;
     l.from = from, l.to = to, l.level = level_item, l.label = label;
     l.problem = s_.ports[to].problem;
+    l.group = "link:" + port_id(from) + ">" + port_id(to);
     s_.ports[from].connected = s_.ports[to].connected = true;
     s_.links.push_back(std::move(l));
   }
@@ -342,7 +339,7 @@ class Builder {
           l.route_y = top - 22;
         }
       }
-      const LinkCurve c = link_curve(ImVec2(a.x, a.y), ImVec2(b.x, b.y), l.routed, l.route_y);
+      const LinkCurve c = link_curve({a.x, a.y}, {b.x, b.y}, l.routed, l.route_y);
       const int n = c.beziers == 1 ? 4 : 10;
       l.bx0 = l.bx1 = c.p[0].x;
       l.by0 = l.by1 = c.p[0].y;
@@ -356,7 +353,6 @@ class Builder {
   const Graph& g_;
   const Analysis& a_;
   const std::set<NodeId>& open_;
-  SceneFonts f_;
   Scene& s_;
   std::unordered_map<NodeId, std::vector<Placed>> levels_;
   std::unordered_map<NodeId, bool> problem_, inside_;
@@ -366,13 +362,13 @@ class Builder {
 }  // namespace
 
 Scene build_scene(const Graph& g, const Analysis& a, NodeId container,
-                  const std::set<NodeId>& open_in_place, const SceneFonts& fonts) {
+                  const std::set<NodeId>& open_in_place) {
   Scene s;
-  Builder(g, a, open_in_place, fonts, s).build(container);
+  Builder(g, a, open_in_place, s).build(container);
   return s;
 }
 
-LinkCurve link_curve(ImVec2 from, ImVec2 to, bool routed, float route_y) {
+LinkCurve link_curve(Vec2 from, Vec2 to, bool routed, float route_y) {
   LinkCurve c;
   const float dx = to.x - from.x;
   if (!routed) {
@@ -380,8 +376,8 @@ LinkCurve link_curve(ImVec2 from, ImVec2 to, bool routed, float route_y) {
     const float d = dx > 0 ? std::clamp(dx * 0.5f, 24.0f, 160.0f)
                            : std::clamp(-dx * 0.5f + 60.0f, 60.0f, 220.0f);
     c.p[0] = from;
-    c.p[1] = ImVec2(from.x + d, from.y);
-    c.p[2] = ImVec2(to.x - d, to.y);
+    c.p[1] = Vec2{from.x + d, from.y};
+    c.p[2] = Vec2{to.x - d, to.y};
     c.p[3] = to;
     return c;
   }
@@ -390,23 +386,23 @@ LinkCurve link_curve(ImVec2 from, ImVec2 to, bool routed, float route_y) {
   const float r = std::min(56.0f, dx / 3);
   c.beziers = 3;
   c.p[0] = from;
-  c.p[1] = ImVec2(from.x + r * 0.55f, from.y);
-  c.p[2] = ImVec2(from.x + r * 0.45f, route_y);
-  c.p[3] = ImVec2(from.x + r, route_y);
-  c.p[6] = ImVec2(to.x - r, route_y);
-  c.p[4] = ImVec2(c.p[3].x + (c.p[6].x - c.p[3].x) / 3, route_y);
-  c.p[5] = ImVec2(c.p[3].x + (c.p[6].x - c.p[3].x) * 2 / 3, route_y);
-  c.p[7] = ImVec2(to.x - r * 0.45f, route_y);
-  c.p[8] = ImVec2(to.x - r * 0.55f, to.y);
+  c.p[1] = Vec2{from.x + r * 0.55f, from.y};
+  c.p[2] = Vec2{from.x + r * 0.45f, route_y};
+  c.p[3] = Vec2{from.x + r, route_y};
+  c.p[6] = Vec2{to.x - r, route_y};
+  c.p[4] = Vec2{c.p[3].x + (c.p[6].x - c.p[3].x) / 3, route_y};
+  c.p[5] = Vec2{c.p[3].x + (c.p[6].x - c.p[3].x) * 2 / 3, route_y};
+  c.p[7] = Vec2{to.x - r * 0.45f, route_y};
+  c.p[8] = Vec2{to.x - r * 0.55f, to.y};
   c.p[9] = to;
   return c;
 }
 
-ImVec2 LinkCurve::mid() const {
-  if (beziers == 3) return ImVec2((p[3].x + p[6].x) * 0.5f, p[3].y);
+Vec2 LinkCurve::mid() const {
+  if (beziers == 3) return Vec2{(p[3].x + p[6].x) * 0.5f, p[3].y};
   // The cubic at t = 1/2.
-  return ImVec2((p[0].x + 3 * p[1].x + 3 * p[2].x + p[3].x) * 0.125f,
-                (p[0].y + 3 * p[1].y + 3 * p[2].y + p[3].y) * 0.125f);
+  return Vec2{(p[0].x + 3 * p[1].x + 3 * p[2].x + p[3].x) * 0.125f,
+              (p[0].y + 3 * p[1].y + 3 * p[2].y + p[3].y) * 0.125f};
 }
 
-}  // namespace fw::gui
+}  // namespace fw::views

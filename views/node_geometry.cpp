@@ -1,8 +1,8 @@
-#include "app/gui/node_geometry.h"
+#include "views/node_geometry.h"
 
 #include <algorithm>
 
-namespace fw::gui {
+namespace fw::views {
 
 namespace {
 
@@ -103,4 +103,4 @@ BoxSize node_box(const Node& n) {
   return b;
 }
 
-}  // namespace fw::gui
+}  // namespace fw::views

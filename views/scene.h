@@ -1,7 +1,8 @@
-// The editor canvas's scene: one level of the graph (the children of the shown group) turned into
-// boxes, ports and links in canvas units, with every string the canvas draws already made. It is
-// built once per document revision / level / set of groups open in place, so a frame only
-// transforms, culls and draws (app/gui/editor_canvas.h).
+// The graph picture's scene: one level of the graph (the children of the shown group) turned into
+// boxes, ports and links in scene units (the editor's canvas units: pixels at zoom 1), with every
+// string the picture draws already made and fitted (views/text_metrics.h). The editor builds it
+// once per document revision / level / set of groups open in place, so a frame only transforms,
+// culls and draws it (views/graph_diagram.h draw_graph_scene); the export builds it once.
 //
 // - Items: a collapsed node is a box (node_geometry.h); a group open in place is a frame whose
 //   children are laid out inside it (their stored positions, relative to each other), recursively.
@@ -12,9 +13,10 @@
 //   from inside) and/or a consumer (a node input, or a group output seen from inside). A frame's
 //   edge ports are both, which is how a link crosses into an open group.
 // - A link that would cross boxes of its own level arcs over them (routed, route_y).
+// - Group ids for the canvas (views/canvas.h): "node:<module path>" ("node:<in>", "node:<out>"
+//   for the boundary items), "link:<from port>><to port>" with ports named "<item path>:in<k>"
+//   (left edge) or "<item path>:out<k>" (right edge): "link:stem:out0>stages:in0".
 #pragma once
-#include <imgui.h>
-
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -22,8 +24,9 @@
 
 #include "core/analysis.h"
 #include "core/graph.h"
+#include "views/canvas.h"
 
-namespace fw::gui {
+namespace fw::views {
 
 inline constexpr float kFramePadX = 52;       // inner margin of an open group, left and right
 inline constexpr float kFramePadY = 34;       // inner margin, top (room for arcs) and bottom
@@ -36,9 +39,10 @@ struct SceneItem {
   NodeId id = kNoNode;  // In/Out: the shown group
   int parent = -1;      // index of the enclosing frame item; -1 at the shown level
   int depth = 0;
-  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;         // canvas units
-  ImU32 color = 0;                              // category colour
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;         // scene units
+  Color color = 0;                              // category colour
   std::string title, subtitle, shape, params;   // fitted to the box
+  std::string group;                            // canvas group id
   int port_begin = 0, inputs = 0, outputs = 0;  // left ports, then right ports
   bool container = false;                       // has children: can be entered or opened in place
   bool problem = false;                         // a problem names this node
@@ -66,6 +70,7 @@ struct SceneLink {
   float route_y = 0;
   float bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;  // bounding box of the curve
   std::string label;                         // shape carried
+  std::string group;                         // canvas group id
   bool problem = false;                      // the consumer's port has a problem
 };
 
@@ -85,22 +90,16 @@ struct Scene {
   }
 };
 
-struct SceneFonts {
-  ImFont* bold = nullptr;
-  ImFont* regular = nullptr;
-  ImFont* mono = nullptr;
-};
-
 Scene build_scene(const Graph& g, const Analysis& a, NodeId container,
-                  const std::set<NodeId>& open_in_place, const SceneFonts& fonts);
+                  const std::set<NodeId>& open_in_place);
 
 // Control points of a link's curve: one cubic p0..p3, or when routed three: up (p0..p3), across
 // (p3..p6, straight) and down (p6..p9). Same units as the arguments.
 struct LinkCurve {
-  ImVec2 p[10];
+  Vec2 p[10];
   int beziers = 1;
-  ImVec2 mid() const;  // where the label goes
+  Vec2 mid() const;  // where the label goes
 };
-LinkCurve link_curve(ImVec2 from, ImVec2 to, bool routed, float route_y);
+LinkCurve link_curve(Vec2 from, Vec2 to, bool routed, float route_y);
 
-}  // namespace fw::gui
+}  // namespace fw::views

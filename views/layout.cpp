@@ -1,4 +1,4 @@
-#include "app/gui/layout.h"
+#include "views/layout.h"
 
 #include <algorithm>
 #include <climits>
@@ -6,7 +6,7 @@
 #include <numeric>
 #include <unordered_map>
 
-namespace fw::gui {
+namespace fw::views {
 
 namespace {
 
@@ -229,4 +229,4 @@ void apply_placements(Graph& g, const std::vector<Placement>& where) {
   for (const Placement& p : where) g.move(p.id, p.x, p.y);
 }
 
-}  // namespace fw::gui
+}  // namespace fw::views
