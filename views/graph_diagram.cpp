@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "views/graph_style.h"
+#include "views/layout.h"
 #include "views/node_geometry.h"
 #include "views/text_metrics.h"
 
@@ -349,7 +350,16 @@ Transform picture_transform(const Scene& s) {
 }
 
 Picture graph_picture(const Graph& g, const Analysis& a, NodeId level) {
-  auto scene = std::make_shared<const Scene>(build_scene(g, a, level, {}));
+  // A level whose children share one position (a template, a file written by another tool) is
+  // laid out first, as the editor does when it opens one; the caller's graph is left as it is.
+  std::shared_ptr<const Scene> scene;
+  if (level_needs_layout(g, level)) {
+    Graph placed = g;
+    apply_placements(placed, layout_level(placed, level, node_box));
+    scene = std::make_shared<const Scene>(build_scene(placed, a, level, {}));
+  } else {
+    scene = std::make_shared<const Scene>(build_scene(g, a, level, {}));
+  }
   const Bounds b = picture_bounds(*scene);
   const Transform place = picture_transform(*scene);
   Picture p;
@@ -361,7 +371,7 @@ Picture graph_picture(const Graph& g, const Analysis& a, NodeId level) {
                     t.scale};
     st.zoom = 1;
     st.content_scale = t.scale;
-    st.every_label = true;
+    st.every_label = false;  // as on screen: a link label only where it fits
     draw_graph_scene(c, *scene, st);
   };
   return p;

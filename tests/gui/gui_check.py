@@ -458,7 +458,7 @@ def no_display(formwork):
 
 
 def usage(formwork):
-    cases = (["--view", "no-such-view"], ["--view", "circuit"], ["--frames", "0"],
+    cases = (["--view", "no-such-view"], ["--view", "nas"], ["--frames", "0"],
              ["--enter", "no.such.module"], ["--state", "unused.json"],
              ["--view", "gradcam", "--layer", "no.such.module"],
              ["--view", "gradcam", "--method", "scorecam"], ["--view", "gradcam", "--class", "-1"],
@@ -469,7 +469,7 @@ def usage(formwork):
         if p.returncode != 2:
             fail(f"{args}: expected exit status 2, got {p.returncode}")
         line = one_line(p.stderr, " ".join(args))
-        if args[1] == "circuit" and "view 'circuit' is not available in this build" not in line:
+        if args[1] == "nas" and "view 'nas' is not available in this build" not in line:
             fail(f"the message does not say the view is not available: {line!r}")
         if args[0] == "--state" and "--screenshot" not in line:
             fail(f"the message does not say --state needs --screenshot: {line!r}")

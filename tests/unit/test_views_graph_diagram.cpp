@@ -100,8 +100,10 @@ TEST(ViewsGraphDiagram, APictureOfALevelDrawsEveryChildsTitleAndEveryLinksShape)
       EXPECT_TRUE(texts.count("node:<out>"));
     }
 
-    // Every edge of the level as a link labelled with the shape it carries.
-    std::multiset<std::string> expected, drawn;
+    // Every edge of the level as a link; labelled with the shape it carries where the label
+    // fits between the boxes (as on screen), and that shape written somewhere in the picture
+    // in any case (the producer's shape line).
+    std::multiset<std::string> expected;
     for (NodeId id : kids)
       for (const fw::PortRef& r : g.node(id).inputs)
         if (r.connected()) expected.insert(expected_label(a, level, r));
@@ -112,12 +114,16 @@ TEST(ViewsGraphDiagram, APictureOfALevelDrawsEveryChildsTitleAndEveryLinksShape)
     for (const auto& [group, t] : texts) {
       if (group.rfind("link:", 0) != 0) continue;
       ++links;
-      ASSERT_EQ(t.size(), 1u) << group;
-      drawn.insert(t[0]);
+      ASSERT_LE(t.size(), 1u) << group;
+      if (!t.empty()) {
+        EXPECT_TRUE(expected.count(t[0])) << group << ": '" << t[0] << "'";
+      }
     }
     EXPECT_EQ(static_cast<size_t>(links), expected.size());
-    EXPECT_EQ(drawn, expected);
     EXPECT_EQ(expected.count(""), 0u);
+    const std::vector<std::string> all = rec.texts();
+    for (const std::string& shape : expected)
+      EXPECT_NE(std::find(all.begin(), all.end(), shape), all.end()) << "shape " << shape;
 
     // Everything lies on the picture.
     for (const RecordingCanvas::Command& cmd : rec.commands())
