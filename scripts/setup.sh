@@ -14,7 +14,8 @@ set -euo pipefail
 #            libstb-dev (PNG writing; imgui's stb_truetype) fonts-dejavu-core
 #            libgl1-mesa-dri libglx-mesa0 (Mesa's OpenGL, llvmpipe when there is no GPU)
 #            libxcursor1 libxrandr2 libxinerama1 libxi6 (loaded by GLFW on X11)
-#  export    qt6-base-dev qt6-svg-dev (the one library that draws SVG/PDF/PNG files, QPainter)
+#  export    qt6-base-dev (QtGui: QPainter, QPdfWriter and QImage in views/qt/, the one library
+#            that includes Qt; it writes PDF and PNG files and starts Qt for SVG's fonts)
 #  tests     poppler-utils (pdftoppm: renders exported PDFs), xvfb xauth (GUI screenshots headless), python3-torch python3-numpy
 #            python3-pil (oracles, for /usr/bin/python3), libopenblas0-pthread (PyTorch's BLAS)
 #  data      dataset-fashion-mnist
@@ -23,7 +24,7 @@ PACKAGES=(
   libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
   libimgui-dev libglfw3-dev libgl-dev libstb-dev fonts-dejavu-core
   libgl1-mesa-dri libglx-mesa0 libxcursor1 libxrandr2 libxinerama1 libxi6
-  qt6-base-dev qt6-svg-dev poppler-utils
+  qt6-base-dev poppler-utils
   xvfb xauth python3-torch python3-numpy python3-pil libopenblas0-pthread
   dataset-fashion-mnist
 )

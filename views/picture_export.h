@@ -1,16 +1,20 @@
-// Writes a Picture (views/canvas.h) to an SVG, PDF or PNG file through Qt 6's QPainter
-// (QSvgGenerator, QPdfWriter, QImage). The implementation is the one library that includes Qt
-// (views/qt/); a build without Qt 6 has the same functions, and they say so.
+// Writes a Picture (views/canvas.h) to an SVG, PDF or PNG file. The implementation is the one
+// library that includes Qt (views/qt/): PDF and PNG through QPainter (QPdfWriter, QImage), SVG by
+// a writer of its own (QSvgGenerator drops clips and groups). A build without Qt 6 has the same
+// functions, and they say so.
 //
-// - SVG: text stays text (<text> elements, selectable and searchable), size = the picture's
-//   size in px. PDF: vector, one page of the picture's size (1 diagram unit = 1 pt; the page
-//   rounded up to whole points).
-//   PNG: `png_width` pixels wide (0: one pixel per diagram unit), height in proportion,
-//   anti-aliased, the background as given (kNone: transparent).
-// - The file is written to a temporary beside it and renamed, so a failed export leaves no file
-//   and an existing one intact. Errors throw fw::Error with one line naming the path.
+// - SVG: text stays text (<text> elements, selectable and searchable), groups stay <g id>,
+//   clips are clipPaths; width and height = the picture's size in px, rounded up, the viewBox
+//   exact. PDF: vector, one page of the picture's size rounded up to whole points (1 diagram
+//   unit = 1 pt), the DejaVu fonts embedded. PNG: `png_width` pixels wide (0: one pixel per
+//   diagram unit), height in proportion, anti-aliased, the background as given (kNone:
+//   transparent); at most 2^28 pixels.
+// - The file is written to a temporary beside it and renamed (core/atomic_file.h), so a failed
+//   export leaves no file and an existing one intact. Errors throw fw::Error with one line
+//   naming the path.
 // - Headless: with no QGuiApplication yet, one is made on Qt's "offscreen" platform (no display
-//   needed); safe to call from any one thread at a time.
+//   needed, whatever QT_QPA_PLATFORM says); Qt's own warnings are not printed. Safe to call from
+//   any one thread at a time.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -28,8 +32,8 @@ bool picture_export_available();
 // "svg" / "pdf" / "png".
 const char* picture_format_name(PictureFormat f);
 
-// The size of the file export_picture() writes: SVG px and PDF pt (the picture's size rounded up:
-// PDF pages are whole points), PNG pixels (`png_width`, 0: the picture's width rounded; the
+// The size of the file export_picture() writes: SVG px and PDF pt (the picture's size rounded
+// up), PNG pixels (`png_width`, 0: the picture's width rounded; the
 // height in proportion, at least 1).
 struct PictureSize {
   int width = 0, height = 0;

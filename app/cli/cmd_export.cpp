@@ -57,7 +57,8 @@ NodeId find_level(const Graph& g, const std::string& spec, const std::string& pa
     const NodeId parent = g.node(id).parent;
     throw Error("--level '" + path + "' is an op (" + g.node(id).kind +
                 "), not a group or block: the graph diagram draws a level's children; give its "
-                "level '" + (parent == kNoNode ? std::string() : g.path(parent)) +
+                "level '" +
+                (parent == kNoNode ? std::string() : g.path(parent)) +
                 "', or --diagram circuit for the op alone");
   }
   return id;
@@ -84,25 +85,28 @@ void register_export(CLI::App& app) {
   cmd->add_option("--svg", a->svg, "write the diagram as SVG (*.svg)");
   cmd->add_option("--pdf", a->pdf, "write the diagram as a one-page vector PDF (*.pdf)");
   cmd->add_option("--png", a->png, "write the diagram as a PNG (*.png)");
-  auto* width = cmd->add_option("--width", a->width, "--png: the width in pixels (default: 1 per unit)")
-                    ->check(CLI::Range(1, 32768));
+  auto* width =
+      cmd->add_option("--width", a->width, "--png: the width in pixels (default: 1 per unit)")
+          ->check(CLI::Range(1, 32768));
   cmd->add_option("--diagram", a->diagram, "graph (default) or circuit")
       ->check(CLI::IsMember({"graph", "circuit"}));
-  cmd->add_option("--level", a->level,
-                  "module path of the level to draw, e.g. stages.0.blocks.0 (default: the top level)");
+  cmd->add_option(
+      "--level", a->level,
+      "module path of the level to draw, e.g. stages.0.blocks.0 (default: the top level)");
   cmd->callback([a, width] {
     using views::PictureFormat;
     std::vector<std::pair<PictureFormat, std::string>> outputs;
     if (!a->svg.empty()) outputs.push_back({PictureFormat::Svg, a->svg});
     if (!a->pdf.empty()) outputs.push_back({PictureFormat::Pdf, a->pdf});
     if (!a->png.empty()) outputs.push_back({PictureFormat::Png, a->png});
-    if (outputs.empty()) throw UsageError("export: nothing to write: give --svg F, --pdf F or --png F");
+    if (outputs.empty())
+      throw UsageError("export: nothing to write: give --svg F, --pdf F or --png F");
     if (width->count() > 0 && a->png.empty())
       throw UsageError("--width is the width of the PNG: it needs --png F");
     if (!views::picture_export_available())
       throw Error(std::string("this build has no Qt 6: cannot write ") +
                   views::picture_format_name(outputs.front().first) +
-                  " files (install qt6-base-dev qt6-svg-dev and rebuild)");
+                  " files (install qt6-base-dev and rebuild)");
 
     const LoadedArch la = load_arch(a->arch.arch, a->arch.options());
     const Graph& g = la.graph;
@@ -122,7 +126,8 @@ void register_export(CLI::App& app) {
                   s.width, s.height);
     }
     if (!an.ok())
-      std::fprintf(stderr, "formwork: warning: %s has %zu problem%s, marked in the diagram (first: %s)\n",
+      std::fprintf(stderr,
+                   "formwork: warning: %s has %zu problem%s, marked in the diagram (first: %s)\n",
                    la.spec.c_str(), an.problems.size(), an.problems.size() == 1 ? "" : "s",
                    an.problems.front().message.c_str());
   });

@@ -142,6 +142,9 @@ void EditorView::run(Action a, const std::string& arg) {
     case Action::SaveAs:
       do_save_as();
       break;
+    case Action::ExportDiagram:
+      diagram_export_.open(app);
+      break;
     case Action::Quit:
       guarded(Pending::Quit, "");
       break;
@@ -292,7 +295,7 @@ std::string EditorView::dialog() const {
   if (unsaved_visible_) return "unsaved";
   if (stop_training_visible_) return "training";
   if (error_visible_) return "error";
-  if (files_.is_open()) return "files";
+  if (files_.is_open() || diagram_export_.is_open()) return "files";
   if (gallery_.is_open()) return "templates";
   return "";
 }
@@ -668,6 +671,8 @@ void EditorView::dialogs(const Fonts& fonts) {
     save_then_continue_ = false;  // cancelled: so is what was waiting for the save
     pending_ = Pending::None;
   }
+
+  diagram_export_.draw(app_, fonts);
 
   // New from template.
   if (gallery_.draw(fonts)) new_from_template(app_, gallery_.chosen(), gallery_.options());

@@ -24,6 +24,7 @@
 #include "app/gui/training_session.h"
 #include "app/gui/view_model.h"
 #include "app/panels/attention_panel.h"
+#include "app/panels/diagram_export.h"
 #include "app/panels/file_browser.h"
 #include "app/panels/circuit_panel.h"
 #include "app/panels/gradcam_panel.h"
@@ -63,6 +64,7 @@ class EditorView {
 
   EditorCanvas& canvas() { return canvas_; }
   FileBrowser& files() { return files_; }
+  DiagramExport& diagram_export() { return diagram_export_; }
   TemplateGallery& gallery() { return gallery_; }
   PaletteState& palette() { return palette_; }
   InspectorState& inspector() { return inspector_; }
@@ -112,6 +114,7 @@ class EditorView {
   AppState& app_;
   EditorCanvas canvas_;
   FileBrowser files_;
+  DiagramExport diagram_export_;
   TemplateGallery gallery_;
   PaletteState palette_;
   InspectorState inspector_;

@@ -17,14 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool formwork_file(const std::string& name) {
-  auto ends = [&](const char* ext) {
-    const size_t n = std::char_traits<char>::length(ext);
-    return name.size() >= n && name.compare(name.size() - n, n, ext) == 0;
-  };
-  return ends(".formwork") || ends(".json");
-}
-
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -52,8 +44,16 @@ std::string size_text(uintmax_t n) {
 
 }  // namespace
 
-void FileBrowser::open(Mode mode, const std::string& dir, const std::string& name) {
+bool FileBrowser::listed(const std::string& name) const {
+  for (const std::string& ext : kind_.extensions)
+    if (name.size() >= ext.size() && name.compare(name.size() - ext.size(), ext.size(), ext) == 0)
+      return true;
+  return false;
+}
+
+void FileBrowser::open(Mode mode, const std::string& dir, const std::string& name, FileKind kind) {
   mode_ = mode;
+  kind_ = std::move(kind);
   open_ = true;
   confirm_overwrite_ = false;
   chosen_.clear();
@@ -92,7 +92,7 @@ void FileBrowser::refresh() {
     std::error_code ec2;
     en.dir = e.is_directory(ec2);
     if (!en.dir) {
-      if (filter == 0 && !formwork_file(en.name)) continue;
+      if (filter == 0 && !listed(en.name)) continue;
       en.size = e.file_size(ec2);
     }
     const auto t = e.last_write_time(ec2);
@@ -112,8 +112,8 @@ bool FileBrowser::accept(const std::string& path) {
 }
 
 bool FileBrowser::draw(const Fonts& fonts) {
-  const char* title =
-      mode_ == Mode::Open ? "Open project or architecture###files" : "Save project as###files";
+  const std::string title =
+      (mode_ == Mode::Open ? std::string("Open project or architecture") : kind_.title) + "###files";
   if (open_) {
     open_ = false;
     visible_ = true;
@@ -129,7 +129,7 @@ bool FileBrowser::draw(const Fonts& fonts) {
       ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
   bool keep = true;
   bool done = false;
-  if (!ImGui::BeginPopupModal(title, &keep)) {
+  if (!ImGui::BeginPopupModal(title.c_str(), &keep)) {
     visible_ = false;
     return false;
   }
@@ -207,7 +207,8 @@ bool FileBrowser::draw(const Fonts& fonts) {
     if (entries_.empty() && error_.empty()) {
       ImGui::TableNextRow();
       ImGui::TableSetColumnIndex(0);
-      ImGui::TextDisabled(filter == 0 ? "No folders or Formwork files here" : "Empty folder");
+      ImGui::TextDisabled("%s", filter == 0 ? ("No folders or " + kind_.what + " here").c_str()
+                                            : "Empty folder");
     }
     ImGui::EndTable();
     if (!go.empty()) set_dir(go);
@@ -229,7 +230,7 @@ bool FileBrowser::draw(const Fonts& fonts) {
                                sizeof name_buf_, ImGuiInputTextFlags_EnterReturnsTrue);
   ImGui::SameLine();
   ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10);
-  const char* filters[] = {"*.formwork, *.json", "All files"};
+  const char* filters[] = {kind_.filter.c_str(), "All files"};
   ImGui::Combo("##filter", &filter, filters, 2);
   ImGui::SameLine();
   const char* verb = mode_ == Mode::Open ? "Open" : "Save";
@@ -250,7 +251,9 @@ bool FileBrowser::draw(const Fonts& fonts) {
         error_ = "No such file: " + p.string();
     } else {
       std::string s = p.string();
-      if (!formwork_file(s)) s += ".formwork";
+      const bool bare = p.extension().empty();
+      if (!listed(s) && !kind_.extensions.empty() && (bare || !kind_.keep_other_extensions))
+        s += kind_.extensions.front();
       if (fs::exists(s, ec)) {
         pending_ = s;
         confirm_overwrite_ = true;

@@ -117,7 +117,9 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
     ImGui::PopFont();
   }
   const bool has_selection = !app.editor.selection.empty();
-  if (ImGui::BeginMenu("File")) {
+  const bool file_menu = ImGui::BeginMenu("File");
+  probe::note("menubar:file");
+  if (file_menu) {
     if (ImGui::MenuItem("New from template\xE2\x80\xA6", "Ctrl+N")) c.action = Action::New;
     if (ImGui::MenuItem("Open\xE2\x80\xA6", "Ctrl+O")) c.action = Action::Open;
     if (ImGui::BeginMenu("Open recent", !app.recent.empty() || !app.config_dir.empty())) {
@@ -135,6 +137,11 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
     ImGui::Separator();
     if (ImGui::MenuItem("Save", "Ctrl+S")) c.action = Action::Save;
     if (ImGui::MenuItem("Save as\xE2\x80\xA6", "Ctrl+Shift+S")) c.action = Action::SaveAs;
+    ImGui::Separator();
+    if (ImGui::MenuItem("Export diagram\xE2\x80\xA6")) c.action = Action::ExportDiagram;
+    probe::note("menu:export_diagram");
+    if (ImGui::IsItemHovered())
+      ImGui::SetTooltip("The level shown, as a picture: SVG, PDF or PNG (by the file's extension)");
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) c.action = Action::Quit;
     ImGui::EndMenu();

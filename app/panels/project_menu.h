@@ -21,6 +21,7 @@ enum class Action {
   ClearRecent,
   Save,
   SaveAs,
+  ExportDiagram,  // the level shown, as the graph diagram (app/panels/diagram_export.h)
   Quit,
   // Edit
   Undo,

@@ -8,7 +8,7 @@ namespace fw::views {
 namespace {
 [[noreturn]] void no_qt(PictureFormat format, const std::string& path) {
   throw Error(path + ": this build has no Qt 6: cannot write " + picture_format_name(format) +
-              " files (install qt6-base-dev qt6-svg-dev and rebuild)");
+              " files (install qt6-base-dev and rebuild)");
 }
 }  // namespace
 

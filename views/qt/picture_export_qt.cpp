@@ -1,5 +1,6 @@
-// views/picture_export.h with Qt 6: QSvgGenerator, QPdfWriter and QImage painted through
-// QtCanvas (qt_canvas.h).
+// views/picture_export.h with Qt 6: PDF and PNG through QPdfWriter and QImage painted by
+// QtCanvas (qt_canvas.h); SVG written by SvgCanvas (svg_canvas.h: Qt's QSvgGenerator drops
+// clips and has no groups). Qt is started for every format: one font set-up, one behaviour.
 #include <QBuffer>
 #include <QGuiApplication>
 #include <QImage>
@@ -7,8 +8,6 @@
 #include <QPageSize>
 #include <QPainter>
 #include <QPdfWriter>
-#include <QRegularExpression>
-#include <QSvgGenerator>
 #include <clocale>
 #include <cmath>
 #include <cstdio>
@@ -20,13 +19,13 @@
 #include "views/picture_export.h"
 #include "views/qt/qt_canvas.h"
 #include "views/qt/qt_text.h"
+#include "views/qt/svg_canvas.h"
 
 namespace fw::views {
 
 namespace {
 
-constexpr int kSvgDpi = 96;                       // 1 SVG user unit = 1 CSS px
-constexpr int kPngDpi = 96;                       // what the PNG's pHYs chunk says
+constexpr int kPngDpi = 96;                        // what the PNG's pHYs chunk says
 constexpr double kMaxPngPixels = double(1 << 28);  // 268 M pixels: 1 GiB of ARGB32
 
 std::mutex& export_mutex() {
@@ -42,7 +41,8 @@ std::string& last_qt_message() {
 }
 void keep_qt_message(QtMsgType type, const QMessageLogContext&, const QString& msg) {
   last_qt_message() = msg.toStdString();
-  if (type == QtFatalMsg) std::fprintf(stderr, "formwork: error: Qt: %s\n", msg.toLocal8Bit().constData());
+  if (type == QtFatalMsg)
+    std::fprintf(stderr, "formwork: error: Qt: %s\n", msg.toLocal8Bit().constData());
 }
 std::string qt_reason() {
   return last_qt_message().empty() ? std::string() : " (" + last_qt_message() + ")";
@@ -70,10 +70,10 @@ std::string file_stem(const std::string& path) {
 void paint(QPainter& painter, const Picture& p, float scale, QSizeF page) {
   FW_ASSERT(static_cast<bool>(p.draw), "Picture::draw is empty: give the picture its drawing");
   if (alpha(p.background) != 0)
-    painter.fillRect(QRectF(QPointF(0, 0), page),
-                     QColor(static_cast<int>(red(p.background)), static_cast<int>(green(p.background)),
-                            static_cast<int>(blue(p.background)),
-                            static_cast<int>(alpha(p.background))));
+    painter.fillRect(
+        QRectF(QPointF(0, 0), page),
+        QColor(static_cast<int>(red(p.background)), static_cast<int>(green(p.background)),
+               static_cast<int>(blue(p.background)), static_cast<int>(alpha(p.background))));
   QtCanvas canvas(painter);
   p.draw(canvas, Transform{{0, 0}, scale});
   FW_ASSERT(canvas.open_clips() == 0 && canvas.open_groups() == 0,
@@ -86,33 +86,11 @@ std::vector<uint8_t> bytes_of(const QByteArray& b) {
 }
 
 std::vector<uint8_t> encode_svg(const Picture& p, const std::string& path) {
-  QBuffer buffer;
-  buffer.open(QIODevice::WriteOnly);
-  const PictureSize px = picture_output_size(p, PictureFormat::Svg);
-  const QSize size(px.width, px.height);
-  QSvgGenerator gen;
-  gen.setOutputDevice(&buffer);
-  gen.setResolution(kSvgDpi);
-  gen.setSize(size);
-  gen.setViewBox(QRectF(0, 0, p.size.x, p.size.y));
-  gen.setTitle(QString::fromStdString(file_stem(path)));
-  gen.setDescription("Drawn by Formwork");
-  QPainter painter;
-  if (!painter.begin(&gen)) throw Error(path + ": cannot start an SVG" + qt_reason());
-  paint(painter, p, 1, QSizeF(p.size.x, p.size.y));
-  painter.end();
-  // QSvgGenerator gives the size in millimetres; the contract says pixels.
-  QByteArray svg = buffer.data();
-  const qsizetype open = svg.indexOf("<svg");
-  const qsizetype close = open < 0 ? -1 : svg.indexOf('>', open);
-  if (close < 0) throw Error(path + ": Qt wrote no <svg> element" + qt_reason());
-  QString head = QString::fromUtf8(svg.mid(open, close - open));
-  head.replace(QRegularExpression("width=\"[0-9.]+mm\""),
-               QString("width=\"%1px\"").arg(size.width()));
-  head.replace(QRegularExpression("height=\"[0-9.]+mm\""),
-               QString("height=\"%1px\"").arg(size.height()));
-  svg.replace(open, close - open, head.toUtf8());
-  return bytes_of(svg);
+  FW_ASSERT(static_cast<bool>(p.draw), "Picture::draw is empty: give the picture its drawing");
+  SvgCanvas canvas(p.size, file_stem(path), p.background);
+  p.draw(canvas, Transform{{0, 0}, 1});
+  const std::string svg = canvas.finish();
+  return std::vector<uint8_t>(svg.begin(), svg.end());
 }
 
 std::vector<uint8_t> encode_pdf(const Picture& p, const std::string& path) {
@@ -142,7 +120,8 @@ std::vector<uint8_t> encode_png(const Picture& p, const std::string& path, int p
   const int w = px.width, h = px.height;
   if (static_cast<double>(w) * h > kMaxPngPixels)
     throw Error(path + ": a " + std::to_string(w) + "x" + std::to_string(h) +
-                " PNG is too large (at most " + std::to_string(static_cast<long long>(kMaxPngPixels)) +
+                " PNG is too large (at most " +
+                std::to_string(static_cast<long long>(kMaxPngPixels)) +
                 " pixels); ask for a smaller width");
   const float scale = static_cast<float>(w) / p.size.x;
   QImage img(w, h, QImage::Format_ARGB32_Premultiplied);
@@ -172,19 +151,24 @@ std::vector<uint8_t> encode_picture(const Picture& p, PictureFormat format, cons
   if (!(std::isfinite(p.size.x) && std::isfinite(p.size.y) && p.size.x > 0 && p.size.y > 0))
     throw Error(path + ": the picture is empty (" + std::to_string(p.size.x) + " x " +
                 std::to_string(p.size.y) + ")");
-  if (png_width < 0) throw Error(path + ": a PNG width must be positive, got " + std::to_string(png_width));
+  if (png_width < 0)
+    throw Error(path + ": a PNG width must be positive, got " + std::to_string(png_width));
   const std::lock_guard<std::mutex> lock(export_mutex());
   ensure_gui_app();
   last_qt_message().clear();
   switch (format) {
-    case PictureFormat::Svg: return encode_svg(p, path);
-    case PictureFormat::Pdf: return encode_pdf(p, path);
-    case PictureFormat::Png: return encode_png(p, path, png_width);
+    case PictureFormat::Svg:
+      return encode_svg(p, path);
+    case PictureFormat::Pdf:
+      return encode_pdf(p, path);
+    case PictureFormat::Png:
+      return encode_png(p, path, png_width);
   }
   throw Error(path + ": unknown picture format");
 }
 
-void export_picture(const Picture& p, PictureFormat format, const std::string& path, int png_width) {
+void export_picture(const Picture& p, PictureFormat format, const std::string& path,
+                    int png_width) {
   write_files_atomic({{path, encode_picture(p, format, path, png_width)}});
 }
 
@@ -192,8 +176,9 @@ float qt_text_width(std::string_view utf8, const Font& f) {
   const std::lock_guard<std::mutex> lock(export_mutex());
   ensure_gui_app();
   QImage probe(1, 1, QImage::Format_ARGB32_Premultiplied);
-  const QFontMetricsF m(qt_font(f, 72), &probe);
+  const QFontMetricsF m(qt_font(f.face), &probe);
   return static_cast<float>(
+      qt_font_scale(f) *
       m.horizontalAdvance(QString::fromUtf8(utf8.data(), static_cast<qsizetype>(utf8.size()))));
 }
 

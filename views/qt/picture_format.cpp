@@ -10,9 +10,12 @@ namespace fw::views {
 
 const char* picture_format_name(PictureFormat f) {
   switch (f) {
-    case PictureFormat::Svg: return "svg";
-    case PictureFormat::Pdf: return "pdf";
-    case PictureFormat::Png: return "png";
+    case PictureFormat::Svg:
+      return "svg";
+    case PictureFormat::Pdf:
+      return "pdf";
+    case PictureFormat::Png:
+      return "png";
   }
   return "?";
 }

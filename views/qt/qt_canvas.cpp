@@ -34,11 +34,14 @@ bool is_bold(FontFace f) {
 const char* family_name(FontFace f) {
   switch (f) {
     case FontFace::Sans:
-    case FontFace::SansBold: return "DejaVu Sans";
+    case FontFace::SansBold:
+      return "DejaVu Sans";
     case FontFace::Mono:
-    case FontFace::MonoBold: return "DejaVu Sans Mono";
+    case FontFace::MonoBold:
+      return "DejaVu Sans Mono";
     case FontFace::Serif:
-    case FontFace::SerifBold: return "DejaVu Serif";
+    case FontFace::SerifBold:
+      return "DejaVu Serif";
   }
   return "DejaVu Sans";
 }
@@ -46,12 +49,12 @@ const char* family_name(FontFace f) {
 // A rectangle with the corners in `corners` rounded by `r` (clamped as ImGui clamps it: to half
 // the side where both corners of that side are rounded, else the whole side).
 QPainterPath rounded_rect(QRectF q, float r, uint8_t corners) {
-  const bool both_h = (corners & kCornersTop) == kCornersTop ||
-                      (corners & kCornersBottom) == kCornersBottom;
+  const bool both_h =
+      (corners & kCornersTop) == kCornersTop || (corners & kCornersBottom) == kCornersBottom;
   const bool both_v = (corners & (kCornerTL | kCornerBL)) == (kCornerTL | kCornerBL) ||
                       (corners & (kCornerTR | kCornerBR)) == (kCornerTR | kCornerBR);
-  const qreal rr = std::min({static_cast<qreal>(r), q.width() * (both_h ? 0.5 : 1.0),
-                             q.height() * (both_v ? 0.5 : 1.0)});
+  const qreal rr = std::min(
+      {static_cast<qreal>(r), q.width() * (both_h ? 0.5 : 1.0), q.height() * (both_v ? 0.5 : 1.0)});
   QPainterPath path;
   if (rr <= 0 || corners == 0) {
     path.addRect(q);
@@ -83,23 +86,27 @@ QString qt_family(FontFace face) {
     for (int i = 0; i < 6; ++i) {
       const auto f = static_cast<FontFace>(i);
       const int id = QFontDatabase::addApplicationFont(QString::fromStdString(font_file(f)));
-      const QStringList names = id >= 0 ? QFontDatabase::applicationFontFamilies(id) : QStringList();
+      const QStringList names =
+          id >= 0 ? QFontDatabase::applicationFontFamilies(id) : QStringList();
       families[i] = names.isEmpty() ? QString(family_name(f)) : names.front();
     }
   });
   return families[static_cast<size_t>(face)];
 }
 
-QFont qt_font(const Font& f, double dpi) {
-  QFont font(qt_family(f.face));
-  font.setWeight(is_bold(f.face) ? QFont::Bold : QFont::Normal);
+QFont qt_font(FontFace face) {
+  QFont font(qt_family(face));
+  font.setWeight(is_bold(face) ? QFont::Bold : QFont::Normal);
   font.setStyle(QFont::StyleNormal);
   font.setKerning(false);
   font.setHintingPreference(QFont::PreferNoHinting);
   font.setStyleStrategy(QFont::PreferAntialias);
-  const double em_px = static_cast<double>(f.size) * em_per_size(f.face);
-  font.setPointSizeF(std::max(em_px, 1e-3) * 72.0 / dpi);
+  font.setPixelSize(kQtTextPx);
   return font;
+}
+
+double qt_font_scale(const Font& f) {
+  return static_cast<double>(f.size) * em_per_size(f.face) / kQtTextPx;
 }
 
 QtCanvas::QtCanvas(QPainter& painter) : p_(painter) {
@@ -187,17 +194,21 @@ void QtCanvas::text(Vec2 pos, std::string_view utf8, const Font& f, Color c, Ali
     const float w = text_width(utf8, f);
     x -= align == Align::Center ? w * 0.5f : w;
   }
-  p_.setFont(qt_font(f, p_.device()->logicalDpiY()));
+  const double k = qt_font_scale(f);
+  p_.save();
+  p_.translate(x, pos.y + ascent(f));
+  p_.scale(k, k);
+  p_.setFont(qt_font(f.face));
   p_.setPen(qcolor(c));
-  p_.drawText(QPointF(x, pos.y + ascent(f)),
-              QString::fromUtf8(utf8.data(), static_cast<qsizetype>(utf8.size())));
+  p_.drawText(QPointF(0, 0), QString::fromUtf8(utf8.data(), static_cast<qsizetype>(utf8.size())));
+  p_.restore();
 }
 
 void QtCanvas::image(Vec2 min, Vec2 max, const Image& img) {
   if (img.width <= 0 || img.height <= 0 || !img.rgba) return;
   // A deep copy: the pixels are only lent for the call.
-  const QImage q = QImage(img.rgba, img.width, img.height, img.width * 4, QImage::Format_RGBA8888)
-                       .copy();
+  const QImage q =
+      QImage(img.rgba, img.width, img.height, img.width * 4, QImage::Format_RGBA8888).copy();
   p_.save();
   p_.setRenderHint(QPainter::SmoothPixmapTransform, img.smooth);
   p_.drawImage(QRectF(qpoint(min), qpoint(max)).normalized(), q);

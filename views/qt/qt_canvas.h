@@ -4,9 +4,9 @@
 // - Strokes: flat caps, miter joins, dashes of 3 and 2 line widths (Qt's CustomDashLine counts in
 //   pen widths); a stroke of colour kNone (alpha 0) or width <= 0 draws no outline.
 // - Text: the DejaVu TTFs of views::font_file(), loaded into Qt's font database, at an em size of
-//   Font::size * em_per_size(face) output units, hinting and kerning off, so that Qt's advances
-//   are views::text_width()'s. The line box's top is `pos.y`; the baseline is pos.y + ascent(f).
-//   Alignment uses text_width(), the same width the layouts were measured with.
+//   Font::size * em_per_size(face) output units (qt_font, qt_font_scale), hinting and kerning off,
+//   so that Qt's advances are views::text_width()'s. The line box's top is `pos.y`; the baseline is
+//   pos.y + ascent(f). Alignment uses text_width(), the same width the layouts were measured with.
 // - Clips nest by save()/restore() with IntersectClip; groups are kept as a stack only (QPainter
 //   has no notion of them). Both must balance, as the Canvas contract says.
 #pragma once
@@ -53,9 +53,13 @@ class QtCanvas final : public Canvas {
   std::vector<std::string> groups_;
 };
 
-// The QFont the canvas draws `f` with, for a device of `dpi` logical dots per inch (QFont sizes
-// are points there: em px * 72 / dpi). Needs a QGuiApplication.
-QFont qt_font(const Font& f, double dpi);
+// Text is drawn with a font of kQtTextPx pixels under a scale to the em size: Qt rounds font sizes
+// to whole pixels (an 11.17 px em would be laid out at 11 px, 1.5% narrow), a scale it does not.
+inline constexpr int kQtTextPx = 256;
+// The QFont of a face at kQtTextPx pixels (hinting and kerning off). Needs a QGuiApplication.
+QFont qt_font(FontFace face);
+// Font::size -> the scale that brings qt_font() to its em size.
+double qt_font_scale(const Font& f);
 // The family of a face's DejaVu file, loaded once into QFontDatabase ("DejaVu Sans", ...; when
 // Qt cannot load the file, the system's font of that name is asked for). Needs a QGuiApplication.
 QString qt_family(FontFace face);
