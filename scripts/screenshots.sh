@@ -20,4 +20,3 @@ echo "wrote $out/attention.png $out/gradcam.png $out/layercam.png"
   --pdf "$out/circuit_attention.pdf"
 "$fw" export poolformer_s12 --diagram circuit --level stages.0.blocks.0 \
   --png "$out/circuit_poolformer_block.png" --width 1600
-xvfb-run -a "$fw" --screenshot "$out/circuit_view.png" --view circuit --enter stages.2.blocks.0 caformer_s18

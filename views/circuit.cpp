@@ -111,7 +111,8 @@ void wire(Circuit& c, float x0, float y0, float x1, float y1, const CircuitAxis&
 struct Reader {
   const Graph& g;
   const Analysis& a;
-  std::set<NodeId> problem_nodes;
+  std::set<NodeId> problem_nodes;      // a problem names them or a node inside them
+  std::map<NodeId, std::string> messages;  // the first problem naming the node itself
 
   const NodeInfo* info(NodeId id) const {
     const NodeInfo* i = a.of(id);
@@ -157,6 +158,7 @@ CircuitOp make_op(const Reader& r, NodeId id, CircuitOp::Kind kind, std::string 
   o.node = id;
   o.symbol = std::move(symbol);
   o.problem = r.problem_nodes.count(id) != 0;
+  if (const auto it = r.messages.find(id); it != r.messages.end()) o.message = it->second;
   o.weights = r.weights(id);
   o.learned = false;
   for (const ParamInfo& p : r.a.params) o.learned = o.learned || (p.node == id && p.trainable);
@@ -245,7 +247,13 @@ Piece sequence(const std::vector<Piece>& parts, const Axes& in, bool lead) {
   if (lead || parts.empty()) gap(cur, parts.empty() ? nullptr : &parts.front().in);
   for (size_t k = 0; k < parts.size(); ++k) {
     const Piece& part = parts[k];
-    if (k > 0) gap(parts[k - 1].out, &part.in);
+    if (k > 0) {
+      const size_t first = p.c.wires.size();
+      gap(parts[k - 1].out, &part.in);
+      // the wires into an op the analysis refuses are part of its problem
+      if (!part.c.ops.empty() && !part.c.ops.front().message.empty())
+        for (size_t i = first; i < p.c.wires.size(); ++i) p.c.wires[i].problem = true;
+    }
     place(p.c, part.c, x, 0);
     extend(p, part.top, part.bottom);
     x += part.w;
@@ -933,10 +941,14 @@ NodeId Circuit::hit(Vec2 p) const {
 
 Circuit build_circuit(const Graph& g, const Analysis& a, NodeId level) {
   if (level != kNoNode && !g.contains(level)) throw Error("no node " + std::to_string(level) + " in the graph");
-  Reader r{g, a, {}};
+  Reader r{g, a, {}, {}};
   for (const Problem& p : a.problems)
     if (p.node != kNoNode) {
       r.problem_nodes.insert(p.node);
+      if (!r.messages.count(p.node)) {
+        const std::string path = g.path(p.node) + ": ";
+        r.messages[p.node] = p.message.rfind(path, 0) == 0 ? p.message.substr(path.size()) : p.message;
+      }
       for (NodeId anc : g.lineage(p.node)) r.problem_nodes.insert(anc);
     }
   Builder b(r);
@@ -1103,6 +1115,10 @@ void draw_op(Canvas& cv, const Transform& t, const CircuitOp& o, const CircuitDr
   const Font detail{FontFace::Sans, t(9.5f)};
   auto under = [&](float y) {
     float yy = y + t(2);
+    if (!o.message.empty()) {
+      cv.text({mid.x, yy}, o.message, detail, kProblem, Align::Center);
+      yy += line_height(detail);
+    }
     if (!o.detail.empty()) {
       cv.text({mid.x, yy}, o.detail, detail, kDim, Align::Center);
       yy += line_height(detail);

@@ -72,6 +72,7 @@ struct CircuitOp {
   bool learned = false;       // bold
   bool enterable = false;     // a composite: a click enters it
   bool problem = false;       // the analysis names this node
+  std::string message;        // its first problem ("expects 8 channels, gets 16"), drawn below
   std::vector<std::string> axes;     // names of the axes it consumes (Norm: normalised over)
   std::vector<std::string> weights;  // its parameters' shapes: "weight [64, 64]"
   float x0 = 0, y0 = 0, x1 = 0, y1 = 0;

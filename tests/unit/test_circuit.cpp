@@ -236,6 +236,15 @@ TEST(Circuit, ProblemsAreMarkedNotFatal) {
   const CircuitOp* o = c.op_of(fc1);
   ASSERT_NE(o, nullptr);
   EXPECT_TRUE(o->problem);
+  EXPECT_NE(o->message.find("channels"), std::string::npos) << o->message;
+  // the wire into it is marked; the picture says why in its words
+  bool marked = false;
+  for (const CircuitWire& w : c.wires) marked = marked || (w.problem && w.x1 <= o->x0 + 1);
+  EXPECT_TRUE(marked);
+  RecordingCanvas rec;
+  draw_circuit(rec, c, Transform{});
+  const auto texts = rec.texts();
+  EXPECT_NE(std::find(texts.begin(), texts.end(), o->message), texts.end());
 }
 
 TEST(Circuit, UnknownLevelThrows) {
