@@ -244,16 +244,18 @@ Piece sequence(const std::vector<Piece>& parts, const Axes& in, bool lead) {
     extend(p, -12, row_y(n ? n - 1 : 0));
     x += gw;
   };
-  if (lead || parts.empty()) gap(cur, parts.empty() ? nullptr : &parts.front().in);
+  // the wires into an op the analysis refuses are part of its problem
+  auto gap_into = [&](const Axes& axes, const Piece& next) {
+    const size_t first = p.c.wires.size();
+    gap(axes, &next.in);
+    if (!next.c.ops.empty() && !next.c.ops.front().message.empty())
+      for (size_t i = first; i < p.c.wires.size(); ++i) p.c.wires[i].problem = true;
+  };
+  if (parts.empty()) gap(cur, nullptr);
+  else if (lead) gap_into(cur, parts.front());
   for (size_t k = 0; k < parts.size(); ++k) {
     const Piece& part = parts[k];
-    if (k > 0) {
-      const size_t first = p.c.wires.size();
-      gap(parts[k - 1].out, &part.in);
-      // the wires into an op the analysis refuses are part of its problem
-      if (!part.c.ops.empty() && !part.c.ops.front().message.empty())
-        for (size_t i = first; i < p.c.wires.size(); ++i) p.c.wires[i].problem = true;
-    }
+    if (k > 0) gap_into(parts[k - 1].out, part);
     place(p.c, part.c, x, 0);
     extend(p, part.top, part.bottom);
     x += part.w;
