@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
+#include <optional>
 
 #include "app/gui/imgui_canvas.h"
 #include "app/gui/ui_probe.h"
@@ -15,16 +15,6 @@ namespace fw::gui {
 namespace {
 
 constexpr float kMinZoom = 0.1f, kMaxZoom = 6.0f;
-
-// The format named by a path's extension, or false.
-bool format_of(const std::string& path, views::PictureFormat& f) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (ext == ".svg") return f = views::PictureFormat::Svg, true;
-  if (ext == ".pdf") return f = views::PictureFormat::Pdf, true;
-  if (ext == ".png") return f = views::PictureFormat::Png, true;
-  return false;
-}
 
 }  // namespace
 
@@ -47,8 +37,9 @@ const views::Circuit& CircuitPanel::circuit(const AppState& app) {
 }
 
 std::string CircuitPanel::export_picture(const AppState& app, const std::string& path) {
-  views::PictureFormat f{};
-  if (!format_of(path, f)) return "cannot export '" + path + "': the name must end in .svg, .pdf or .png";
+  const std::optional<views::PictureFormat> fmt = views::picture_format_for(path);
+  if (!fmt) return "cannot export '" + path + "': the name must end in .svg, .pdf or .png";
+  const views::PictureFormat f = *fmt;
   try {
     const views::Circuit& c = circuit(app);
     views::Picture p;
