@@ -55,6 +55,7 @@ void place(Circuit& dst, const Circuit& src, float dx, float dy) {
   }
   for (CircuitOp o : src.ops) {
     o.x0 += dx, o.x1 += dx, o.y0 += dy, o.y1 += dy;
+    if (o.text_y != 0) o.text_y += dy;
     dst.ops.push_back(std::move(o));
   }
   for (CircuitMark m : src.marks) {
@@ -616,6 +617,8 @@ Piece Builder::conv_piece(NodeId id, const Node& n, const Axes& in) {
     lp.c.marks.push_back({CircuitMark::Kind::Shared, (box.x0 + box.x1) / 2, box.y1,
                           (box.x0 + box.x1) / 2, row_y(2), "C", ""});
     box.axes = {"k²", "C"};
+    box.text_y = row_y(2) + 5;  // its lines under the C wire it keeps
+    extend(lp, 0, box.text_y + 11.5f * static_cast<float>(1 + box.weights.size()));
     parts.push_back(std::move(lp));
   } else {
     if (groups > 1) lin.detail = "groups " + std::to_string(groups);
@@ -1116,7 +1119,7 @@ void draw_op(Canvas& cv, const Transform& t, const CircuitOp& o, const CircuitDr
   const Stroke s = op_stroke(t, o, st);
   const Font detail{FontFace::Sans, t(9.5f)};
   auto under = [&](float y) {
-    float yy = y + t(2);
+    float yy = o.text_y != 0 ? t.origin.y + t(o.text_y) : y + t(2);
     if (!o.message.empty()) {
       cv.text({mid.x, yy}, o.message, detail, kProblem, Align::Center);
       yy += line_height(detail);

@@ -76,6 +76,7 @@ struct CircuitOp {
   std::vector<std::string> axes;     // names of the axes it consumes (Norm: normalised over)
   std::vector<std::string> weights;  // its parameters' shapes: "weight [64, 64]"
   float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  float text_y = 0;  // where the lines below it start (0: under the box)
 };
 
 // Dots, cups, separators and the other small marks.
