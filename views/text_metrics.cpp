@@ -105,6 +105,22 @@ float advance(const FaceData& d, FontFace face, char32_t c) {
 
 }  // namespace
 
+const char* font_family(FontFace face) {
+  switch (face) {
+    case FontFace::Sans:
+    case FontFace::SansBold: return "DejaVu Sans";
+    case FontFace::Mono:
+    case FontFace::MonoBold: return "DejaVu Sans Mono";
+    case FontFace::Serif:
+    case FontFace::SerifBold: return "DejaVu Serif";
+  }
+  return "DejaVu Sans";
+}
+
+bool font_bold(FontFace face) {
+  return face == FontFace::SansBold || face == FontFace::MonoBold || face == FontFace::SerifBold;
+}
+
 std::string font_file(FontFace face) { return std::string(FORMWORK_FONT_DIR) + "/" + file_name(face); }
 
 std::string font_warning() { return fonts().warning; }

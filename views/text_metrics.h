@@ -24,6 +24,9 @@ float em_per_size(FontFace face);
 // The longest prefix of `utf8` that fits in `width`, with "…" appended when cut ("" when not
 // even "…" fits).
 std::string fit_text(std::string_view utf8, const Font& f, float width);
+// The face's family ("DejaVu Sans", "DejaVu Sans Mono", "DejaVu Serif") and weight.
+const char* font_family(FontFace face);
+bool font_bold(FontFace face);
 // Path of the TTF file for a face (FORMWORK_FONT_DIR/DejaVuSans.ttf, ...).
 std::string font_file(FontFace face);
 // "" when every font loaded; else one line naming what is missing.

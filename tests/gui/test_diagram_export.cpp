@@ -17,14 +17,6 @@ using fw::gui::testing::UiDriver;
 
 namespace {
 
-std::string tmp_dir(const std::string& name) {
-  const fs::path p =
-      fs::temp_directory_path() / ("formwork_gui_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
-
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -46,7 +38,7 @@ bool open_export(UiDriver& ui) {
 
 TEST(DiagramExportUi, TheMenuExportsTheLevelShownInTheFormatOfTheExtension) {
   UiDriver ui;
-  const std::string dir = tmp_dir("export");
+  const std::string dir = fw::gui::testing::temp_dir("export");
   ASSERT_TRUE(fw::gui::open_spec(ui.app, "caformer_s18")) << ui.app.error;
   const fw::Graph& g = ui.app.doc.graph();
   const fw::NodeId block = g.find_path("stages.2.blocks.0");
@@ -94,7 +86,7 @@ TEST(DiagramExportUi, TheMenuExportsTheLevelShownInTheFormatOfTheExtension) {
 
 TEST(DiagramExportUi, AnExtensionThatIsNoPictureShowsTheErrorAndWritesNothing) {
   UiDriver ui;
-  const std::string dir = tmp_dir("export_bad");
+  const std::string dir = fw::gui::testing::temp_dir("export_bad");
   ASSERT_TRUE(fw::gui::open_spec(ui.app, "poolformer_s12")) << ui.app.error;
   ui.frame(2);
   ASSERT_TRUE(open_export(ui));

@@ -51,14 +51,6 @@ Small small_graph() {
   return s;
 }
 
-std::string tmp_dir(const std::string& name) {
-  const fs::path p =
-      fs::temp_directory_path() / ("formwork_gui_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
-
 int palette_index(const std::string& label) {
   const auto& e = fw::gui::palette_entries();
   for (size_t i = 0; i < e.size(); ++i)
@@ -424,7 +416,7 @@ TEST(EditorUi, ABlocksInsideIsBuiltFromItsAttributes) {
 
 TEST(EditorUi, SaveAsThroughTheFileBrowserThenReopenGivesTheSameGraph) {
   UiDriver ui;
-  const std::string dir = tmp_dir("save");
+  const std::string dir = fw::gui::testing::temp_dir("save");
   Small s = small_graph();
   fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
   ui.frame(2);
@@ -459,7 +451,7 @@ TEST(EditorUi, SaveAsThroughTheFileBrowserThenReopenGivesTheSameGraph) {
 }
 
 TEST(EditorUi, SavingAProjectKeepsItsWeightsAndRuns) {
-  const std::string dir = tmp_dir("keep");
+  const std::string dir = fw::gui::testing::temp_dir("keep");
   const std::string path = dir + "/p.formwork";
   Small s = small_graph();
   fw::ProjectData p;
@@ -536,7 +528,7 @@ TEST(EditorUi, UnsavedChangesArePromptedBeforeNew) {
 
 TEST(EditorUi, ABadFileShowsTheErrorAndKeepsTheDocument) {
   UiDriver ui;
-  const std::string dir = tmp_dir("bad");
+  const std::string dir = fw::gui::testing::temp_dir("bad");
   const std::string bad = dir + "/bad.json";
   std::ofstream(bad) << "{ this is not json";
   Small s = small_graph();
@@ -576,7 +568,7 @@ TEST(EditorUi, AnUnexpectedExceptionInAFrameShowsTheReason) {
 }
 
 TEST(EditorUi, FileBrowserListsFoldersAndFormworkFiles) {
-  const std::string dir = tmp_dir("browse");
+  const std::string dir = fw::gui::testing::temp_dir("browse");
   fs::create_directories(dir + "/models");
   std::ofstream(dir + "/a.formwork") << "x";
   std::ofstream(dir + "/b.json") << "{}";
@@ -629,7 +621,7 @@ TEST(EditorUi, FullFrameOfALargeModelDraws) {
 }
 
 TEST(RecentFiles, MissingOrCorruptIsAnEmptyListAndRememberingRewritesIt) {
-  const std::string dir = tmp_dir("recent");
+  const std::string dir = fw::gui::testing::temp_dir("recent");
   EXPECT_TRUE(fw::gui::load_recent(dir + "/none").empty());
   std::ofstream(dir + "/recent.json") << "{ corrupt";
   EXPECT_TRUE(fw::gui::load_recent(dir).empty());
@@ -711,7 +703,7 @@ TEST(EditorUi, F2RenamesTheSelectedNode) {
 }
 
 TEST(EditorUi, TheBundledSampleIsNeverSavedOverAndSaveAsCarriesItsData) {
-  const std::string dir = tmp_dir("bundled");
+  const std::string dir = fw::gui::testing::temp_dir("bundled");
   const std::string sample = dir + "/sample.formwork";
   Small s = small_graph();
   fw::ProjectData p;

@@ -5,7 +5,10 @@
 #pragma once
 #include <imgui.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +19,15 @@
 #include "app/gui/ui_probe.h"
 
 namespace fw::gui::testing {
+
+// A fresh, empty directory under the system temp dir for one test ("formwork_gui_NAME_PID").
+inline std::string temp_dir(const std::string& name) {
+  const std::filesystem::path p = std::filesystem::temp_directory_path() /
+                                  ("formwork_gui_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p.string();
+}
 
 // GLFW key codes (imgui_impl_glfw fills io.KeysDown with them; letters are ASCII).
 enum Key {

@@ -28,23 +28,6 @@ QPolygonF qpolygon(const std::vector<Vec2>& points) {
 }
 bool strokes(const Stroke& s) { return alpha(s.color) != 0 && s.width > 0; }
 
-bool is_bold(FontFace f) {
-  return f == FontFace::SansBold || f == FontFace::MonoBold || f == FontFace::SerifBold;
-}
-const char* family_name(FontFace f) {
-  switch (f) {
-    case FontFace::Sans:
-    case FontFace::SansBold:
-      return "DejaVu Sans";
-    case FontFace::Mono:
-    case FontFace::MonoBold:
-      return "DejaVu Sans Mono";
-    case FontFace::Serif:
-    case FontFace::SerifBold:
-      return "DejaVu Serif";
-  }
-  return "DejaVu Sans";
-}
 
 // A rectangle with the corners in `corners` rounded by `r` (clamped as ImGui clamps it: to half
 // the side where both corners of that side are rounded, else the whole side).
@@ -88,7 +71,7 @@ QString qt_family(FontFace face) {
       const int id = QFontDatabase::addApplicationFont(QString::fromStdString(font_file(f)));
       const QStringList names =
           id >= 0 ? QFontDatabase::applicationFontFamilies(id) : QStringList();
-      families[i] = names.isEmpty() ? QString(family_name(f)) : names.front();
+      families[i] = names.isEmpty() ? QString(font_family(f)) : names.front();
     }
   });
   return families[static_cast<size_t>(face)];
@@ -96,7 +79,7 @@ QString qt_family(FontFace face) {
 
 QFont qt_font(FontFace face) {
   QFont font(qt_family(face));
-  font.setWeight(is_bold(face) ? QFont::Bold : QFont::Normal);
+  font.setWeight(font_bold(face) ? QFont::Bold : QFont::Normal);
   font.setStyle(QFont::StyleNormal);
   font.setKerning(false);
   font.setHintingPreference(QFont::PreferNoHinting);

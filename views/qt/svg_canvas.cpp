@@ -115,22 +115,11 @@ std::string points_attr(const std::vector<Vec2>& points) {
   return s;
 }
 
-const char* family(FontFace f) {
-  switch (f) {
-    case FontFace::Sans:
-    case FontFace::SansBold:
-      return "DejaVu Sans, sans-serif";
-    case FontFace::Mono:
-    case FontFace::MonoBold:
-      return "DejaVu Sans Mono, monospace";
-    case FontFace::Serif:
-    case FontFace::SerifBold:
-      return "DejaVu Serif, serif";
-  }
-  return "DejaVu Sans, sans-serif";
-}
-bool bold(FontFace f) {
-  return f == FontFace::SansBold || f == FontFace::MonoBold || f == FontFace::SerifBold;
+std::string family(FontFace f) {
+  const char* generic = f == FontFace::Mono || f == FontFace::MonoBold     ? "monospace"
+                        : f == FontFace::Serif || f == FontFace::SerifBold ? "serif"
+                                                                           : "sans-serif";
+  return std::string(font_family(f)) + ", " + generic;
 }
 
 }  // namespace
@@ -252,7 +241,7 @@ void SvgCanvas::text(Vec2 pos, std::string_view utf8, const Font& f, Color c, Al
   indent();
   out_ += "<text x=\"" + num(pos.x) + "\" y=\"" + num(pos.y + ascent(f)) + "\" font-family=\"" +
           family(f.face) + "\" font-size=\"" + num(f.size * em_per_size(f.face)) + "\"";
-  if (bold(f.face)) out_ += " font-weight=\"bold\"";
+  if (font_bold(f.face)) out_ += " font-weight=\"bold\"";
   if (align != Align::Left)
     out_ += std::string(" text-anchor=\"") + (align == Align::Center ? "middle" : "end") + "\"";
   out_ += " fill=\"" + hex(c) + "\"";
