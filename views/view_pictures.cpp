@@ -247,6 +247,7 @@ void draw_curves(const Pen& pen, const std::string& title, const std::string& x_
         if (std::isfinite((*c.y)[i]))
           pts.push_back(pen.t({px(double(i) / double(std::max<size_t>(1, n - 1))), py((*c.y)[i])}));
       if (pts.size() >= 2) pen.c.polyline(pts, {c.color, pen.t(2.0f)}, false);
+      for (const Vec2 q : pts) pen.c.circle(q, pen.t(3.0f), c.color, {});  // a dot per step
       ++drawn;
       if (report) {
         PictureItem it;

@@ -503,6 +503,9 @@ void EditorView::model_view(const Fonts& fonts) {
     attention_.draw(view_model_, input_, app_, fonts, size);
   else
     gradcam_.draw(view_model_, input_, app_, fonts, size);
+  if (active_view_ != "attention" && gradcam_.take_export())
+    ask_export_picture([this] { return gradcam_.picture(); },
+                       "gradcam." + gradcam_.shown_layer(view_model_) + ".svg");
   status_bar(fonts);
 }
 
@@ -555,6 +558,10 @@ void EditorView::ask_export_picture(std::function<views::Picture()> picture,
   ask_export_picture_ = true;
 }
 
+std::string EditorView::export_picture_to(const std::string& path) {
+  return write_picture(export_source_, path);
+}
+
 // "Export picture…" of the view in front: a path (the extension picks SVG, PDF or PNG; a PNG is
 // twice the picture's size).
 void EditorView::export_picture_dialog() {
@@ -577,7 +584,7 @@ void EditorView::export_picture_dialog() {
   }
   const float bw = ImGui::GetFontSize() * 7;
   if (ImGui::Button("Export", ImVec2(bw, 0)) || enter) {
-    export_error_ = write_picture(export_source_, export_path_);
+    export_error_ = export_picture_to(export_path_);
     if (export_error_.empty()) {
       app_.status = {Message::Ok, std::string("Exported ") + export_path_};
       ImGui::CloseCurrentPopup();
