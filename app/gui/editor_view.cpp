@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <utility>
@@ -12,10 +13,32 @@
 #include "app/panels/breadcrumb.h"
 #include "app/panels/problems.h"
 #include "app/panels/status_bar.h"
+#include "core/error.h"
+#include "views/picture_export.h"
 
 namespace fw::gui {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Writes the picture `source` gives to `path` in the format its extension names (PNG: twice the
+// picture's size); "" or the one error line. A failed write leaves no file (views/picture_export.h).
+std::string write_picture(const std::function<views::Picture()>& source, const std::string& path) {
+  const std::optional<views::PictureFormat> f = views::picture_format_for(path);
+  if (!f) return "cannot export '" + path + "': the name must end in .svg, .pdf or .png";
+  if (!source) return "cannot export '" + path + "': this view has no picture";
+  try {
+    const views::Picture p = source();
+    views::export_picture(p, *f, path,
+                          *f == views::PictureFormat::Png ? static_cast<int>(std::ceil(p.size.x * 2)) : 0);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
 
 // ---- Actions
 // ---------------------------------------------------------------------------------------
@@ -483,6 +506,9 @@ void EditorView::model_view(const Fonts& fonts) {
     attention_.draw(view_model_, input_, app_, fonts, size);
   else
     gradcam_.draw(view_model_, input_, app_, fonts, size);
+  if (active_view_ != "attention" && gradcam_.take_export())
+    ask_export_picture([this] { return gradcam_.picture(); },
+                       "gradcam." + gradcam_.shown_layer(view_model_) + ".svg");
   status_bar(fonts);
 }
 
@@ -499,16 +525,21 @@ void EditorView::circuit_view(const Fonts& fonts) {
   const float sp = std::max(4.0f, fs * 0.45f);
   const float center = avail.x - (panels_.inspector ? right + sp : 0);
   if (circuit_.draw(app_, fonts, ImVec2(center, height))) {
-    ask_export_picture_ = true;
     const Graph& g = app_.doc.graph();
     const NodeId level = app_.editor.container;
-    std::string stem = level == kNoNode || !g.contains(level) ? (app_.name.empty() ? "model" : app_.name)
-                                                              : g.path(level);
-    for (char& ch : stem)
-      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-') ch = '_';
-    std::snprintf(export_path_, sizeof export_path_, "%s",
-                  (fs::current_path() / (stem + ".circuit.svg")).string().c_str());
-    export_error_.clear();
+    const std::string stem = level == kNoNode || !g.contains(level)
+                                 ? (app_.name.empty() ? "model" : app_.name)
+                                 : g.path(level);
+    ask_export_picture(
+        [this] {
+          const views::Circuit& c = circuit_.circuit(app_);
+          views::Picture p;
+          p.size = {c.width, c.height};
+          p.background = views::rgb_hex(0xffffff);
+          p.draw = [&c](views::Canvas& cv, const views::Transform& t) { views::draw_circuit(cv, c, t); };
+          return p;
+        },
+        stem + ".circuit.svg");
   }
   if (panels_.inspector) {
     ImGui::SameLine(0, 0);
@@ -519,7 +550,23 @@ void EditorView::circuit_view(const Fonts& fonts) {
   status_bar(fonts);
 }
 
-// "Export picture…" of the circuit view: a path (the extension picks SVG, PDF or PNG).
+void EditorView::ask_export_picture(std::function<views::Picture()> picture,
+                                    const std::string& file_name) {
+  std::string name = file_name;
+  for (char& ch : name)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '.' && ch != '_' && ch != '-') ch = '_';
+  export_source_ = std::move(picture);
+  std::snprintf(export_path_, sizeof export_path_, "%s", (fs::current_path() / name).string().c_str());
+  export_error_.clear();
+  ask_export_picture_ = true;
+}
+
+std::string EditorView::export_picture_to(const std::string& path) {
+  return write_picture(export_source_, path);
+}
+
+// "Export picture…" of the view in front: a path (the extension picks SVG, PDF or PNG; a PNG is
+// twice the picture's size).
 void EditorView::export_picture_dialog() {
   if (ask_export_picture_) {
     ImGui::OpenPopup("Export picture");
@@ -540,7 +587,7 @@ void EditorView::export_picture_dialog() {
   }
   const float bw = ImGui::GetFontSize() * 7;
   if (ImGui::Button("Export", ImVec2(bw, 0)) || enter) {
-    export_error_ = circuit_.export_picture(app_, export_path_);
+    export_error_ = export_picture_to(export_path_);
     if (export_error_.empty()) {
       app_.status = {Message::Ok, std::string("Exported ") + export_path_};
       ImGui::CloseCurrentPopup();

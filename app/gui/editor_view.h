@@ -138,8 +138,20 @@ class EditorView {
   TrainingLive::Phase training_seen_phase_ = TrainingLive::Phase::Idle;
   void model_view(const Fonts& fonts);
   void circuit_view(const Fonts& fonts);
+  // "Export picture…": opens the modal for the picture `picture` gives when the file is written
+  // (the view in front's), the path field holding `file_name` in the working directory.
+  void ask_export_picture(std::function<views::Picture()> picture, const std::string& file_name);
   void export_picture_dialog();
+
+ public:
+  // The export modal's Export button: writes the asked picture to `path`; "" or the error line.
+  std::string export_picture_to(const std::string& path);
+  // The path the export modal holds ("" before any "Export picture…").
+  std::string export_path() const { return export_path_; }
+
+ private:
   CircuitPanel circuit_;
+  std::function<views::Picture()> export_source_;
   bool ask_export_picture_ = false;
   char export_path_[1024] = "";
   std::string export_error_;

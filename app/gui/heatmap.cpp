@@ -180,4 +180,27 @@ void report_map(const std::string& id, ImVec2 a, ImVec2 b, const std::string& te
   probe::drawn(std::move(d));
 }
 
+void report_item(const views::PictureItem& it) {
+  if (!probe::enabled()) return;
+  probe::Drawn d;
+  d.list = it.list;
+  d.id = it.id;
+  d.min = ImVec2(it.min.x, it.min.y);
+  d.max = ImVec2(it.max.x, it.max.y);
+  d.text = it.text;
+  d.count = it.count;
+  if (it.list == "map") d.flag("stale", it.stale);
+  if (it.list == "plot") {
+    d.fill_min = d.min;
+    d.fill_max = d.max;
+    d.fill = it.fill;
+    d.flag("empty", it.count == 0);
+  }
+  if (it.list == "series") {
+    d.ink = it.ink;
+    d.flag("markers", true);
+  }
+  probe::drawn(std::move(d));
+}
+
 }  // namespace fw::gui

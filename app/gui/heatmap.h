@@ -22,6 +22,7 @@
 #include "app/gui/style.h"
 #include "core/image_io.h"
 #include "views/image.h"
+#include "views/view_pictures.h"
 
 namespace fw::gui {
 
@@ -43,5 +44,7 @@ void draw_color_scale(const char* id, const std::string& title, Colormap c, floa
 
 void text_error(const std::string& what, const std::string& why);
 void report_map(const std::string& id, ImVec2 a, ImVec2 b, const std::string& text, bool stale);
+// What a view picture drew (views/view_pictures.h PictureItem), in the frame report.
+void report_item(const views::PictureItem& it);
 
 }  // namespace fw::gui

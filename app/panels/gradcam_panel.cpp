@@ -4,10 +4,11 @@
 #include <cstdio>
 #include <functional>
 
-#include "views/node_geometry.h"
-#include "app/gui/plot.h"
+#include "app/gui/imgui_canvas.h"
 #include "app/gui/ui_probe.h"
 #include "core/error.h"
+#include "views/node_geometry.h"
+#include "views/tee_canvas.h"
 
 namespace fw::gui {
 
@@ -35,8 +36,6 @@ InferenceService::Work cam_work(std::shared_ptr<const Tensor> x, std::string lay
     return r;
   };
 }
-
-constexpr ImU32 kDeletion = palette::rgb(0xe5a14a), kInsertion = palette::rgb(0x5aa9f0);
 
 void badge(ImDrawList* dl, ImVec2 a, const char* text) {
   const ImVec2 ts = ImGui::CalcTextSize(text);
@@ -140,7 +139,7 @@ void GradcamPanel::controls(ViewModel& vm, const AppState& app, const Fonts& fon
   ImGui::AlignTextToFramePadding();
   ImGui::TextUnformatted("Target");
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(fs * 12);
+  ImGui::SetNextItemWidth(fs * 10);
   if (ImGui::BeginCombo("##target", cur.empty() ? "(none)" : cur.c_str())) {
     for (const std::string& t : targets_) {
       const bool stage = std::find(stages_.begin(), stages_.end(), t) != stages_.end();
@@ -199,8 +198,14 @@ void GradcamPanel::controls(ViewModel& vm, const AppState& app, const Fonts& fon
   ImGui::SetNextItemWidth(fs * 5.5f);
   if (ImGui::Combo("##cmap", &c, kColormapNames, 4)) cmap = Colormap(c);
   ImGui::SameLine();
-  ImGui::SetNextItemWidth(std::max(fs * 4, ImGui::GetContentRegionAvail().x));
+  const char* export_label = "Export picture\xE2\x80\xA6";
+  const float export_w = ImGui::CalcTextSize(export_label).x + ImGui::GetStyle().FramePadding.x * 2;
+  ImGui::SetNextItemWidth(
+      std::max(fs * 7, ImGui::GetContentRegionAvail().x - export_w - ImGui::GetStyle().ItemSpacing.x));
   ImGui::SliderFloat("##opacity", &opacity, 0.0f, 1.0f, "opacity %.2f");
+  ImGui::SameLine();
+  if (ImGui::Button(export_label)) export_asked_ = true;
+  probe::note("gradcam:export");
 }
 
 void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, const Fonts& fonts,
@@ -272,100 +277,65 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
                       : err.empty() ? "ready"
                                     : "failed";
 
-  ImGui::BeginGroup();
-  ImGui::PushFont(fonts.bold);
-  ImGui::Text("%s \xC2\xB7 %s \xC2\xB7 %s",
-              cam_method_title(method), lay.c_str(),
-              vm.class_name(k).c_str());
-  ImGui::PopFont();
-  const ImVec2 o = ImGui::GetCursorScreenPos();
-  ImGui::Dummy(ImVec2(side, side));
-  const ImVec2 o1(o.x + side, o.y + side);
-  if (res) {
-    auto& [made, tex] = tex_["overlay"];
-    char key[64];
-    std::snprintf(key, sizeof key, "|%d|%.3f", int(cmap), double(opacity));
-    const std::string want = shown_["cam"].key + key;
-    if (made != want || tex.empty()) {
-      tex.set(overlay_image(in->shown, res->saliency.ptr(), cmap, opacity), true);
-      made = want;
-    }
-    draw_texture(dl, tex, o, o1);
-    report_map("gradcam:overlay", o, o1, what, stale);
-  } else {
-    dl->AddRectFilled(o, o1, palette::kPanel);
+  // The picture of the maps and scores (views/view_pictures.h), drawn here and exported alike.
+  views::GradcamPicture g;
+  g.font = fs;
+  g.side = side;
+  g.raw_width = std::min(side * 0.5f, fs * 11);
+  {
+    char prob[32] = "";
+    if (pred && k < int64_t(pred->probs.size()))
+      std::snprintf(prob, sizeof prob, " %.1f%%", double(pred->probs[size_t(k)]) * 100);
+    g.title = std::string(cam_method_title(method)) + " \xC2\xB7 " + lay + " \xC2\xB7 " +
+              vm.class_name(k) + prob;
   }
-  if (!err.empty()) {
-    ImGui::SetCursorScreenPos(ImVec2(o.x + 8, o.y + 8));
-    ImGui::PushTextWrapPos(o1.x - 8);
-    text_error("Grad-CAM failed", err);
-    ImGui::PopTextWrapPos();
-    if (probe::enabled()) probe::fact("error", err);
-  } else if (running) {
-    badge(dl, o, stale ? "recomputing\xE2\x80\xA6" : "computing\xE2\x80\xA6");
-  }
-  const float sx = side / float(in->shown.w), sy = side / float(in->shown.h);
-  if (in->box)
-    dl->AddRect(ImVec2(o.x + float(in->box->x0) * sx, o.y + float(in->box->y0) * sy),
-                ImVec2(o.x + float(in->box->x1) * sx, o.y + float(in->box->y1) * sy),
-                palette::rgb(0x6cc38b), 0, 0, 2);
-  ImGui::EndGroup();
-
-  // Raw map at its resolution, with its colour scale.
-  ImGui::SameLine(0, fs);
-  ImGui::BeginGroup();
-  const float raw = std::min(side * 0.5f, fs * 11);
+  g.class_name = vm.class_name(k);
+  g.input_w = in->shown.w;
+  g.input_h = in->shown.h;
+  if (in->box) g.box = std::array<int, 4>{int(in->box->x0), int(in->box->y0), int(in->box->x1), int(in->box->y1)};
+  g.stale = stale;
+  if (err.empty() && running) g.badge = stale ? "recomputing\xE2\x80\xA6" : "computing\xE2\x80\xA6";
+  float lo = 0, hi = 0;
   if (res) {
     const int64_t h = res->cam.dim(0), w = res->cam.dim(1);
-    ImGui::PushFont(fonts.bold);
-    ImGui::Text("raw %lldx%lld", (long long)h, (long long)w);
-    ImGui::PopFont();
-    float lo = 0, hi = 0;
+    char key[64];
+    std::snprintf(key, sizeof key, "|%d|%.3f", int(cmap), double(opacity));
+    auto& [made, img] = images_["overlay"];
+    if (made != shown_["cam"].key + key || img.empty()) {
+      const Image o = overlay_image(in->shown, res->saliency.ptr(), cmap, opacity);
+      img = views::picture_image(o.w, o.h, o.rgb.data(), true);
+      made = shown_["cam"].key + key;
+    }
+    g.overlay = img;
     value_range(res->cam.ptr(), h * w, &lo, &hi);
-    auto& [made, tex] = tex_["raw"];
+    auto& [rmade, rimg] = images_["raw"];
     const std::string want = shown_["cam"].key + "|" + std::to_string(int(cmap));
-    if (made != want || tex.empty()) {
-      tex.set(map_image(res->cam.ptr(), h, w, cmap, lo, hi), false);
-      made = want;
+    if (rmade != want || rimg.empty()) {
+      const Image r = map_image(res->cam.ptr(), h, w, cmap, lo, hi);
+      rimg = views::picture_image(r.w, r.h, r.rgb.data(), false);
+      rmade = want;
     }
-    const ImVec2 r = ImGui::GetCursorScreenPos();
-    const float rh = raw * float(h) / float(std::max<int64_t>(1, w));
-    ImGui::Dummy(ImVec2(raw, rh));
-    draw_texture(dl, tex, r, ImVec2(r.x + raw, r.y + rh));
-    report_map("gradcam:raw", r, ImVec2(r.x + raw, r.y + rh), what, stale);
-    if (ImGui::IsItemHovered()) {
-      const ImVec2 mp = ImGui::GetIO().MousePos;
-      const int64_t cx = std::clamp<int64_t>(int64_t((mp.x - r.x) / raw * float(w)), 0, w - 1);
-      const int64_t cy = std::clamp<int64_t>(int64_t((mp.y - r.y) / rh * float(h)), 0, h - 1);
-      ImGui::SetTooltip("cell (%lld, %lld): %.4g", (long long)cy, (long long)cx,
-                        double(res->cam.data[size_t(cy * w + cx)]));
-    }
-    ImGui::SameLine();
-    draw_color_scale("raw_scale", "cam", cmap, lo, hi, ImVec2(fs * 4.5f, rh + fs * 1.4f), fonts);
+    g.raw = rimg;
+    g.raw_title = "raw " + std::to_string(h) + "x" + std::to_string(w);
+    g.scale.id = "raw_scale";
+    g.scale.title = "cam";
+    g.scale.lo = lo;
+    g.scale.hi = hi;
+    for (int i = 0; i <= 32; ++i) g.scale.colors.push_back(colormap_u32(cmap, float(i) / 32));
+    g.overlay_note = "overlay: max-normalised,\nbilinear to " + std::to_string(in->shown.w) + "x" +
+                     std::to_string(in->shown.h);
+    g.warning = res->note;
     if (probe::enabled()) {
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.4g..%.4g", double(lo), double(hi));
       probe::fact("cam_range", buf);
       probe::fact("cam_size", std::to_string(h) + "x" + std::to_string(w));
+      probe::fact("cam_note", res->note);
     }
-    ImGui::TextDisabled("overlay: max-normalised,\nbilinear to %dx%d", in->shown.w, in->shown.h);
-    if (!res->note.empty()) {
-      ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + raw + fs * 5);
-      ImGui::PushStyleColor(ImGuiCol_Text, palette::kWarning);
-      ImGui::TextWrapped("\xE2\x9A\xA0 %s", res->note.c_str());
-      ImGui::PopStyleColor();
-      ImGui::PopTextWrapPos();
-    }
-    if (probe::enabled()) probe::fact("cam_note", res->note);
   }
-  ImGui::EndGroup();
+  if (!err.empty() && probe::enabled()) probe::fact("error", err);
 
   // ---- Faithfulness.
-  ImGui::SameLine(0, fs);
-  ImGui::BeginGroup();
-  ImGui::PushFont(fonts.bold);
-  ImGui::TextUnformatted("Faithfulness");
-  ImGui::PopFont();
   bool fstale = false, frunning = false;
   std::string ferr;
   std::shared_ptr<const Faithfulness> f;
@@ -390,56 +360,19 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
   if (frunning && state == "ready") state = fstale ? "recomputing" : "computing";
   if (!ferr.empty() && state == "ready") state = "failed";  // the scores alone failed
   if (!ferr.empty() && probe::enabled()) probe::fact("error", ferr);
-  const float plot_w = ImGui::GetContentRegionAvail().x;
+  g.plot_width = std::max(fs * 12, avail_w - (side + fs + g.raw_width + fs * 10 / 15.0f + fs * 4.5f + fs));
+  g.plot_height = std::max(fs * 8, side - (fs + fs * 0.4f) * 3);
   if (!ferr.empty()) {
-    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + plot_w);
-    text_error("Scores failed", ferr);
-    ImGui::PopTextWrapPos();
+    g.scores_note = "\xE2\x9A\xA0 Scores failed: " + ferr;
+    g.scores_failed = true;
   } else if (f) {
-    if (curve_x_.size() != f->deletion.size()) {
-      curve_x_.resize(f->deletion.size());
-      for (size_t i = 0; i < curve_x_.size(); ++i)
-        curve_x_[i] = float(i) / float(std::max<size_t>(1, curve_x_.size() - 1));
-    }
-    static thread_local std::vector<float> del, ins;
-    del.assign(f->deletion.begin(), f->deletion.end());
-    ins.assign(f->insertion.begin(), f->insertion.end());
-    ImGui::PushStyleColor(ImGuiCol_Text, kDeletion);
-    ImGui::Text("\xE2\x80\x94 deletion AUC %.3f", f->deletion_auc);
-    ImGui::PopStyleColor();
-    ImGui::SameLine();
-    ImGui::TextDisabled("(lower is better)");
-    ImGui::PushStyleColor(ImGuiCol_Text, kInsertion);
-    ImGui::Text("\xE2\x80\x94 insertion AUC %.3f", f->insertion_auc);
-    ImGui::PopStyleColor();
-    ImGui::SameLine();
-    ImGui::TextDisabled("(higher is better)");
-    if (f->pointing_hit) {
-      ImGui::PushStyleColor(ImGuiCol_Text, *f->pointing_hit ? palette::kOk : palette::kWarning);
-      ImGui::Text("pointing game: %s (peak at %lld,%lld)", *f->pointing_hit ? "hit" : "miss",
-                  (long long)f->peak_x, (long long)f->peak_y);
-      ImGui::PopStyleColor();
-    } else {
-      ImGui::TextDisabled("pointing game: the input has no box");
-    }
-    // The peak on the overlay.
-    const ImVec2 pk(o.x + (float(f->peak_x) + 0.5f) * sx, o.y + (float(f->peak_y) + 0.5f) * sy);
-    dl->AddCircle(pk, 6, IM_COL32(255, 255, 255, 230), 16, 2);
-    dl->AddLine(ImVec2(pk.x - 10, pk.y), ImVec2(pk.x + 10, pk.y), IM_COL32(255, 255, 255, 230),
-                1.5f);
-    dl->AddLine(ImVec2(pk.x, pk.y - 10), ImVec2(pk.x, pk.y + 10), IM_COL32(255, 255, 255, 230),
-                1.5f);
-    PlotSpec spec;
-    spec.title = "p(" + vm.class_name(k) + ")";
-    spec.x_label = "fraction of pixels, most salient first";
-    spec.x_min = 0;
-    spec.x_max = 1;
-    spec.y_percent = true;
-    spec.y_include_zero = true;
-    spec.series.push_back({"deletion", kDeletion, curve_x_, del, true, 2});
-    spec.series.push_back({"insertion", kInsertion, curve_x_, ins, true, 2});
-    const float ph = std::max(fs * 8, side - ImGui::GetTextLineHeightWithSpacing() * 3);
-    draw_plot("faithfulness", spec, ImVec2(plot_w, ph), fonts);
+    g.deletion.assign(f->deletion.begin(), f->deletion.end());
+    g.insertion.assign(f->insertion.begin(), f->insertion.end());
+    g.deletion_auc = f->deletion_auc;
+    g.insertion_auc = f->insertion_auc;
+    g.pointing_hit = f->pointing_hit;
+    g.peak_x = int(f->peak_x);
+    g.peak_y = int(f->peak_y);
     if (probe::enabled()) {
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.4f", f->deletion_auc);
@@ -449,11 +382,65 @@ void GradcamPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, c
       probe::fact("pointing_hit", f->pointing_hit ? (*f->pointing_hit ? "hit" : "miss") : "");
     }
   } else if (!err.empty()) {
-    ImGui::TextDisabled("no scores: they rank the pixels of the map");
+    g.scores_note = "no scores: they rank the pixels of the map";
   } else {
-    ImGui::TextDisabled("computing deletion and insertion\xE2\x80\xA6");
+    g.scores_note = "computing deletion and insertion\xE2\x80\xA6";
   }
-  ImGui::EndGroup();
+
+  // Draw it at the cursor; the hover read-outs and the error text in ImGui over it.
+  const views::GradcamLayout l = views::gradcam_layout(g);
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  picture_ = g;
+  transform_ = views::Transform{{o.x, o.y}, 1};
+  {
+    const views::Picture pic = views::gradcam_picture(g, [](const views::PictureItem& it) {
+      report_item(it);
+    });
+    ImGuiCanvas screen(dl, fonts);
+    if (tee_) {
+      views::TeeCanvas both(screen, *tee_);
+      pic.draw(both, transform_);
+    } else {
+      pic.draw(screen, transform_);
+    }
+  }
+  auto at = [&](views::Vec2 p) { return ImVec2(o.x + p.x, o.y + p.y); };
+  if (!err.empty()) {
+    ImGui::SetCursorScreenPos(ImVec2(o.x + l.overlay_min.x + 8, o.y + l.overlay_min.y + 8));
+    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + side - 16);
+    text_error("Grad-CAM failed", err);
+    ImGui::PopTextWrapPos();
+  }
+  if (res) {
+    const int64_t h = res->cam.dim(0), w = res->cam.dim(1);
+    const ImVec2 r = at(l.raw_min), r1 = at(l.raw_max);
+    ImGui::SetCursorScreenPos(r);
+    ImGui::InvisibleButton("##raw", ImVec2(std::max(1.0f, r1.x - r.x), std::max(1.0f, r1.y - r.y)));
+    if (ImGui::IsItemHovered()) {
+      const ImVec2 mp = ImGui::GetIO().MousePos;
+      const int64_t cx = std::clamp<int64_t>(int64_t((mp.x - r.x) / (r1.x - r.x) * float(w)), 0, w - 1);
+      const int64_t cy = std::clamp<int64_t>(int64_t((mp.y - r.y) / (r1.y - r.y) * float(h)), 0, h - 1);
+      ImGui::SetTooltip("cell (%lld, %lld): %.4g", (long long)cy, (long long)cx,
+                        double(res->cam.data[size_t(cy * w + cx)]));
+    }
+  }
+  if (!g.deletion.empty()) {
+    const ImVec2 a = at(l.area_min), b = at(l.area_max);
+    ImGui::SetCursorScreenPos(a);
+    ImGui::InvisibleButton("##curves", ImVec2(std::max(1.0f, b.x - a.x), std::max(1.0f, b.y - a.y)));
+    if (ImGui::IsItemHovered()) {
+      const ImVec2 mp = ImGui::GetIO().MousePos;
+      const double x = std::clamp(double((mp.x - a.x) / (b.x - a.x)), 0.0, 1.0);
+      dl->AddLine(ImVec2(mp.x, a.y), ImVec2(mp.x, b.y), palette::kTextDim, 1.0f);
+      const size_t n = g.deletion.size();
+      const size_t i = std::min(n - 1, size_t(x * double(n - 1) + 0.5));
+      ImGui::SetTooltip("fraction of pixels %.2f\ndeletion: %.2f%%\ninsertion: %.2f%%",
+                        double(i) / double(std::max<size_t>(1, n - 1)), double(g.deletion[i]) * 100,
+                        double(g.insertion[i]) * 100);
+    }
+  }
+  ImGui::SetCursorScreenPos(o);
+  ImGui::Dummy(ImVec2(l.size.x, l.size.y));
 
   // ---- Every stage at once.
   ImGui::Separator();

@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/gui/app_state.h"
@@ -28,6 +29,7 @@
 #include "app/panels/input_panel.h"
 #include "views/faithfulness.h"
 #include "views/gradcam.h"
+#include "views/view_pictures.h"
 
 namespace fw::gui {
 
@@ -53,6 +55,14 @@ class GradcamPanel {
   std::string shown_layer(const ViewModel& vm);
   const std::vector<std::string>& targets(const ViewModel& vm);
   const std::vector<std::string>& stages(const ViewModel& vm);
+  // The picture of the maps and scores drawn in the last frame (views/view_pictures.h), and where:
+  // what "Export picture…" writes, and what a test compares the screen with.
+  views::Picture picture() const { return views::gradcam_picture(picture_); }
+  const views::Transform& picture_transform() const { return transform_; }
+  // True once after "Export picture…" was clicked.
+  bool take_export() { return std::exchange(export_asked_, false); }
+  // Tests: every later frame's picture drawing also goes to `c` (nullptr: no longer).
+  void set_tee(views::Canvas* c) { tee_ = c; }
   // Requests asked for in the last frame that are not finished.
   bool pending() const { return pending_; }
   // "ready", "computing", "recomputing", "failed", "no input", "no model".
@@ -77,7 +87,11 @@ class GradcamPanel {
   std::vector<std::string> targets_, stages_;
   std::map<std::string, Shown> shown_;  // per slot: "cam", "faith", "strip:<layer>"
   std::map<std::string, std::pair<std::string, Texture>> tex_;  // slot -> (made from, texture)
-  std::vector<float> curve_x_;
+  std::map<std::string, std::pair<std::string, views::PictureImage>> images_;  // made from, image
+  views::GradcamPicture picture_;
+  views::Transform transform_;
+  views::Canvas* tee_ = nullptr;
+  bool export_asked_ = false;
   bool pending_ = false;
   std::string state_ = "no input";
 };

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -21,6 +23,8 @@
 #include "core/project_store.h"
 #include "core/templates.h"
 #include "tests/gui/ui_driver.h"
+#include "views/canvas.h"
+#include "views/picture_export.h"
 
 namespace fs = std::filesystem;
 using fw::gui::testing::UiDriver;
@@ -387,5 +391,55 @@ TEST(ModelViews, AClassTokenIsTheDefaultQueryOfAViT) {
   EXPECT_EQ(probe::fact_or("query"), "7");
   ASSERT_TRUE(settle(ui));
   EXPECT_EQ(probe::fact_or("state"), "ready") << probe::fact_or("error");
+  fs::remove_all(dir);
+}
+
+// The Grad-CAM view draws its maps and scores through the picture that "Export picture…" writes:
+// the screen's drawing teed into a recording equals the picture drawn at the same transform.
+TEST(ModelViews, TheGradcamScreenIsItsExportedPicture) {
+  Views v("gradcam");
+  ASSERT_TRUE(settle(v.ui));
+  ASSERT_EQ(v.fact("state"), "ready");
+  fw::views::RecordingCanvas screen;
+  auto& panel = v.ui.view->gradcam();
+  panel.set_tee(&screen);
+  v.ui.frame();
+  panel.set_tee(nullptr);
+  fw::views::RecordingCanvas exported;
+  const fw::views::Picture pic = panel.picture();
+  pic.draw(exported, panel.picture_transform());
+  ASSERT_FALSE(screen.commands().empty());
+  EXPECT_EQ(screen.diff(exported), "");
+  const auto texts = exported.texts();
+  auto has = [&](const std::string& prefix) {
+    return std::any_of(texts.begin(), texts.end(),
+                       [&](const std::string& t) { return t.rfind(prefix, 0) == 0; });
+  };
+  EXPECT_TRUE(has("\xE2\x80\x94 deletion AUC 0."));
+  EXPECT_TRUE(has("p(" + v.ui.view->view_model().class_name(std::stoll(v.fact("class"))) + ")"));
+  // Export picture…: an SVG with the class name and the AUC, a PNG at twice the size, and an
+  // unknown extension refused with no file left.
+  if (!fw::views::picture_export_available()) GTEST_SKIP() << "this build has no Qt 6";
+  const std::string dir = tmp_dir("export");
+  v.ui.click(v.ui.at("gradcam:export"));
+  v.ui.frame(2);
+  EXPECT_EQ(probe::fact_or("dialog"), "export_picture");
+  EXPECT_NE(v.ui.view->export_path().find("gradcam.stages.2.svg"), std::string::npos)
+      << v.ui.view->export_path();
+  const std::string svg = dir + "/cam.svg";
+  EXPECT_EQ(v.ui.view->export_picture_to(svg), "");
+  std::ifstream in(svg);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find(v.ui.view->view_model().class_name(std::stoll(v.fact("class")))),
+            std::string::npos);
+  EXPECT_NE(text.find("deletion AUC"), std::string::npos);
+  const std::string png = dir + "/cam.png";
+  EXPECT_EQ(v.ui.view->export_picture_to(png), "");
+  const fw::Image8 img = fw::read_image(png);
+  EXPECT_EQ(img.width, int(std::ceil(pic.size.x * 2)));
+  EXPECT_NEAR(img.height, pic.size.y * 2, 1.0);
+  const std::string bad = v.ui.view->export_picture_to(dir + "/cam.txt");
+  EXPECT_NE(bad.find("must end in .svg, .pdf or .png"), std::string::npos) << bad;
+  EXPECT_FALSE(fs::exists(dir + "/cam.txt"));
   fs::remove_all(dir);
 }
