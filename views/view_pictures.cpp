@@ -374,7 +374,9 @@ GradcamLayout gradcam_layout(const GradcamPicture& g) {
   const CurveAxes ax = curve_axes(g.font, {&g.deletion, &g.insertion}, l.plot_min, l.plot_max);
   l.area_min = {ax.left, ax.top};
   l.area_max = {ax.right, ax.bottom};
-  l.size = {l.plot_max.x, std::max({l.overlay_max.y, l.plot_max.y, q.map_y + q.scale_h + 3 * q.line})};
+  // room beyond the chart for its last tick label and its frame's stroke
+  l.size = {l.plot_max.x + q.line * 1.5f,
+            std::max({l.overlay_max.y, l.plot_max.y, q.map_y + q.scale_h + 3 * q.line}) + q.line * 0.5f};
   return l;
 }
 
