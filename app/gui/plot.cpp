@@ -11,15 +11,6 @@ namespace fw::gui {
 
 namespace {
 
-double nice_step(double range, int max_ticks) {
-  max_ticks = std::max(2, max_ticks);
-  const double raw = range / double(max_ticks - 1);
-  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
-  const double norm = raw / mag;
-  const double f = norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10;
-  return f * mag;
-}
-
 int decimals_for(double step) {
   if (step >= 1) return 0;
   return std::clamp(int(std::ceil(-std::log10(step) - 1e-9)), 0, 6);
@@ -77,29 +68,6 @@ size_t nearest(std::span<const float> xs, double x) {
 }
 
 }  // namespace
-
-std::vector<double> nice_ticks(double lo, double hi, int max_ticks) {
-  if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return {lo};
-  double step = nice_step(hi - lo, max_ticks);
-  std::vector<double> t;
-  for (int tries = 0; tries < 8; ++tries) {
-    t.clear();
-    const double eps = step * 1e-9;
-    for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + eps; v += step)
-      t.push_back(std::fabs(v) < eps ? 0.0 : v);
-    if (int(t.size()) <= std::max(1, max_ticks)) break;
-    step = nice_step(step * 2.5 * double(max_ticks - 1), max_ticks);
-  }
-  return t;
-}
-
-void nice_range(double* lo, double* hi, int max_ticks) {
-  if (!(*hi > *lo)) return;
-  const std::vector<double> t = nice_ticks(*lo, *hi, max_ticks);
-  const double step = t.size() >= 2 ? t[1] - t[0] : nice_step(*hi - *lo, max_ticks);
-  *lo = std::floor(*lo / step + 1e-9) * step;
-  *hi = std::ceil(*hi / step - 1e-9) * step;
-}
 
 std::vector<float> smooth(const std::vector<float>& v, float alpha) {
   MovingAverage ema{alpha};

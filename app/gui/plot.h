@@ -3,6 +3,7 @@
 // x under the mouse. Long series are reduced to one point per pixel column (the column's mean)
 // before drawing, so a run of 100,000 steps draws as fast as one of 500.
 #pragma once
+#include "views/view_pictures.h"
 #include <imgui.h>
 
 #include <span>
@@ -35,11 +36,10 @@ struct PlotSpec {
 // Draws at the cursor, taking `size` (an item: hover works, the cursor moves past it).
 void draw_plot(const char* id, const PlotSpec& spec, ImVec2 size, const Fonts& fonts);
 
-// Tick positions at a "nice" step (1, 2 or 5 times a power of ten) covering [lo, hi] with at most
-// max_ticks ticks inside it; lo == hi gives one tick.
-std::vector<double> nice_ticks(double lo, double hi, int max_ticks);
-// [lo, hi] widened outwards to the nice step that nice_ticks would use.
-void nice_range(double* lo, double* hi, int max_ticks);
+// The axes' "nice" ticks and ranges are views/view_pictures.h's: one rule for the screen's plots
+// and the exported pictures.
+using views::nice_ticks;
+using views::nice_range;
 
 // Exponential moving average (the smoothed curve of noisy per-step values), bias-corrected at the
 // start like TensorBoard's: add(v) returns the EMA of every value so far, weight `alpha` on the
