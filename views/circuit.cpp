@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -399,8 +400,12 @@ class Builder {
     int port = 0;
   };
 
+  const std::map<Value, std::vector<Use>>& index(NodeId level) const;
   std::vector<Use> uses(NodeId level, Value v) const;
-  bool reaches(NodeId level, NodeId from, NodeId to) const;
+  std::set<NodeId> reach(NodeId level, NodeId from) const;
+  const std::map<NodeId, int>& topo_order(NodeId level) const;
+  mutable std::map<NodeId, std::map<Value, std::vector<Use>>> index_;  // per level
+  mutable std::map<NodeId, std::map<NodeId, int>> order_;             // per level
   bool chain(NodeId level, Value v, NodeId stop, Axes cur, std::vector<Piece>& parts,
              Value& end, std::string& why, int depth);
 
@@ -412,46 +417,73 @@ class Builder {
   int open_budget_ = 1;  // levels of big composites still opened inline
 };
 
-std::vector<Builder::Use> Builder::uses(NodeId level, Value v) const {
-  std::vector<Use> out;
-  const bool from_level = v.node == level;
+// The level's edges, read once: who uses each value (children in order, then the level's
+// outputs as kNoNode).
+const std::map<Builder::Value, std::vector<Builder::Use>>& Builder::index(NodeId level) const {
+  auto [it, fresh] = index_.try_emplace(level);
+  if (!fresh) return it->second;
+  auto& uses = it->second;
   for (NodeId c : r_.g.children(level)) {
     const Node& n = r_.g.node(c);
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       const PortRef& s = n.inputs[i];
       if (!s.connected() || r_.shape_only(n, static_cast<int>(i))) continue;
-      const bool match = from_level ? (s.group_input && s.node == level && s.port == v.port)
-                                    : (!s.group_input && s.node == v.node && s.port == v.port);
-      if (match) out.push_back({c, static_cast<int>(i)});
+      if (s.group_input && s.node != level) continue;
+      uses[{s.group_input ? level : s.node, s.port}].push_back({c, static_cast<int>(i)});
     }
   }
-  if (level != kNoNode) {
-    const Node& L = r_.g.node(level);
-    for (const PortRef& s : L.outputs) {
-      const bool match = from_level ? (s.group_input && s.port == v.port)
-                                    : (!s.group_input && s.node == v.node && s.port == v.port);
-      if (match) out.push_back({kNoNode, 0});
-    }
-  }
-  return out;
+  if (level != kNoNode)
+    for (const PortRef& s : r_.g.node(level).outputs)
+      if (s.connected()) uses[{s.group_input ? level : s.node, s.port}].push_back({kNoNode, 0});
+  return uses;
 }
 
-bool Builder::reaches(NodeId level, NodeId from, NodeId to) const {
-  if (from == to) return true;
-  std::vector<NodeId> stack{from};
+std::vector<Builder::Use> Builder::uses(NodeId level, Value v) const {
+  const auto& idx = index(level);
+  const auto it = idx.find(v);
+  return it == idx.end() ? std::vector<Use>{} : it->second;
+}
+
+// The level's children in a topological order of its edges (Kahn; nodes on a cycle are left
+// out).
+const std::map<NodeId, int>& Builder::topo_order(NodeId level) const {
+  auto [it, fresh] = order_.try_emplace(level);
+  if (!fresh) return it->second;
+  const auto& idx = index(level);
+  std::map<NodeId, int> indegree;
+  for (NodeId c : r_.g.children(level)) indegree[c] = 0;
+  for (const auto& [value, us] : idx)
+    if (value.node != level)
+      for (const Use& u : us)
+        if (u.node != kNoNode) ++indegree[u.node];
+  std::vector<NodeId> ready;
+  for (NodeId c : r_.g.children(level))
+    if (indegree[c] == 0) ready.push_back(c);
+  int next = 0;
+  while (!ready.empty()) {
+    const NodeId n = ready.back();
+    ready.pop_back();
+    it->second[n] = next++;
+    for (auto e = idx.lower_bound({n, 0}); e != idx.end() && e->first.node == n; ++e)
+      for (const Use& u : e->second)
+        if (u.node != kNoNode && --indegree[u.node] == 0) ready.push_back(u.node);
+  }
+  return it->second;
+}
+
+// Every child reachable from `from` (itself included) along the level's edges.
+std::set<NodeId> Builder::reach(NodeId level, NodeId from) const {
+  const auto& idx = index(level);
   std::set<NodeId> seen;
+  std::vector<NodeId> stack{from};
   while (!stack.empty()) {
     const NodeId n = stack.back();
     stack.pop_back();
-    if (!seen.insert(n).second) continue;
-    const Node& node = r_.g.node(n);
-    for (size_t p = 0; p < std::max<size_t>(node.outputs.size(), 1); ++p)
-      for (const Use& u : uses(level, {n, static_cast<int>(p)})) {
-        if (u.node == to) return true;
-        if (u.node != kNoNode) stack.push_back(u.node);
-      }
+    if (n == kNoNode || !seen.insert(n).second) continue;
+    for (auto it = idx.lower_bound({n, 0}); it != idx.end() && it->first.node == n; ++it)
+      for (const Use& u : it->second) stack.push_back(u.node);
   }
-  return false;
+  return seen;
 }
 
 // Follows the flow from value `v` until `stop` (a join; kNoNode: the level's output), appending
@@ -486,22 +518,30 @@ bool Builder::chain(NodeId level, Value v, NodeId stop, Axes cur, std::vector<Pi
       v = {u.node, 0};
       continue;
     }
-    // A fork: the join is the first node every use reaches.
-    NodeId join = kNoNode;
-    bool join_is_output = false;
-    for (NodeId c : r_.g.children(level)) {
-      bool all = true;
-      for (const Use& u : us) all = all && u.node != kNoNode && reaches(level, u.node, c);
-      if (all) {
-        // earliest: no other candidate before it on the way
-        if (join == kNoNode || reaches(level, c, join)) join = c;
+    // A fork: the join is the first node every use reaches (the common descendant that no other
+    // common descendant comes before).
+    std::set<NodeId> common;
+    bool first = true;
+    for (const Use& u : us) {
+      const std::set<NodeId> r = u.node == kNoNode ? std::set<NodeId>{} : reach(level, u.node);
+      if (first) {
+        common = r;
+        first = false;
+      } else {
+        std::set<NodeId> both;
+        std::set_intersection(common.begin(), common.end(), r.begin(), r.end(),
+                              std::inserter(both, both.end()));
+        common = std::move(both);
       }
     }
-    if (join == kNoNode) {
-      join_is_output = true;
-      return why = "a value is used twice and the uses never meet", false;
+    NodeId join = kNoNode;
+    const std::map<NodeId, int>& order = topo_order(level);
+    int best = 0;
+    for (NodeId c : common) {
+      const auto it = order.find(c);
+      if (it != order.end() && (join == kNoNode || it->second < best)) join = c, best = it->second;
     }
-    (void)join_is_output;
+    if (join == kNoNode) return why = "a value is used twice and the uses never meet", false;
     std::vector<Piece> branches;
     std::vector<std::pair<int, Piece>> ordered;  // (join input port, branch)
     for (const Use& u : us) {

@@ -84,19 +84,6 @@ double nice_step(double range, int max_ticks) {
   return f * mag;
 }
 
-int decimals_for(double step) {
-  if (step >= 1) return 0;
-  return std::clamp(int(std::ceil(-std::log10(step) - 1e-9)), 0, 6);
-}
-
-std::string tick_label(double v, double step, bool percent) {
-  char buf[32];
-  if (percent)
-    std::snprintf(buf, sizeof buf, "%.*f%%", decimals_for(step * 100), v * 100);
-  else
-    std::snprintf(buf, sizeof buf, "%.*f", decimals_for(step), v);
-  return buf;
-}
 
 // The colour scale at p (diagram units) in a box of `size`.
 void draw_scale(const Pen& pen, const ColorScale& s, Vec2 p, Vec2 size, const PictureReport& report) {
@@ -358,6 +345,24 @@ void nice_range(double* lo, double* hi, int max_ticks) {
   const double step = t.size() >= 2 ? t[1] - t[0] : nice_step(*hi - *lo, max_ticks);
   *lo = std::floor(*lo / step + 1e-9) * step;
   *hi = std::ceil(*hi / step - 1e-9) * step;
+}
+
+namespace {
+
+int decimals_for(double step) {
+  if (step >= 1) return 0;
+  return std::clamp(int(std::ceil(-std::log10(step) - 1e-9)), 0, 6);
+}
+
+}  // namespace
+
+std::string tick_label(double v, double step, bool percent) {
+  char buf[32];
+  if (percent)
+    std::snprintf(buf, sizeof buf, "%.*f%%", decimals_for(step * 100), v * 100);
+  else
+    std::snprintf(buf, sizeof buf, "%.*f", decimals_for(step), v);
+  return buf;
 }
 
 // ---- Grad-CAM

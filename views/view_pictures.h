@@ -79,6 +79,8 @@ using PictureReport = std::function<void(const PictureItem&)>;
 std::vector<double> nice_ticks(double lo, double hi, int max_ticks);
 // [lo, hi] widened outwards to the nice step that nice_ticks would use.
 void nice_range(double* lo, double* hi, int max_ticks);
+// A tick's label with the decimals its step needs ("0.25"; percent: "25%").
+std::string tick_label(double v, double step, bool percent);
 
 // ---- Grad-CAM
 

@@ -11,19 +11,6 @@ namespace fw::gui {
 
 namespace {
 
-int decimals_for(double step) {
-  if (step >= 1) return 0;
-  return std::clamp(int(std::ceil(-std::log10(step) - 1e-9)), 0, 6);
-}
-
-std::string tick_label(double v, double step, bool percent) {
-  char buf[32];
-  if (percent)
-    std::snprintf(buf, sizeof buf, "%.*f%%", decimals_for(step * 100), v * 100);
-  else
-    std::snprintf(buf, sizeof buf, "%.*f", decimals_for(step), v);
-  return buf;
-}
 
 std::string value_label(double v, bool percent) {
   char buf[32];

@@ -40,6 +40,7 @@ void draw_plot(const char* id, const PlotSpec& spec, ImVec2 size, const Fonts& f
 // and the exported pictures.
 using views::nice_ticks;
 using views::nice_range;
+using views::tick_label;
 
 // Exponential moving average (the smoothed curve of noisy per-step values), bias-corrected at the
 // start like TensorBoard's: add(v) returns the EMA of every value so far, weight `alpha` on the

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "views/graph_style.h"
+#include "views/view_pictures.h"
 
 namespace fw::gui {
 
@@ -42,20 +43,21 @@ constexpr ImU32 rgb(unsigned hex, unsigned alpha = 255) {
   return IM_COL32((hex >> 16) & 0xFF, (hex >> 8) & 0xFF, hex & 0xFF, alpha);
 }
 namespace graph = views::graph_palette;
+namespace pic = views::view_palette;
 inline constexpr ImU32 kBackground = graph::kBackground;  // behind everything
-inline constexpr ImU32 kPanel = rgb(0x171a21);            // the table, panels
+inline constexpr ImU32 kPanel = pic::kPanel;            // the table, panels
 inline constexpr ImU32 kHeader = graph::kHeader;          // table header, title bar
-inline constexpr ImU32 kBorder = rgb(0x2a2f3a);
+inline constexpr ImU32 kBorder = pic::kBorder;
 inline constexpr ImU32 kText = graph::kText;
 inline constexpr ImU32 kTextDim = graph::kTextDim;
 inline constexpr ImU32 kAccent = graph::kAccent;
-inline constexpr ImU32 kOk = rgb(0x6cc38b);
+inline constexpr ImU32 kOk = pic::kOk;
 inline constexpr ImU32 kWarning = graph::kWarning;
 inline constexpr ImU32 kError = graph::kError;
 // The editor canvas.
 inline constexpr ImU32 kCanvas = graph::kCanvas;
-inline constexpr ImU32 kGridMinor = rgb(0x1a1e26);
-inline constexpr ImU32 kGridMajor = rgb(0x20252f);
+inline constexpr ImU32 kGridMinor = pic::kGridMinor;
+inline constexpr ImU32 kGridMajor = pic::kGridMajor;
 inline constexpr ImU32 kNodeBody = graph::kNodeBody;
 inline constexpr ImU32 kNodeBorder = graph::kNodeBorder;
 inline constexpr ImU32 kLink = graph::kLink;
