@@ -382,10 +382,9 @@ class Builder {
   explicit Builder(const Reader& r) : r_(r) {}
 
   Piece node_piece(NodeId id, const Axes& in_axes);
-  // The body of a level (its children as a flow), or nullopt-like {ok=false} when it is not
+  // The body of a level (its children as a flow) into `out`; false, with `why`, when it is not
   // series-parallel.
   bool flow(NodeId level, const Axes& in_axes, Piece& out, std::string& why);
-  std::string note;
 
  private:
   struct Value {
