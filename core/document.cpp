@@ -226,6 +226,16 @@ EditResult Document::rename(NodeId id, const std::string& name) {
   });
 }
 
+EditResult Document::set_meta(const std::string& key, const std::optional<AttrValue>& value,
+                              const std::string& label) {
+  return apply(label, kNoNode, -1, [&](EditResult&) {
+    if (value)
+      graph_.meta.set(key, *value);
+    else
+      graph_.meta.erase(key);
+  });
+}
+
 EditResult Document::move(const std::vector<NodeId>& ids, float dx, float dy) {
   return apply("Move", ids.empty() ? kNoNode : ids.front(), -1, [&](EditResult&) {
     for (NodeId id : ids) {

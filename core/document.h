@@ -68,6 +68,10 @@ class Document {
   EditResult set_output(NodeId group, int out_port, PortRef src);
   EditResult set_attr(NodeId id, const std::string& name, AttrValue value);
   EditResult rename(NodeId id, const std::string& name);
+  // Sets graph.meta[key] (nullopt: removes it) as one undo step named `label` (the search space
+  // lives there, nas/space.h). An unchanged value makes no step.
+  EditResult set_meta(const std::string& key, const std::optional<AttrValue>& value,
+                      const std::string& label);
   EditResult move(const std::vector<NodeId>& ids, float dx, float dy);
   // Sets absolute positions of many nodes in one step (automatic layout); `label` names the step.
   EditResult place(const std::vector<Placement>& where, const std::string& label = "Arrange");

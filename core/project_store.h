@@ -51,6 +51,11 @@
 //                   created TEXT)
 //    views(name TEXT PRIMARY KEY, settings_json TEXT)
 //    blobs(name TEXT PRIMARY KEY, mime TEXT, data BLOB)          -- sample images etc.
+//  version 3 adds:
+//    search_results columns seq INTEGER, parent INTEGER, generation INTEGER, status TEXT,
+//                   reason TEXT, seconds REAL (defaults 0, 0, 0, 'ok', '', 0)
+//    searches(name TEXT PRIMARY KEY, settings_json TEXT, space_json TEXT, base_json TEXT,
+//             created TEXT)
 //  Migration i (project_store.cpp, kMigrations) brings version i-1 to i; a new version appends
 //  one migration and bumps kProjectSchemaVersion. Saving always writes the newest version.
 #pragma once
@@ -66,7 +71,7 @@
 
 namespace fw {
 
-constexpr int kProjectSchemaVersion = 2;
+constexpr int kProjectSchemaVersion = 3;
 constexpr int32_t kProjectApplicationId = 0x46524d57;  // "FRMW"
 
 // 1. ProjectData ---------------------------------------------------------------------------------
@@ -95,11 +100,29 @@ struct TrainingRun {
 struct SearchResult {
   int64_t id = 0;            // 0 on save: the next free id
   std::string search;        // which search produced it
-  std::string subnet_json;   // the sampled architecture
-  std::string metrics_json;  // objectives and proxies
+  std::string subnet_json;   // the subnet's choices: {"stages.1.depth": 2, ...} (nas/space.h)
+  std::string metrics_json;  // metric -> number (null: not finite)
   std::string created;       // ISO 8601 time
+  // version 3:
+  int64_t seq = 0;           // place in its search's proposal order
+  int64_t parent = 0;        // id of the result it was bred from; 0: none
+  int64_t generation = 0;
+  std::string status = "ok"; // ok, failed, invalid, filtered
+  std::string reason;        // why, when not ok
+  double seconds = 0;        // evaluation wall time
 
   bool operator==(const SearchResult&) const = default;
+};
+
+// A search as started (nas/search.h SearchInfo): its settings, base graph and space.
+struct SearchRow {
+  std::string name;
+  std::string settings_json;
+  std::string space_json;
+  std::string base_json;
+  std::string created;
+
+  bool operator==(const SearchRow&) const = default;
 };
 
 struct ProjectData {
@@ -110,7 +133,8 @@ struct ProjectData {
   std::map<std::string, std::pair<std::string, std::vector<uint8_t>>>
       blobs;                      // name -> (mime, bytes)
   std::vector<TrainingRun> runs;  // with their curves
-  std::vector<SearchResult> search_results;
+  std::vector<SearchResult> search_results;  // ordered by id
+  std::vector<SearchRow> searches;            // ordered by name
   std::map<std::string, std::string> views;  // view name -> settings JSON
 };
 
@@ -118,6 +142,31 @@ struct ProjectData {
 
 ProjectData load_project(const std::string& path);
 void save_project(const std::string& path, const ProjectData& data);
+
+// Incremental writes for a running search, one SQLite transaction each on the project file itself
+// (no rewrite: a kill between two leaves every earlier one in the file). Opening takes an
+// exclusive advisory lock (flock) held until destruction, so a second search on the same project
+// fails at once: "p.formwork: another search is writing this project". A file of an older schema
+// is first brought to the newest by save_project(load_project(path)) (atomic, as always).
+class ProjectAppender {
+ public:
+  explicit ProjectAppender(const std::string& path);
+  ~ProjectAppender();
+  ProjectAppender(const ProjectAppender&) = delete;
+  ProjectAppender& operator=(const ProjectAppender&) = delete;
+
+  void add_search(const SearchRow& row);          // fw::Error if the name exists
+  void update_search(const SearchRow& row);       // by name (a grown budget)
+  void append_result(const SearchResult& r);      // r.id must be free (non-zero)
+  int64_t next_free_id() const;  // one past the highest result id in the file
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  int lock_fd_ = -1;
+  struct Db;
+  Db* db_ = nullptr;
+};
 
 // 4. Test hooks ----------------------------------------------------------------------------------
 namespace testing {
