@@ -1,6 +1,7 @@
 #include "core/project_store.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +46,17 @@ constexpr Migration kMigrations[] = {
       CREATE TABLE views(name TEXT PRIMARY KEY, settings_json TEXT);
       CREATE TABLE blobs(name TEXT PRIMARY KEY, mime TEXT, data BLOB);
     )sql"},
+    {3, R"sql(
+      ALTER TABLE search_results ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE search_results ADD COLUMN parent INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE search_results ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE search_results ADD COLUMN status TEXT NOT NULL DEFAULT 'ok';
+      ALTER TABLE search_results ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+      ALTER TABLE search_results ADD COLUMN seconds REAL NOT NULL DEFAULT 0;
+      CREATE TABLE searches(name TEXT PRIMARY KEY, settings_json TEXT NOT NULL,
+                            space_json TEXT NOT NULL, base_json TEXT NOT NULL,
+                            created TEXT NOT NULL);
+    )sql"},
 };
 static_assert(std::size(kMigrations) == kProjectSchemaVersion,
               "one migration per schema version: append to kMigrations and bump the version");
@@ -52,7 +64,7 @@ static_assert(std::size(kMigrations) == kProjectSchemaVersion,
 // The tables of the newest schema, checked on load.
 constexpr const char* kTables[] = {
     "meta",           "graph", "weights", "training_runs", "training_curves",
-    "search_results", "views", "blobs"};
+    "search_results", "views", "blobs",   "searches"};
 
 // Runs the migrations after version `from`; the caller holds a transaction.
 void migrate(SqliteDb& db, int64_t from) {
@@ -155,6 +167,22 @@ Tensor weight_from_row(const SqliteStmt& st, const std::string& name, const std:
   return t;
 }
 
+SearchResult result_from_row(const SqliteStmt& st) {
+  SearchResult r;
+  r.id = st.column_int(0);
+  r.search = st.column_text(1);
+  r.subnet_json = st.column_text(2);
+  r.metrics_json = st.column_text(3);
+  r.created = st.column_text(4);
+  r.seq = st.column_int(5);
+  r.parent = st.column_int(6);
+  r.generation = st.column_int(7);
+  r.status = st.column_text(8);
+  r.reason = st.column_text(9);
+  r.seconds = st.column_double(10);
+  return r;
+}
+
 ProjectData read_project(SqliteDb& db) {
   ProjectData p;
   const std::string& what = db.what();
@@ -207,11 +235,17 @@ ProjectData read_project(SqliteDb& db) {
   }
   {
     SqliteStmt st(db,
-                  "SELECT id, search, subnet_json, metrics_json, created FROM search_results "
-                  "ORDER BY id");
+                  "SELECT id, search, subnet_json, metrics_json, created, seq, parent, generation, "
+                  "status, reason, seconds FROM search_results ORDER BY id");
+    while (st.step()) p.search_results.push_back(result_from_row(st));
+  }
+  {
+    SqliteStmt st(db,
+                  "SELECT name, settings_json, space_json, base_json, created FROM searches "
+                  "ORDER BY name");
     while (st.step())
-      p.search_results.push_back({st.column_int(0), st.column_text(1), st.column_text(2),
-                                  st.column_text(3), st.column_text(4)});
+      p.searches.push_back({st.column_text(0), st.column_text(1), st.column_text(2),
+                            st.column_text(3), st.column_text(4)});
   }
   {
     SqliteStmt st(db, "SELECT name, settings_json FROM views");
@@ -274,6 +308,21 @@ class RowWriter {
   int64_t& rows_;
 };
 
+constexpr const char* kInsertResult =
+    "INSERT INTO search_results(id, search, subnet_json, metrics_json, created, seq, parent, "
+    "generation, status, reason, seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+constexpr const char* kInsertSearch =
+    "INSERT INTO searches(name, settings_json, space_json, base_json, created) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+
+void insert_result(RowWriter& w, const SearchResult& r) {
+  w.row(CallSite::current(), RowId{r.id}, r.search, r.subnet_json, r.metrics_json, r.created, r.seq,
+        r.parent, r.generation, r.status, r.reason, r.seconds);
+}
+void insert_search(RowWriter& w, const SearchRow& s) {
+  w.row(CallSite::current(), s.name, s.settings_json, s.space_json, s.base_json, s.created);
+}
+
 void write_project(SqliteDb& db, const ProjectData& data) {
   using Site = CallSite;
   int64_t rows = 0;
@@ -318,12 +367,12 @@ void write_project(SqliteDb& db, const ProjectData& data) {
     }
   }
   {
-    RowWriter w(db,
-                "INSERT INTO search_results(id, search, subnet_json, metrics_json, created) "
-                "VALUES (?1, ?2, ?3, ?4, ?5)",
-                rows);
-    for (const SearchResult& r : data.search_results)
-      w.row(Site::current(), RowId{r.id}, r.search, r.subnet_json, r.metrics_json, r.created);
+    RowWriter w(db, kInsertResult, rows);
+    for (const SearchResult& r : data.search_results) insert_result(w, r);
+  }
+  {
+    RowWriter w(db, kInsertSearch, rows);
+    for (const SearchRow& s : data.searches) insert_search(w, s);
   }
   {
     RowWriter w(db, "INSERT INTO views(name, settings_json) VALUES (?1, ?2)", rows);
@@ -391,6 +440,108 @@ void save_project(const std::string& path, const ProjectData& data) {
     db.exec("COMMIT");
     db.close();
   });
+}
+
+// ---- Appender -----------------------------------------------------------------------------------
+
+struct ProjectAppender::Db {
+  SqliteDb db;
+  explicit Db(const std::string& path) : db(path, SQLITE_OPEN_READWRITE, path) {}
+};
+
+ProjectAppender::ProjectAppender(const std::string& path) : path_(path) {
+  check_file(path);
+  lock_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (lock_fd_ < 0) throw Error(path + ": cannot open (" + errno_text(errno) + ")");
+  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int err = errno;
+    close(lock_fd_);
+    lock_fd_ = -1;
+    if (err == EWOULDBLOCK) throw Error(path + ": another search is writing this project");
+    throw Error(path + ": cannot lock (" + errno_text(err) + ")");
+  }
+  try {
+    int64_t version = 0;
+    {
+      SqliteDb probe(path, SQLITE_OPEN_READONLY, path);
+      version = probe.pragma_int("user_version");
+    }
+    if (version < kProjectSchemaVersion) {
+      // Bring the file to the newest schema (atomically), then lock the new file.
+      save_project(path, load_project(path));
+      close(lock_fd_);
+      lock_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
+        throw Error(path + ": another search is writing this project");
+    } else {
+      (void)load_project(path);  // every check a load makes (schema, tables, rows)
+    }
+    db_ = new Db(path);
+    db_->db.exec("PRAGMA synchronous = FULL");
+  } catch (...) {
+    if (lock_fd_ >= 0) close(lock_fd_);
+    lock_fd_ = -1;
+    throw;
+  }
+}
+
+ProjectAppender::~ProjectAppender() {
+  delete db_;
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases the lock
+}
+
+void ProjectAppender::add_search(const SearchRow& row) {
+  {
+    SqliteStmt st(db_->db, "SELECT 1 FROM searches WHERE name = ?1");
+    st.bind_text(1, row.name);
+    if (st.step()) throw Error(path_ + ": a search named '" + row.name + "' exists already");
+  }
+  int64_t rows = 0;
+  db_->db.exec("BEGIN IMMEDIATE");
+  {
+    RowWriter w(db_->db, kInsertSearch, rows);
+    insert_search(w, row);
+  }
+  db_->db.exec("COMMIT");
+}
+
+void ProjectAppender::update_search(const SearchRow& row) {
+  db_->db.exec("BEGIN IMMEDIATE");
+  {
+    SqliteStmt st(db_->db,
+                  "UPDATE searches SET settings_json = ?2, space_json = ?3, base_json = ?4 "
+                  "WHERE name = ?1");
+    st.bind_text(1, row.name);
+    st.bind_text(2, row.settings_json);
+    st.bind_text(3, row.space_json);
+    st.bind_text(4, row.base_json);
+    st.step();
+  }
+  if (sqlite3_changes(db_->db.get()) != 1) {
+    db_->db.exec("ROLLBACK");
+    throw Error(path_ + ": no search named '" + row.name + "'");
+  }
+  db_->db.exec("COMMIT");
+}
+
+void ProjectAppender::append_result(const SearchResult& r) {
+  if (r.id <= 0) throw Error(path_ + ": a search result needs an id");
+  int64_t rows = 0;
+  db_->db.exec("BEGIN IMMEDIATE");
+  try {
+    RowWriter w(db_->db, kInsertResult, rows);
+    insert_result(w, r);
+  } catch (...) {
+    db_->db.exec("ROLLBACK");
+    throw;
+  }
+  db_->db.exec("COMMIT");
+}
+
+int64_t ProjectAppender::next_free_id() const {
+  SqliteStmt st(db_->db, "SELECT COALESCE(MAX(id), 0) FROM search_results");
+  st.step();
+  return st.column_int(0) + 1;
 }
 
 namespace testing {

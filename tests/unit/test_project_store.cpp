@@ -37,8 +37,24 @@ fw::ProjectData sample_project() {
   second.id = 7;
   second.status = "running";
   p.runs.push_back(second);
-  p.search_results.push_back({1, "random-1", R"({"depths":[2,2]})", R"({"params":1e6})", "t0"});
-  p.search_results.push_back({2, "random-1", R"({"depths":[1,2]})", R"({"params":5e5})", "t1"});
+  auto result = [](int64_t id, const char* subnet, const char* metrics, const char* created) {
+    fw::SearchResult r;
+    r.id = id;
+    r.search = "random-1";
+    r.subnet_json = subnet;
+    r.metrics_json = metrics;
+    r.created = created;
+    r.seq = id - 1;
+    return r;
+  };
+  p.search_results.push_back(result(1, R"({"depths":[2,2]})", R"({"params":1e6})", "t0"));
+  p.search_results.push_back(result(2, R"({"depths":[1,2]})", R"({"params":5e5})", "t1"));
+  p.search_results.back().status = "failed";
+  p.search_results.back().reason = "naswot is not finite";
+  p.search_results.back().parent = 1;
+  p.search_results.back().generation = 1;
+  p.search_results.back().seconds = 0.25;
+  p.searches.push_back({"random-1", R"({"budget":2})", R"({"choices":[]})", "{}", "t0"});
   p.views = {{"attention", R"({"layer":"stages.3"})"}, {"editor", "{}"}};
   return p;
 }
@@ -58,6 +74,7 @@ void expect_same(const fw::ProjectData& a, const fw::ProjectData& b) {
   EXPECT_EQ(a.blobs, b.blobs);
   EXPECT_EQ(a.runs, b.runs);
   EXPECT_EQ(a.search_results, b.search_results);
+  EXPECT_EQ(a.searches, b.searches);
   EXPECT_EQ(a.views, b.views);
   ASSERT_EQ(a.weights.size(), b.weights.size());
   for (const auto& [name, t] : a.weights) {
@@ -178,7 +195,7 @@ TEST(ProjectStore, RefusesNewerSchema) {
   fw::save_project(path, sample_project());
   sql(path, "PRAGMA user_version = 7");
   EXPECT_ERROR_HAS(fw::load_project(path),
-                   "x.formwork: schema version 7 is newer than this Formwork supports (2); "
+                   "x.formwork: schema version 7 is newer than this Formwork supports (3); "
                    "update Formwork");
 }
 
@@ -319,3 +336,113 @@ TEST(ProjectStore, FullDiskKeepsOldFile) {
 }
 
 }  // namespace
+
+// ---- Appender (running searches) -----------------------------------------------------------------
+
+namespace {
+fw::SearchResult appended(int64_t id, const std::string& search) {
+  fw::SearchResult r;
+  r.id = id;
+  r.search = search;
+  r.subnet_json = R"({"stages.1.depth":2})";
+  r.metrics_json = R"({"params":1000})";
+  r.created = "t";
+  r.seq = id;
+  return r;
+}
+}  // namespace
+
+TEST(ProjectStore, AppenderAddsRowsWithoutRewritingTheProject) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  {
+    fw::ProjectAppender app(path);
+    EXPECT_EQ(app.next_free_id(), 3);
+    app.add_search({"s", R"({"budget":3})", "{}", "{}", "t"});
+    EXPECT_ERROR_HAS(app.add_search({"s", "{}", "{}", "{}", "t"}), "a search named 's' exists already");
+    app.append_result(appended(3, "s"));
+    EXPECT_EQ(app.next_free_id(), 4);
+    EXPECT_ERROR_HAS(app.append_result(appended(3, "s")), "UNIQUE");
+    app.update_search({"s", R"({"budget":5})", "{}", "{}", "t"});
+  }
+  const fw::ProjectData p = fw::load_project(path);
+  ASSERT_EQ(p.search_results.size(), 3u);
+  EXPECT_EQ(p.search_results.back(), appended(3, "s"));
+  ASSERT_EQ(p.searches.size(), 2u);
+  EXPECT_EQ(p.searches[1].name, "s");
+  EXPECT_EQ(p.searches[1].settings_json, R"({"budget":5})");
+  EXPECT_EQ(p.weights.size(), sample_project().weights.size());  // the rest untouched
+  EXPECT_EQ(p.graph_json, sample_project().graph_json);
+}
+
+TEST(ProjectStore, SecondAppenderOnTheSameProjectIsRefused) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  fw::ProjectAppender first(path);
+  EXPECT_ERROR_HAS(fw::ProjectAppender second(path), "p.formwork: another search is writing this project");
+  // Another process too (flock is per open file, so a child holds its own).
+  const int code = fw::test::run_in_child([&] {
+    try {
+      fw::ProjectAppender other(path);
+    } catch (const fw::Error& e) {
+      return std::string(e.what()).find("another search") != std::string::npos ? 7 : 1;
+    }
+    return 0;
+  });
+  EXPECT_EQ(code, 7);
+}
+
+TEST(ProjectStore, AppendedRowsSurviveAKill) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  const int code = fw::test::run_in_child([&] {
+    fw::ProjectAppender app(path);
+    app.append_result(appended(10, "k"));
+    app.append_result(appended(11, "k"));
+    _exit(9);  // no destructor, no close
+    return 0;
+  });
+  ASSERT_EQ(code, 9);
+  const fw::ProjectData p = fw::load_project(path);
+  ASSERT_EQ(p.search_results.size(), 4u);
+  EXPECT_EQ(p.search_results[3], appended(11, "k"));
+  fw::ProjectAppender again(path);  // the dead process's lock went with it
+}
+
+TEST(ProjectStore, AppenderBringsAnOlderSchemaUpToDate) {
+  ScratchDir dir;
+  const std::string path = dir.file("old.formwork");
+  sql(path, R"sql(
+    PRAGMA application_id = 1179798871;
+    CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE graph(id INTEGER PRIMARY KEY CHECK (id = 1), format_version INTEGER NOT NULL,
+                       json TEXT NOT NULL);
+    CREATE TABLE weights(name TEXT PRIMARY KEY, dtype TEXT NOT NULL, shape TEXT NOT NULL,
+                         data BLOB NOT NULL);
+    CREATE TABLE training_runs(id INTEGER PRIMARY KEY, created TEXT, settings_json TEXT,
+                               dataset TEXT, status TEXT);
+    CREATE TABLE training_curves(run_id INTEGER REFERENCES training_runs(id), step INTEGER,
+                                 epoch REAL, key TEXT, value REAL);
+    CREATE TABLE search_results(id INTEGER PRIMARY KEY, search TEXT, subnet_json TEXT,
+                                metrics_json TEXT, created TEXT);
+    CREATE TABLE views(name TEXT PRIMARY KEY, settings_json TEXT);
+    CREATE TABLE blobs(name TEXT PRIMARY KEY, mime TEXT, data BLOB);
+    INSERT INTO graph VALUES (1, 1, '{"nodes":[]}');
+    INSERT INTO search_results VALUES (4, 'old', '{}', '{"params":1}', 't');
+    PRAGMA user_version = 2;
+  )sql");
+  const fw::ProjectData before = fw::load_project(path);  // migrated in memory
+  ASSERT_EQ(before.search_results.size(), 1u);
+  EXPECT_EQ(before.search_results[0].status, "ok");
+  {
+    fw::ProjectAppender app(path);
+    EXPECT_EQ(app.next_free_id(), 5);
+    app.append_result(appended(5, "new"));
+  }
+  const fw::ProjectData after = fw::load_project(path);
+  ASSERT_EQ(after.search_results.size(), 2u);
+  EXPECT_EQ(after.search_results[0], before.search_results[0]);
+}
