@@ -62,9 +62,9 @@ static_assert(std::size(kMigrations) == kProjectSchemaVersion,
               "one migration per schema version: append to kMigrations and bump the version");
 
 // The tables of the newest schema, checked on load.
-constexpr const char* kTables[] = {
-    "meta",           "graph", "weights", "training_runs", "training_curves",
-    "search_results", "views", "blobs",   "searches"};
+constexpr const char* kTables[] = {"meta",          "graph",           "weights",
+                                   "training_runs", "training_curves", "search_results",
+                                   "views",         "blobs",           "searches"};
 
 // Runs the migrations after version `from`; the caller holds a transaction.
 void migrate(SqliteDb& db, int64_t from) {
@@ -427,8 +427,25 @@ ProjectData load_project(const std::string& path) {
   return checked(read_project(mem), path);
 }
 
+namespace {
+// The appender's own migration saves while it holds the lock.
+thread_local bool t_saving_under_own_lock = false;
+
+// A search writing `path` (ProjectAppender's lock) would lose its rows to a rename over it.
+void refuse_if_search_writes(const std::string& path) {
+  if (t_saving_under_own_lock) return;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  const bool locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  close(fd);
+  if (locked)
+    throw Error(path + ": a search is writing this project; save again when it has finished");
+}
+}  // namespace
+
 void save_project(const std::string& path, const ProjectData& data) {
   check_weights(data, path);
+  refuse_if_search_writes(path);
   write_file_atomic_at(path, [&](const std::string& tmp) {
     SqliteDb db(tmp, SQLITE_OPEN_READWRITE, path);
     // The temp file is private until renamed, and atomic_file fsyncs it: no journal, no syncs.
@@ -468,7 +485,14 @@ ProjectAppender::ProjectAppender(const std::string& path) : path_(path) {
     }
     if (version < kProjectSchemaVersion) {
       // Bring the file to the newest schema (atomically), then lock the new file.
-      save_project(path, load_project(path));
+      t_saving_under_own_lock = true;
+      try {
+        save_project(path, load_project(path));
+      } catch (...) {
+        t_saving_under_own_lock = false;
+        throw;
+      }
+      t_saving_under_own_lock = false;
       close(lock_fd_);
       lock_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)

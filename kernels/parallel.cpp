@@ -118,6 +118,9 @@ void set_num_threads(int n) {
 
 int num_threads() { return pool().size(); }
 
+SerialScope::SerialScope() : was_(t_inside) { t_inside = true; }
+SerialScope::~SerialScope() { t_inside = was_; }
+
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn) {
   if (end <= begin) return;

@@ -19,4 +19,17 @@ int num_threads();
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn);
 
+// While one lives, parallel_for calls made on this thread run serially in it, as nested calls do
+// (a search scores several subnets at once, each on its own thread and one core).
+class SerialScope {
+ public:
+  SerialScope();
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool was_;
+};
+
 }  // namespace fw

@@ -177,11 +177,13 @@ void naswot(const ProxyInput& in, std::map<std::string, double>& out) {
   out["naswot"] = logdet;  // -inf when two samples have identical codes (K singular)
 }
 
-double latency_ms(const ProxyInput& in, int repeats) {
+double latency_ms(const ProxyInput& in, int64_t batch, int repeats) {
   auto ex = make(in, *in.weights);
   Shape one = in.x.shape;
-  one[0] = 1;
-  Tensor x1(one, std::vector<float>(in.x.data.begin(), in.x.data.begin() + numel(one)));
+  one[0] = batch;
+  const int64_t per = numel(in.x.shape) / std::max<int64_t>(1, in.x.dim(0));
+  Tensor x1(one);
+  for (int64_t i = 0; i < numel(one); ++i) x1.data[size_t(i)] = in.x.data[size_t(i % (per * in.x.dim(0)))];
   RunOptions o;
   std::vector<double> times;
   for (int i = 0; i < repeats + 2; ++i) {
@@ -234,8 +236,13 @@ std::map<std::string, double> compute_proxies(const ProxyInput& in, const std::v
   if (want.count("jacob_cov")) jacob_cov(in, out);
   out["params"] = double(in.analysis->total_params);
   out["macs"] = double(in.analysis->total_macs);
-  out["latency_ms"] = latency_ms(in, std::max(1, in.latency_repeats));
+  if (in.latency_repeats > 0) out["latency_ms"] = latency_ms(in, 1, in.latency_repeats);
   return out;
+}
+
+double forward_latency_ms(const ProxyInput& in, int64_t batch, int repeats) {
+  if (batch < 1) throw Error("latency: batch must be at least 1, got " + std::to_string(batch));
+  return latency_ms(in, batch, std::max(1, repeats));
 }
 
 }  // namespace fw

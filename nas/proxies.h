@@ -40,11 +40,16 @@ struct ProxyInput {
   const TensorMap* weights = nullptr;
   Tensor x;                      // (B, C, H, W)
   std::vector<int64_t> labels;   // B labels (grad_norm, snip)
-  int latency_repeats = 10;
+  int latency_repeats = 10;      // 0: no latency_ms
 };
 
-// Computes the named proxies (and always params, macs, latency_ms; synflow_log with synflow).
+// Computes the named proxies (and always params, macs, and latency_ms unless latency_repeats is 0;
+// synflow_log with synflow).
 // Throws fw::Error for an unknown proxy name, a label out of range, or jacob_cov on one sample.
 std::map<std::string, double> compute_proxies(const ProxyInput& in, const std::vector<std::string>& names);
+
+// Median wall time (ms) of a forward of the first `batch` samples of in.x (repeated when x has
+// fewer) over `repeats` runs after 2 warm-ups, on the current thread count.
+double forward_latency_ms(const ProxyInput& in, int64_t batch, int repeats);
 
 }  // namespace fw

@@ -22,9 +22,10 @@
 //  - Resuming replays the strategy from the seed: a proposal already committed takes its stored
 //    result instead of being evaluated; so an interrupted and resumed run ends with the results an
 //    uninterrupted one has (deterministic metrics: everything but latency).
-//  - Threads: `threads` subnets are scored at once, each on one kernel thread, unless an
-//    objective is latency_ms (then one at a time, on all threads, so timings do not disturb each
-//    other).
+//  - Threads: `threads` subnets are scored at once, each on one kernel thread (so the metrics,
+//    a short training's included, do not depend on the thread count), unless latency is measured
+//    (an objective or a constraint): then one at a time, on all kernel threads, so that timings
+//    do not disturb each other.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -49,6 +50,7 @@ struct SearchSettings {
   std::vector<Objective> objectives;
   int threads = 0;                   // 0: all cores
   int64_t proxy_batch = 16;          // items of the project's dataset for the data proxies
+  std::string proxy_input, proxy_labels;  // or the user's own batch (.npy files)
   int latency_repeats = 10;
   int64_t latency_batch = 0;
   int64_t train_steps = 0;           // accuracy objective
@@ -120,6 +122,10 @@ std::vector<int64_t> pareto_ids(const std::vector<SearchRecord>& records,
 // Conversions to and from the project's stored rows (core/project_store.h).
 struct SearchResult;
 struct SearchRow;
+struct ProjectData;
+// The graph of result `id` of a project: its search's base graph with its choices applied.
+// fw::Error "p.formwork: no search result 7" / "... result 7 is invalid (reason)".
+Graph result_graph(const ProjectData& p, int64_t id, const std::string& where);
 SearchRecord record_from_row(const SearchResult& row);
 SearchResult row_from_record(const SearchRecord& r);
 SearchInfo info_from_row(const SearchRow& row);

@@ -11,7 +11,7 @@ namespace {
 const std::set<std::string>& command_names() {
   static const std::set<std::string> names = {"templates", "info", "new", "weights", "infer",
                                               "gradcam", "attention", "mixing", "score", "bench", "train", "eval", "data",
-                                              "export",
+                                              "export", "space", "nas", "results",
                                               "--help", "-h", "--version"};
   return names;
 }
@@ -69,6 +69,9 @@ int run(int argc, char** argv) {
   register_eval(app);
   register_data(app);
   register_export(app);
+  register_space(app);
+  register_nas(app);
+  register_results(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

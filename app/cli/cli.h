@@ -47,5 +47,8 @@ void register_train(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_data(CLI::App& app);
 void register_export(CLI::App& app);
+void register_space(CLI::App& app);
+void register_nas(CLI::App& app);
+void register_results(CLI::App& app);
 
 }  // namespace fw::cli

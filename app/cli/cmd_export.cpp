@@ -8,6 +8,8 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/format.h"
+#include "core/graph_json.h"
+#include "nas/search.h"
 #include "views/circuit.h"
 #include "views/graph_diagram.h"
 #include "views/picture_export.h"
@@ -68,23 +70,30 @@ NodeId find_level(const Graph& g, const std::string& spec, const std::string& pa
 
 void register_export(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "export", "Diagrams of the network (--svg, --pdf, --png): the GUI's picture of a level");
+      "export", "The network as an architecture file (--json) or diagrams (--svg, --pdf, --png)");
   cmd->footer(
       "--diagram graph is the editor's picture of the level (its nodes, ports, links and shapes; "
       "problems marked); --diagram circuit is the level's neural circuit diagram. SVG keeps text "
       "as text and is sized in px; PDF is one vector page, 1 unit = 1 pt; PNG is --width pixels "
       "wide (default: 1 pixel per unit), the height in proportion. Several outputs may be given; "
-      "they are written all or none.");
+      "they are written all or none. --result ID exports a search result's subnet of the project "
+      "(its search's base graph with the result's choices) instead of the project's graph.");
   struct Args {
     ArchArgs arch;
-    std::string svg, pdf, png, diagram = "graph", level;
+    std::string svg, pdf, png, json, diagram = "graph", level;
     int width = 0;
+    int64_t result = 0;
   };
   auto a = std::make_shared<Args>();
   add_arch_options(cmd, a->arch);
   cmd->add_option("--svg", a->svg, "write the diagram as SVG (*.svg)");
   cmd->add_option("--pdf", a->pdf, "write the diagram as a one-page vector PDF (*.pdf)");
   cmd->add_option("--png", a->png, "write the diagram as a PNG (*.png)");
+  cmd->add_option("--json", a->json,
+                  "write the architecture file (*.json; every ARCH command reads it)");
+  cmd->add_option("--result", a->result,
+                  "a project's search result: export that subnet (ids: `formwork results`)")
+      ->check(CLI::PositiveNumber);
   auto* width =
       cmd->add_option("--width", a->width, "--png: the width in pixels (default: 1 per unit)")
           ->check(CLI::Range(1, 32768));
@@ -99,16 +108,23 @@ void register_export(CLI::App& app) {
     if (!a->svg.empty()) outputs.push_back({PictureFormat::Svg, a->svg});
     if (!a->pdf.empty()) outputs.push_back({PictureFormat::Pdf, a->pdf});
     if (!a->png.empty()) outputs.push_back({PictureFormat::Png, a->png});
-    if (outputs.empty())
-      throw UsageError("export: nothing to write: give --svg F, --pdf F or --png F");
+    if (outputs.empty() && a->json.empty())
+      throw UsageError("export: nothing to write: give --json F, --svg F, --pdf F or --png F");
     if (width->count() > 0 && a->png.empty())
       throw UsageError("--width is the width of the PNG: it needs --png F");
-    if (!views::picture_export_available())
+    if (a->result > 0 && !ends_with(a->arch.arch, ".formwork"))
+      throw UsageError("--result needs a project file (*.formwork), got '" + a->arch.arch + "'");
+    if (!outputs.empty() && !views::picture_export_available())
       throw Error(std::string("this build has no Qt 6: cannot write ") +
                   views::picture_format_name(outputs.front().first) +
                   " files (install qt6-base-dev and rebuild)");
 
-    const LoadedArch la = load_arch(a->arch.arch, a->arch.options());
+    LoadedArch la = load_arch(a->arch.arch, a->arch.options());
+    if (a->result > 0) {
+      la.graph = result_graph(la.project, a->result, a->arch.arch);
+      la.spec = a->arch.arch + " result " + std::to_string(a->result);
+    }
+    la.graph.meta.erase(kSearchSpaceMeta);
     const Graph& g = la.graph;
     const Analysis an = analyze(g);
     const bool graph = a->diagram == "graph";
@@ -117,9 +133,16 @@ void register_export(CLI::App& app) {
         graph ? views::graph_picture(g, an, level) : views::circuit_picture(g, an, level);
 
     std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
+    if (!a->json.empty()) {
+      const std::string text = graph_to_json(g) + "\n";
+      files.push_back({a->json, std::vector<uint8_t>(text.begin(), text.end())});
+    }
     for (const auto& [format, path] : outputs)
       files.push_back({path, views::encode_picture(picture, format, path, a->width)});
     write_files_atomic(files);
+    if (!a->json.empty())
+      std::printf("wrote %s (architecture, %s parameters)\n", a->json.c_str(),
+                  format_count(an.total_params).c_str());
     for (const auto& [format, path] : outputs) {
       const views::PictureSize s = views::picture_output_size(picture, format, a->width);
       std::printf("wrote %s (%s, %d\xC3\x97%d)\n", path.c_str(), views::picture_format_name(format),

@@ -446,3 +446,17 @@ TEST(ProjectStore, AppenderBringsAnOlderSchemaUpToDate) {
   ASSERT_EQ(after.search_results.size(), 2u);
   EXPECT_EQ(after.search_results[0], before.search_results[0]);
 }
+
+TEST(ProjectStore, SavingIsRefusedWhileASearchWrites) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  const Bytes before = fw::read_file_bytes(path);
+  {
+    fw::ProjectAppender app(path);
+    EXPECT_ERROR_HAS(fw::save_project(path, big_project()),
+                     "p.formwork: a search is writing this project; save again when it has finished");
+    EXPECT_EQ(fw::read_file_bytes(path), before);
+  }
+  fw::save_project(path, big_project());  // the search ended
+}
