@@ -506,6 +506,9 @@ void EditorView::model_view(const Fonts& fonts) {
     attention_.draw(view_model_, input_, app_, fonts, size);
   else
     gradcam_.draw(view_model_, input_, app_, fonts, size);
+  if (active_view_ == "attention" && attention_.take_export())
+    ask_export_picture([this] { return attention_.picture(); },
+                       "attention." + attention_.shown_layer(view_model_) + ".svg");
   if (active_view_ != "attention" && gradcam_.take_export())
     ask_export_picture([this] { return gradcam_.picture(); },
                        "gradcam." + gradcam_.shown_layer(view_model_) + ".svg");

@@ -4,9 +4,12 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/gui/imgui_canvas.h"
 #include "app/gui/ui_probe.h"
 #include "core/error.h"
 #include "views/faithfulness.h"  // saliency(): the same bilinear upsampling as the scores
+#include "views/tee_canvas.h"
+#include "views/text_metrics.h"
 
 namespace fw::gui {
 
@@ -109,40 +112,90 @@ std::shared_ptr<const void> AttentionPanel::fetch(ViewModel& vm, const std::stri
   return it->second;
 }
 
-void AttentionPanel::map_tile(const std::string& id, const ViewInput& in, const MixerInfo& m,
-                              const float* row, float hi, float side, const std::string& caption,
-                              bool stale) {
-  ImGui::BeginGroup();
-  ImGui::TextUnformatted(caption.c_str());
-  const ImVec2 a = ImGui::GetCursorScreenPos();
-  const ImVec2 b(a.x + side, a.y + side * float(in.shown.h) / float(std::max(1, in.shown.w)));
-  ImGui::InvisibleButton(("##tile" + id).c_str(), ImVec2(b.x - a.x, b.y - a.y));
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  auto& [made, tex] = tex_[id];
-  char key[96];
-  std::snprintf(key, sizeof key, "|%p|%d|%g|%lld", static_cast<const void*>(row), int(cmap),
-                double(hi), (long long)query_token_);
-  const std::string want = in.id + key;
-  if (made != want || tex.empty()) {
+views::MapTile AttentionPanel::map_tile(const std::string& id, const ViewInput& in,
+                                        const MixerInfo& m, const float* row, float hi,
+                                        const std::string& source, const std::string& caption,
+                                        bool stale) {
+  auto& [made, img] = images_[id];
+  char key[64];
+  std::snprintf(key, sizeof key, "|%d|%g", int(cmap), double(hi));
+  const std::string want = in.id + "|" + source + key;
+  if (made != want || img.empty()) {
     const Tensor s = saliency(row, m.h, m.w, in.shown.h, in.shown.w);
-    tex.set(overlay_image(in.shown, s.ptr(), cmap, 0.75f, hi), true);
+    const Image o = overlay_image(in.shown, s.ptr(), cmap, 0.75f, hi);
+    img = views::picture_image(o.w, o.h, o.rgb.data(), true);
     made = want;
   }
-  draw_texture(dl, tex, a, b);
-  if (!(class_token_query && m.prefix > 0))  // the class token has no cell to mark
-    mark_cell(dl, a, b, m, token_at(m, query_px_, in.shown.w, in.shown.h));
-  report_map(id, a, b, caption, stale);
-  if (ImGui::IsItemHovered()) {
+  return {id, caption, img, stale};
+}
+
+void AttentionPanel::show_picture(const views::AttentionPicture& a, const ViewInput& in,
+                                  const MixerInfo& m, const std::vector<const float*>& rows,
+                                  const Fonts& fonts, bool primary) {
+  const ImVec2 o = ImGui::GetCursorScreenPos();
+  const views::Transform at{{o.x, o.y}, 1};
+  (primary ? shown_ : compared_) = Shown{a, at};
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  {
+    const views::Picture pic =
+        views::attention_picture(a, [](const views::PictureItem& it) { report_item(it); });
+    ImGuiCanvas screen(dl, fonts);
+    if (tee_) {
+      views::TeeCanvas both(screen, *tee_);
+      pic.draw(both, at);
+    } else {
+      pic.draw(screen, at);
+    }
+  }
+  // Picking over the maps: the key token under the mouse becomes the query; a click pins it.
+  const views::AttentionLayout l = views::attention_layout(a);
+  for (size_t i = 0; i < l.tiles.size() && i < rows.size(); ++i) {
+    const ImVec2 ta(o.x + l.tiles[i].first.x, o.y + l.tiles[i].first.y);
+    const ImVec2 tb(o.x + l.tiles[i].second.x, o.y + l.tiles[i].second.y);
+    ImGui::SetCursorScreenPos(ta);
+    ImGui::InvisibleButton(("##tile" + a.tiles[i].id).c_str(),
+                           ImVec2(std::max(1.0f, tb.x - ta.x), std::max(1.0f, tb.y - ta.y)));
+    if (!ImGui::IsItemHovered()) continue;
     const ImVec2 mp = ImGui::GetIO().MousePos;
-    hover_px_ = ImVec2((mp.x - a.x) / (b.x - a.x) * float(in.shown.w),
-                       (mp.y - a.y) / (b.y - a.y) * float(in.shown.h));
+    hover_px_ = ImVec2((mp.x - ta.x) / (tb.x - ta.x) * float(in.shown.w),
+                       (mp.y - ta.y) / (tb.y - ta.y) * float(in.shown.h));
     hover_now_ = true;
     const int64_t t = token_at(m, *hover_px_, in.shown.w, in.shown.h) - m.prefix;
-    ImGui::SetTooltip("key token %lld: %.4g", (long long)(t + m.prefix), double(row[t]));
+    ImGui::SetTooltip("key token %lld: %.4g", (long long)(t + m.prefix), double(rows[i][t]));
     if (ImGui::IsItemClicked()) pinned_px_ = pinned_px_ ? std::nullopt : hover_px_;
   }
-  if (stale) dl->AddText(ImVec2(a.x + 4, a.y + 2), palette::kWarning, "recomputing\xE2\x80\xA6");
-  ImGui::EndGroup();
+  ImGui::SetCursorScreenPos(o);
+  ImGui::Dummy(ImVec2(l.size.x, l.size.y));
+}
+
+views::Picture AttentionPanel::picture() const {
+  if (!shown_) {
+    const std::string say = "no attention maps to export";
+    const float fs = 15;
+    views::Picture p;
+    p.size = {views::text_width(say, {views::FontFace::Sans, fs}), fs};
+    p.background = views::view_palette::kBackground;
+    p.draw = [say, fs](views::Canvas& c, const views::Transform& t) {
+      c.text(t({0, 0}), say, {views::FontFace::Sans, t(fs)}, views::view_palette::kTextDim);
+    };
+    return p;
+  }
+  if (!compared_) return views::attention_picture(shown_->picture);
+  return views::stack_pictures(
+      {views::attention_picture(shown_->picture), views::attention_picture(compared_->picture)},
+      shown_->picture.font * 1.5f);
+}
+
+const views::Transform& AttentionPanel::picture_transform() const {
+  static const views::Transform none;
+  return shown_ ? shown_->at : none;
+}
+
+std::vector<std::pair<views::Picture, views::Transform>> AttentionPanel::screen_pictures() const {
+  std::vector<std::pair<views::Picture, views::Transform>> out;
+  for (const std::optional<Shown>* s : {&shown_, &compared_})
+    if (*s) out.emplace_back(views::attention_picture((*s)->picture), (*s)->at);
+  return out;
 }
 
 void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerInfo& m,
@@ -152,20 +205,46 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
   if (primary) query_token_ = q;
   const int64_t qr = (q - m.prefix) / std::max<int64_t>(1, m.w),
                 qc = (q - m.prefix) % std::max<int64_t>(1, m.w);
-  ImGui::PushFont(fonts.bold);
-  ImGui::Text("%s", m.path.c_str());
-  ImGui::PopFont();
-  ImGui::SameLine();
-  if (q < m.prefix)
-    ImGui::TextDisabled(
-        "%s \xC2\xB7 %lld tokens (class token + %lldx%lld patches) \xC2\xB7 query %lld: the class "
-        "token",
-        m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w, (long long)q);
-  else
-    ImGui::TextDisabled(
-        "%s \xC2\xB7 %lld tokens (%lldx%lld) \xC2\xB7 query %lld (row %lld, col %lld)%s",
-        m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w, (long long)q,
-        (long long)qr, (long long)qc, pinned_px_ ? " pinned" : "");
+  // The picture's frame: the mixer's path and what the query is, the grid and its query cell.
+  views::AttentionPicture pic;
+  pic.font = fs;
+  pic.spacing = ImGui::GetStyle().ItemSpacing.x;
+  pic.title = m.path;
+  {
+    char sub[256];
+    if (q < m.prefix)
+      std::snprintf(sub, sizeof sub,
+                    "%s \xC2\xB7 %lld tokens (class token + %lldx%lld patches) \xC2\xB7 query "
+                    "%lld: the class token",
+                    m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w,
+                    (long long)q);
+    else
+      std::snprintf(
+          sub, sizeof sub,
+          "%s \xC2\xB7 %lld tokens (%lldx%lld) \xC2\xB7 query %lld (row %lld, col %lld)%s",
+          m.kind.c_str(), (long long)m.tokens, (long long)m.h, (long long)m.w, (long long)q,
+          (long long)qr, (long long)qc, pinned_px_ ? " pinned" : "");
+    pic.subtitle = sub;
+  }
+  pic.input_w = in.shown.w;
+  pic.input_h = in.shown.h;
+  pic.grid_w = int(m.w);
+  pic.grid_h = int(m.h);
+  if (!(class_token_query && m.prefix > 0))  // the class token has no cell to mark
+    pic.query_cell = token_at(m, query_px_, in.shown.w, in.shown.h) - m.prefix;
+  auto colors = [&] {
+    std::vector<views::Color> c;
+    for (int i = 0; i <= 32; ++i) c.push_back(colormap_u32(cmap, float(i) / 32));
+    return c;
+  };
+  // Before any maps (computing, failed): the frame's lines in ImGui and what is missing.
+  auto header = [&] {
+    ImGui::PushFont(fonts.bold);
+    ImGui::TextUnformatted(pic.title.c_str());
+    ImGui::PopFont();
+    ImGui::SameLine();
+    ImGui::TextDisabled("%s", pic.subtitle.c_str());
+  };
   const std::string prefix = primary ? "" : "compare:";
   const auto x = in.x;
   const std::string path = m.path;
@@ -180,14 +259,16 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
               AttentionResult{attention_maps(c.ex, c.graph, *x, path)});
         },
         &err, &stale));
-    if (!err.empty()) return text_error("Attention failed", err);
+    if (!err.empty()) return header(), text_error("Attention failed", err);
     if (!res) {
+      header();
       ImGui::TextDisabled("computing the attention maps\xE2\x80\xA6");
       return;
     }
     const Tensor& A = res->a;
     const int64_t heads = A.dim(1), N = A.dim(2);
-    if (N != m.tokens) return text_error("Attention", "token count differs from the grid");
+    if (N != m.tokens)
+      return header(), text_error("Attention", "token count differs from the grid");
     // Rows of the query, per head, and their mean (spatial tokens only).
     const int64_t S = m.h * m.w;
     std::vector<std::vector<float>> rows(size_t(heads + 1), std::vector<float>(size_t(S)));
@@ -204,13 +285,21 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
     const float side =
         std::clamp((width - scale_w) / float(tiles) - ImGui::GetStyle().ItemSpacing.x, fs * 5,
                    std::min(fs * 11, height * 0.42f));
+    pic.tile = side;
+    pic.scale_width = scale_w;
+    std::vector<const float*> tile_rows;
+    char source[96];
+    std::snprintf(source, sizeof source, "%p|%lld", static_cast<const void*>(res.get()),
+                  (long long)q);
     for (int64_t h = 0; h <= heads; ++h) {
-      if (h) ImGui::SameLine();
       const std::string cap = h < heads ? "head " + std::to_string(h) : "mean of heads";
-      map_tile(prefix + (h < heads ? "attention:head" + std::to_string(h) : "attention:mean"), in,
-               m, rows[size_t(h)].data(), hi, side, cap, stale);
+      pic.tiles.push_back(
+          map_tile(prefix + (h < heads ? "attention:head" + std::to_string(h) : "attention:mean"),
+                   in, m, rows[size_t(h)].data(), hi, source, cap, stale));
+      tile_rows.push_back(rows[size_t(h)].data());
     }
-    // Rollout over a stage or the network: the query's row.
+    // Rollout over a stage or the network: the query's row (on its own range).
+    std::vector<float> rrow;
     if (primary && rollout) {
       const std::string under = rollout_under;
       std::string rerr;
@@ -223,30 +312,32 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
                 AttentionResult{attention_rollout(c.ex, c.graph, *x, under)});
           },
           &rerr, &rstale));
-      ImGui::SameLine();
       if (!rerr.empty()) {
-        ImGui::BeginGroup();
-        ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + side);
-        text_error("Rollout failed", rerr);
-        ImGui::PopTextWrapPos();
-        ImGui::EndGroup();
+        pic.note = "\xE2\x9A\xA0 Rollout failed: " + rerr;
+        pic.note_error = true;
       } else if (rr && rr->a.dim(rr->a.rank() - 1) == N) {
-        static thread_local std::vector<float> rrow;
         rrow.assign(size_t(S), 0.0f);
         float rhi = 0;
         for (int64_t j = 0; j < S; ++j)
           rhi = std::max(rhi, rrow[size_t(j)] = rr->a.data[size_t(q * N + m.prefix + j)]);
-        map_tile("attention:rollout", in, m, rrow.data(), rhi, side,
-                 "rollout (" + (under.empty() ? std::string("network") : under) + ")", rstale);
+        std::snprintf(source, sizeof source, "%p|%lld", static_cast<const void*>(rr.get()),
+                      (long long)q);
+        pic.tiles.push_back(
+            map_tile("attention:rollout", in, m, rrow.data(), rhi, source,
+                     "rollout (" + (under.empty() ? std::string("network") : under) + ")", rstale));
+        tile_rows.push_back(rrow.data());
       } else if (rr) {
-        ImGui::TextDisabled("rollout: other token count");
+        pic.note = "rollout: other token count";
       } else {
-        ImGui::TextDisabled("rollout\xE2\x80\xA6");
+        pic.note = "rollout\xE2\x80\xA6";
       }
     }
-    ImGui::SameLine();
-    draw_color_scale((prefix + "att_scale").c_str(), "p(attn)", cmap, 0, hi,
-                     ImVec2(scale_w, side + ImGui::GetTextLineHeightWithSpacing()), fonts);
+    pic.scale.id = prefix + "att_scale";
+    pic.scale.title = "p(attn)";
+    pic.scale.lo = 0;
+    pic.scale.hi = hi;
+    pic.scale.colors = colors();
+    show_picture(pic, in, m, tile_rows, fonts, primary);
     if (primary && probe::enabled()) {
       probe::fact("heads", std::to_string(heads));
       probe::fact("tokens", std::to_string(N));
@@ -317,23 +408,29 @@ void AttentionPanel::draw_mixer(ViewModel& vm, const ViewInput& in, const MixerI
         return std::make_shared<RowResult>(RowResult{std::move(r)});
       },
       &err, &stale));
-  if (!err.empty()) return text_error("Mixing map failed", err);
+  if (!err.empty()) return header(), text_error("Mixing map failed", err);
   if (!res) {
+    header();
     ImGui::TextDisabled("computing the mixing map\xE2\x80\xA6");
     return;
   }
   const int64_t S = m.h * m.w;
-  if (res->row.size() < m.prefix + S) return text_error("Mixing map", "unexpected size");
+  if (res->row.size() < m.prefix + S) return header(), text_error("Mixing map", "unexpected size");
   const float* row = res->row.ptr() + m.prefix;
   float lo = 0, hi = 0;
   value_range(row, S, &lo, &hi);
-  const float side =
-      std::max(fs * 4, std::min(std::min(fs * 16, height - fs * 3.5f), width - fs * 6));
-  map_tile(prefix + "mixing:" + path, in, m, row, hi, side,
-           "|dy_q/dx_j|_F, query " + std::to_string(q), stale);
-  ImGui::SameLine();
-  draw_color_scale((prefix + "mix_scale").c_str(), "|J|_F", cmap, 0, hi,
-                   ImVec2(fs * 5, side + ImGui::GetTextLineHeightWithSpacing()), fonts);
+  pic.tile = std::max(fs * 4, std::min(std::min(fs * 16, height - fs * 3.5f), width - fs * 6));
+  pic.scale_width = fs * 5;
+  char source[64];
+  std::snprintf(source, sizeof source, "%p", static_cast<const void*>(res.get()));
+  pic.tiles.push_back(map_tile(prefix + "mixing:" + path, in, m, row, hi, source,
+                               "|dy_q/dx_j|_F, query " + std::to_string(q), stale));
+  pic.scale.id = prefix + "mix_scale";
+  pic.scale.title = "|J|_F";
+  pic.scale.lo = 0;
+  pic.scale.hi = hi;
+  pic.scale.colors = colors();
+  show_picture(pic, in, m, {row}, fonts, primary);
 }
 
 void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app, const Fonts& fonts,
@@ -363,17 +460,6 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
     ImGui::EndCombo();
   }
   probe::note("attention:mixer");
-  ImGui::SameLine(0, fs);
-  ImGui::TextUnformatted("Compare");
-  ImGui::SameLine();
-  ImGui::SetNextItemWidth(fs * 12);
-  if (ImGui::BeginCombo("##compare", compare.empty() ? "(none)" : compare.c_str())) {
-    if (ImGui::Selectable("(none)", compare.empty())) compare.clear();
-    for (const MixerInfo& m : mixers_)
-      if (m.path != lay && ImGui::Selectable(mixer_label(m).c_str(), m.path == compare))
-        compare = m.path;
-    ImGui::EndCombo();
-  }
   if (app.editor.selection.size() == 1 && app.doc.graph().contains(*app.editor.selection.begin())) {
     const std::string p = app.doc.graph().path(*app.editor.selection.begin());
     for (const MixerInfo& m : mixers_)
@@ -408,7 +494,31 @@ void AttentionPanel::draw(ViewModel& vm, InputPanel& input, const AppState& app,
   int c = int(cmap);
   ImGui::SetNextItemWidth(fs * 5.5f);
   if (ImGui::Combo("##cmap", &c, kColormapNames, 4)) cmap = Colormap(c);
+  // The compared mixer last but one, as wide as the row leaves room for beside the export button.
+  ImGui::SameLine(0, fs);
+  ImGui::TextUnformatted("Compare");
+  ImGui::SameLine();
+  const char* export_label = "Export picture\xE2\x80\xA6";
+  const float export_w = ImGui::CalcTextSize(export_label).x + ImGui::GetStyle().FramePadding.x * 2;
+  ImGui::SetNextItemWidth(
+      std::clamp(ImGui::GetContentRegionAvail().x - export_w - ImGui::GetStyle().ItemSpacing.x,
+                 fs * 6, fs * 16));
+  if (ImGui::BeginCombo("##compare", compare.empty() ? "(none)" : compare.c_str())) {
+    if (ImGui::Selectable("(none)", compare.empty())) compare.clear();
+    for (const MixerInfo& m : mixers_)
+      if (m.path != lay && ImGui::Selectable(mixer_label(m).c_str(), m.path == compare))
+        compare = m.path;
+    ImGui::EndCombo();
+  }
+  if (!compare.empty() && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", compare.c_str());
+  ImGui::SameLine();
+  ImGui::BeginDisabled(!shown_);  // the maps of the last frame
+  if (ImGui::Button(export_label)) export_asked_ = true;
+  ImGui::EndDisabled();
+  probe::note("attention:export");
   ImGui::Separator();
+  shown_.reset();
+  compared_.reset();
   if (probe::enabled()) {
     probe::fact("layer", lay);
     probe::fact("compare", compare);

@@ -15,6 +15,10 @@
 //   default), whose attention rows and rollout row are then the maps (column 0 left out).
 // - Other mixers: the effective mixing map (views/mixing.h mixing_map, the query's row):
 //   ||d y_query / d x_j||_F over the input tokens j, with its colour scale.
+// - Pictures: each mixer's maps, query cell and colour scale are views::attention_picture
+//   (views/view_pictures.h) drawn on an ImGuiCanvas; "Export picture…" writes the same picture
+//   (the compared mixer's below the shown one's). The hover and click picking over the maps and
+//   the zoomable N x N matrices stay ImGui.
 #pragma once
 #include <imgui.h>
 
@@ -22,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "app/gui/app_state.h"
@@ -30,6 +35,7 @@
 #include "app/gui/view_model.h"
 #include "app/panels/input_panel.h"
 #include "views/mixing.h"
+#include "views/view_pictures.h"
 
 namespace fw::gui {
 
@@ -55,16 +61,39 @@ class AttentionPanel {
   int64_t query_token() const { return query_token_; }
   bool pending() const { return pending_; }
   const std::string& state() const { return state_; }
+  // The picture of the maps drawn in the last frame (views/view_pictures.h): the shown mixer's,
+  // with the compared mixer's below it when one is shown; what "Export picture…" writes (the
+  // button is disabled before any maps are drawn; then a one-line picture that says so).
+  views::Picture picture() const;
+  // Where the shown mixer's picture was drawn (with no compared mixer, picture() drawn there is
+  // the screen's drawing).
+  const views::Transform& picture_transform() const;
+  // The pictures drawn on screen in the last frame and where: the shown mixer's, then the
+  // compared mixer's.
+  std::vector<std::pair<views::Picture, views::Transform>> screen_pictures() const;
+  // True once after "Export picture…" was clicked.
+  bool take_export() { return std::exchange(export_asked_, false); }
+  // Tests: every later frame's picture drawing also goes to `c` (nullptr: no longer).
+  void set_tee(views::Canvas* c) { tee_ = c; }
 
  private:
-  struct Tile;
+  struct Shown {
+    views::AttentionPicture picture;
+    views::Transform at;
+  };
   void refresh_lists(const ViewModel& vm);
   const MixerInfo* find_mixer(const std::string& path) const;
   void draw_mixer(ViewModel& vm, const ViewInput& in, const MixerInfo& m, const Fonts& fonts,
                   float width, float height, bool primary);
-  // A map [h, w] over the input image at the cursor; returns hover in input pixels.
-  void map_tile(const std::string& id, const ViewInput& in, const MixerInfo& m, const float* row,
-                float hi, float side, const std::string& caption, bool stale);
+  // A map tile of the picture: `row` [h, w] over the input image (bilinear, 0..hi), its pixels
+  // remade when `source` (what the row was taken from) changes.
+  views::MapTile map_tile(const std::string& id, const ViewInput& in, const MixerInfo& m,
+                          const float* row, float hi, const std::string& source,
+                          const std::string& caption, bool stale);
+  // Draws `a` at the cursor on the window's draw list (and the tee), then picks over its maps
+  // (rows[i]: the values under tile i) the hovered key token and a click's pin.
+  void show_picture(const views::AttentionPicture& a, const ViewInput& in, const MixerInfo& m,
+                    const std::vector<const float*>& rows, const Fonts& fonts, bool primary);
   std::shared_ptr<const void> fetch(ViewModel& vm, const std::string& input_id,
                                     const std::string& what, InferenceService::Work work,
                                     std::string* error, bool* stale);
@@ -79,7 +108,11 @@ class AttentionPanel {
   bool hover_now_ = false;
   int64_t query_token_ = -1;
   std::map<std::string, std::shared_ptr<const void>> last_;  // "what" without query -> result
-  std::map<std::string, std::pair<std::string, Texture>> tex_;
+  std::map<std::string, std::pair<std::string, Texture>> tex_;                 // the matrices
+  std::map<std::string, std::pair<std::string, views::PictureImage>> images_;  // made from, image
+  std::optional<Shown> shown_, compared_;  // the pictures drawn in the last frame
+  views::Canvas* tee_ = nullptr;
+  bool export_asked_ = false;
   bool pending_ = false;
   std::string state_ = "no input";
 };

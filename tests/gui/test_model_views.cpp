@@ -443,3 +443,106 @@ TEST(ModelViews, TheGradcamScreenIsItsExportedPicture) {
   EXPECT_FALSE(fs::exists(dir + "/cam.txt"));
   fs::remove_all(dir);
 }
+
+// The attention view draws its maps, query cell and colour scale through the picture that
+// "Export picture…" writes: the screen's drawing teed into a recording equals the picture drawn at
+// the same transform (the N x N matrices below it stay ImGui and are no part of it).
+TEST(ModelViews, TheAttentionScreenIsItsExportedPicture) {
+  Views v("attention");
+  ASSERT_TRUE(settle(v.ui));
+  ASSERT_EQ(v.fact("state"), "ready");
+  const int heads = std::stoi(v.fact("heads"));
+  fw::views::RecordingCanvas screen;
+  auto& panel = v.ui.view->attention();
+  panel.set_tee(&screen);
+  v.ui.frame();
+  panel.set_tee(nullptr);
+  ASSERT_EQ(panel.screen_pictures().size(), 1u);
+  fw::views::RecordingCanvas exported;
+  const fw::views::Picture pic = panel.picture();
+  pic.draw(exported, panel.picture_transform());
+  ASSERT_FALSE(screen.commands().empty());
+  EXPECT_EQ(screen.diff(exported), "");
+  // A map per head, their mean and the rollout; their captions, the mixer and the scale.
+  int images = 0;
+  for (const auto& c : exported.commands()) images += c.op == fw::views::RecordingCanvas::Op::Image;
+  EXPECT_EQ(images, heads + 2);
+  const auto texts = exported.texts();
+  auto has = [&](const std::string& t) {
+    return std::find(texts.begin(), texts.end(), t) != texts.end();
+  };
+  for (const std::string t :
+       {"stages.2.blocks.0.token_mixer", "head 0", "mean of heads", "rollout (network)", "p(attn)"})
+    EXPECT_TRUE(has(t)) << t;
+  // The probe's maps are where the picture drew them (the hover picks over these rectangles).
+  const probe::Drawn* head0 = probe::find("map", "attention:head0");
+  ASSERT_NE(head0, nullptr);
+  for (const auto& c : exported.commands())
+    if (c.op == fw::views::RecordingCanvas::Op::Image) {
+      EXPECT_NEAR(c.points[0].x, head0->min.x, 1e-3);
+      EXPECT_NEAR(c.points[0].y, head0->min.y, 1e-3);
+      EXPECT_NEAR(c.points[1].x, head0->max.x, 1e-3);
+      EXPECT_NEAR(c.points[1].y, head0->max.y, 1e-3);
+      break;
+    }
+  // Export picture…: the modal with the mixer's name, an SVG with every map, a PNG at twice the
+  // size.
+  if (!fw::views::picture_export_available()) GTEST_SKIP() << "this build has no Qt 6";
+  const std::string dir = tmp_dir("attention_export");
+  v.ui.click(v.ui.at("attention:export"));
+  v.ui.frame(2);
+  EXPECT_EQ(probe::fact_or("dialog"), "export_picture");
+  EXPECT_NE(v.ui.view->export_path().find("attention.stages.2.blocks.0.token_mixer.svg"),
+            std::string::npos)
+      << v.ui.view->export_path();
+  const std::string svg = dir + "/attention.svg";
+  EXPECT_EQ(v.ui.view->export_picture_to(svg), "");
+  std::ifstream in(svg);
+  const std::string text((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(text.find("<svg"), std::string::npos);
+  EXPECT_NE(text.find("</svg>"), std::string::npos);
+  for (const char* t : {"stages.2.blocks.0.token_mixer", "mean of heads", "p(attn)"})
+    EXPECT_NE(text.find(t), std::string::npos) << t;
+  for (const char* g :
+       {"<g id=\"attention:head0\"", "<g id=\"attention:mean\"", "<g id=\"attention:rollout\""})
+    EXPECT_NE(text.find(g), std::string::npos) << g;
+  size_t svg_images = 0;
+  for (size_t at = text.find("<image"); at != std::string::npos; at = text.find("<image", at + 1))
+    ++svg_images;
+  EXPECT_EQ(svg_images, size_t(heads + 2));
+  const std::string png = dir + "/attention.png";
+  EXPECT_EQ(v.ui.view->export_picture_to(png), "");
+  const fw::Image8 img = fw::read_image(png);
+  EXPECT_EQ(img.width, int(std::ceil(pic.size.x * 2)));
+  EXPECT_NEAR(img.height, pic.size.y * 2, 1.0);
+  fs::remove_all(dir);
+}
+
+// With a mixer compared, each mixer's picture is drawn on screen where it is shown, and the export
+// holds both, the compared one (here a sep-conv's effective mixing map) below the first.
+TEST(ModelViews, TheAttentionExportHoldsTheComparedMixerBelow) {
+  Views v("attention");
+  auto& panel = v.ui.view->attention();
+  panel.compare = "stages.1.blocks.0.token_mixer";
+  ASSERT_TRUE(settle(v.ui));
+  ASSERT_EQ(v.fact("state"), "ready");
+  fw::views::RecordingCanvas screen;
+  panel.set_tee(&screen);
+  v.ui.frame();
+  panel.set_tee(nullptr);
+  const auto parts = panel.screen_pictures();
+  ASSERT_EQ(parts.size(), 2u);
+  fw::views::RecordingCanvas each;
+  for (const auto& [p, at] : parts) p.draw(each, at);
+  EXPECT_EQ(screen.diff(each), "");
+  EXPECT_GT(parts[1].second.origin.y, parts[0].second.origin.y + parts[0].first.size.y);
+  const fw::views::Picture pic = panel.picture();
+  EXPECT_GT(pic.size.y, parts[0].first.size.y + parts[1].first.size.y);
+  fw::views::RecordingCanvas exported;
+  pic.draw(exported, {});
+  const auto texts = exported.texts();
+  for (const std::string t :
+       {"stages.2.blocks.0.token_mixer", "stages.1.blocks.0.token_mixer", "|J|_F", "p(attn)"})
+    EXPECT_NE(std::find(texts.begin(), texts.end(), t), texts.end()) << t;
+  EXPECT_NE(probe::find("map", "compare:mixing:stages.1.blocks.0.token_mixer"), nullptr);
+}
