@@ -27,9 +27,11 @@ std::vector<bool> pareto_mask(const std::vector<ObjectivePoint>& pts);
 
 // Crowding distance of the points `front` (indices into pts), in the same order as `front`
 // (Deb et al. 2002): per objective, sort the front by it; both extremes get +infinity; an inner
-// point adds (next - previous) / (max - min) of that objective (nothing when max == min).
-// Ties in the sort are broken by index, so the result is deterministic.
-std::vector<double> crowding_distance(const std::vector<ObjectivePoint>& pts, const std::vector<int>& front);
+// point adds (next - previous) / (max - min) of that objective (nothing when max == min, or when
+// the range is not finite: an infinite value, or a NaN, which sorts last). Ties in the sort are
+// broken by index, so the result is deterministic.
+std::vector<double> crowding_distance(const std::vector<ObjectivePoint>& pts,
+                                      const std::vector<int>& front);
 
 // Rank correlations of two equally long samples (pairs with a NaN are dropped first; fewer than 2
 // pairs left, or a constant sample: NaN).

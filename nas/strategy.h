@@ -19,21 +19,27 @@
 // Strategies
 //  random     batches of kRandomBatch picks, each value uniform per choice.
 //  evolution  (Real et al. 2019, single objective: the first; the later objectives break ties)
-//             first `population` random picks; then cycles of kEvolutionBatch children: each
-//             child = a tournament of `tournament` members drawn uniformly with replacement from
-//             the population, its best mutated in one uniformly chosen choice to a different
-//             value (a choice with one value is never chosen); when the outcomes come back the
-//             ok children join the population and the oldest members leave so that it keeps
-//             `population` members. Parent = the tournament winner.
-//  nsga2      (Deb et al. 2002, two or three objectives) first `population` random picks; each
-//             generation makes `population` children: two parents by binary tournament (lower
-//             rank wins, then larger crowding distance, then the first drawn), uniform crossover
-//             (each choice from either parent with probability 1/2) with probability
-//             `crossover` (else a copy of the first parent), then each choice mutated to a
-//             different uniform value with probability 1/number of choices; parent = the first
-//             parent. Parents + ok children are sorted into fronts and the next population is
-//             filled front by front, the last front by decreasing crowding distance (ties by
-//             lower index: older first).
+//             first `population` random picks (and, while some were not ok, batches of as many
+//             random picks as ok members are missing, until `population` are ok); then cycles of
+//             kEvolutionBatch children: each child = a tournament of `tournament` members drawn
+//             uniformly with replacement from the population, its best (equal values: the first
+//             drawn) mutated in one uniformly chosen choice to a different value (a choice with
+//             one value is never chosen; with none to choose the child is a copy of its parent;
+//             a cycle's children all come from the population as it was before the cycle); when
+//             the outcomes come back the ok children join the population and the oldest members
+//             leave so that it keeps `population` members. Parent = the tournament winner.
+//  nsga2      (Deb et al. 2002, two or three objectives) first `population` random picks (then
+//             the missing ones, as evolution); each generation makes `population` children: two
+//             parents by binary tournament (two members drawn uniformly with replacement; lower
+//             rank wins, then larger crowding distance, then the first drawn; ranks and distances
+//             of the current population), uniform crossover (each choice from either parent with
+//             probability 1/2) with probability `crossover` (else a copy of the first parent),
+//             then each choice mutated to a different uniform value with probability 1/number of
+//             choices (all the space's choices count; one with one value is never mutated);
+//             parent = the first parent. Parents (in age order) + ok children are sorted into
+//             fronts and the next population is filled front by front, the last front by
+//             decreasing crowding distance (over that whole front; ties by lower index: older
+//             first); the members kept stay in age order.
 //  Every proposal carries a generation: 0 for the initial random ones, then 1, 2, ... per cycle
 //  or generation (random: the batch number).
 #pragma once
@@ -79,9 +85,11 @@ class Strategy {
 
 // The value counts of a space (one per choice) are what a strategy needs of it.
 // Throws fw::UsageError for an unknown strategy name ("unknown strategy 'x'; use random,
-// evolution or nsga2"), population < 2, tournament < 1 or > population, nsga2 with fewer than
-// 2 or more than 3 objectives, evolution with no objective.
-std::unique_ptr<Strategy> make_strategy(const StrategySettings& s, const std::vector<int>& value_counts);
+// evolution or nsga2"), population < 2 (evolution, nsga2), tournament < 1 or > population
+// (evolution), nsga2 with fewer than 2 or more than 3 objectives, evolution with no objective;
+// random ignores population, tournament and crossover.
+std::unique_ptr<Strategy> make_strategy(const StrategySettings& s,
+                                        const std::vector<int>& value_counts);
 
 // Uniform integer in [0, n) from the generator, by rejection (same on every platform).
 int uniform_index(std::mt19937_64& rng, int n);
