@@ -11,7 +11,7 @@ namespace {
 const std::set<std::string>& command_names() {
   static const std::set<std::string> names = {"templates", "info", "new", "weights", "infer",
                                               "gradcam", "attention", "mixing", "score", "bench", "train", "eval", "data",
-                                              "export", "space", "nas", "results",
+                                              "export", "space", "nas", "results", "study",
                                               "--help", "-h", "--version"};
   return names;
 }
@@ -72,6 +72,7 @@ int run(int argc, char** argv) {
   register_space(app);
   register_nas(app);
   register_results(app);
+  register_study(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
