@@ -1,6 +1,7 @@
 #include "nas/session.h"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 
 #include "core/analysis.h"
@@ -66,6 +67,9 @@ void user_proxy_batch(const SearchSettings& set, const Graph& g, const Analysis&
     throw Error(set.proxy_input + ": shape " + shape_str(s) +
                 " does not fit the network's input [B," + shape_str(chw).substr(1));
   if (s[0] < 2) throw Error(set.proxy_input + ": the proxies need a batch of at least 2");
+  for (size_t i = 0; i < e.proxy_x.data.size(); ++i)
+    if (!std::isfinite(e.proxy_x.data[i]))
+      throw Error(set.proxy_input + ": element " + std::to_string(i) + " is not a finite number");
   if (set.proxy_labels.empty()) throw UsageError("--proxy-input needs --proxy-labels L.npy");
   const LabelArray l = read_npy_labels(set.proxy_labels);
   if (l.shape.size() != 1 || int64_t(l.data.size()) != s[0])

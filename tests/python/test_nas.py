@@ -23,6 +23,7 @@ nas / results / export --result
   * constraints: a params_max below the base's filters subnets (status "filtered", reason), which
     do not count toward the budget;
   * accuracy (--train-steps) and latency_ms objectives give numbers in range;
+  * a subnet whose metric is not finite is recorded as failed with the reason and counted;
   * bad input: no space, an unknown objective or strategy, --budget 0, accuracy on a project
     without a dataset, other settings under the same --name: one error line, exit 1 or 2.
 Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN or Fashion-MNIST missing).
@@ -281,6 +282,22 @@ def test_constraints_and_objectives(check, d):
     check.ok("latency_ms > 0", all(r["metrics"]["latency_ms"] > 0 for r in rows))
 
 
+def test_failures_are_recorded(check, d):
+    print("a subnet that fails while scored", flush=True)
+    p = fresh_project(d, "fail.formwork")
+    # Identical (all-zero) images have identical activation codes: NASWOT's kernel is singular and
+    # ln|det K| = -inf.
+    x = fwtest.save_npy(os.path.join(d, "zeros.npy"), np.zeros((4, 1, 64, 64), np.float32))
+    lab = fwtest.save_npy(os.path.join(d, "zl.npy"), np.arange(4).astype(np.int64), dtype=np.int64)
+    r = fwtest.run_formwork(["nas", p, "--budget", "3", "--objectives", "naswot:max", "--proxy-input", x,
+                             "--proxy-labels", lab])
+    rows = results(p)
+    check.ok("failed subnets recorded with their reason",
+             len(rows) == 3 and all(r["status"] == "failed" and "naswot is not finite" in r["reason"] for r in rows),
+             str([(r["status"], r["reason"]) for r in rows]))
+    check.ok("the search went on to its budget", "3 of 3 scored" in r.stdout, r.stdout.strip().splitlines()[-1])
+
+
 def test_errors(check, d):
     print("bad input", flush=True)
     p = fresh_project(d, "err.formwork")
@@ -311,6 +328,7 @@ def main():
         test_evolution(check, d)
         test_determinism_and_resume(check, d)
         test_constraints_and_objectives(check, d)
+        test_failures_are_recorded(check, d)
         test_errors(check, d)
     return check.finish()
 
