@@ -198,6 +198,15 @@ SearchRow row_from_info(const SearchInfo& info) {
   return {info.name, info.settings.to_json(), info.space.to_json(-1), info.base_json, info.created};
 }
 
+std::vector<SearchRecord> search_records(const ProjectData& p, const std::string& name) {
+  std::vector<SearchRecord> out;
+  for (const SearchResult& r : p.search_results)
+    if (r.search == name) out.push_back(record_from_row(r));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const SearchRecord& a, const SearchRecord& b) { return a.seq < b.seq; });
+  return out;
+}
+
 Graph result_graph(const ProjectData& p, int64_t id, const std::string& where) {
   const auto r = std::find_if(p.search_results.begin(), p.search_results.end(),
                               [&](const SearchResult& x) { return x.id == id; });

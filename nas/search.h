@@ -126,6 +126,8 @@ struct ProjectData;
 // The graph of result `id` of a project: its search's base graph with its choices applied.
 // fw::Error "p.formwork: no search result 7" / "... result 7 is invalid (reason)".
 Graph result_graph(const ProjectData& p, int64_t id, const std::string& where);
+// The records of search `name` in a project, in seq order.
+std::vector<SearchRecord> search_records(const ProjectData& p, const std::string& name);
 SearchRecord record_from_row(const SearchResult& row);
 SearchResult row_from_record(const SearchRecord& r);
 SearchInfo info_from_row(const SearchRow& row);

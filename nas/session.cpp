@@ -138,8 +138,7 @@ std::unique_ptr<SearchSession> prepare_search(const ProjectData& p, const std::s
     info.created = was.created;
     s->exists = true;
     s->budget_changed = was.settings.budget != set.budget;
-    for (const SearchResult& r : p.search_results)
-      if (r.search == set.name) s->stored.push_back(record_from_row(r));
+    s->stored = search_records(p, set.name);
   }
   s->eval.init_seed = set.strategy.seed;
   if (!set.proxy_input.empty())

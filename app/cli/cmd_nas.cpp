@@ -209,9 +209,7 @@ void register_nas(CLI::App& app) {
 
     // The front over everything the search has recorded.
     const ProjectData after = load_project(a->project);
-    std::vector<SearchRecord> all;
-    for (const SearchResult& r : after.search_results)
-      if (r.search == set.name) all.push_back(record_from_row(r));
+    const std::vector<SearchRecord> all = search_records(after, set.name);
     const std::vector<int64_t> front = pareto_ids(all, set.objectives);
     if (a->json) {
       json j;
@@ -268,11 +266,7 @@ void register_results(CLI::App& app) {
     for (const SearchRow& row : p.searches) {
       if (!a->name.empty() && row.name != a->name) continue;
       const SearchInfo info = info_from_row(row);
-      std::vector<SearchRecord> recs;
-      for (const SearchResult& r : p.search_results)
-        if (r.search == row.name) recs.push_back(record_from_row(r));
-      std::sort(recs.begin(), recs.end(),
-                [](const SearchRecord& x, const SearchRecord& y) { return x.seq < y.seq; });
+      const std::vector<SearchRecord> recs = search_records(p, row.name);
       const std::vector<int64_t> front = pareto_ids(recs, info.settings.objectives);
       if (!a->json)
         lines.push_back("search '" + row.name + "': " + info.settings.strategy.name +

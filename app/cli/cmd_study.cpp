@@ -99,9 +99,7 @@ void register_study(CLI::App& app) {
       run_project_search(*session, ctl, line, {}, &status);
     }
     const ProjectData p = load_project(a->project);
-    std::vector<SearchRecord> recs;
-    for (const SearchResult& r : p.search_results)
-      if (r.search == a->name) recs.push_back(record_from_row(r));
+    const std::vector<SearchRecord> recs = search_records(p, a->name);
     const std::vector<ProxyCorrelation> table = proxy_study(recs);
     if (a->json) {
       nlohmann::ordered_json j = nlohmann::ordered_json::array();
