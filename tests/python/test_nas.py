@@ -73,6 +73,8 @@ def fresh_project(d, name="p.formwork", space=SPACE):
     con.close()
     if space is not None:
         fwtest.run_formwork(["space", p, "--set", write_json(os.path.join(d, name + ".space.json"), space)])
+    else:
+        fwtest.run_formwork(["space", p, "--clear"])
     return p
 
 
