@@ -312,8 +312,9 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
   SearchProgress prog;
   prog.budget = set.budget;
   const auto t0 = std::chrono::steady_clock::now();
-  int64_t scored_here = 0;  // evaluated in this run (for the time estimate)
-  int64_t stall = 0;
+  int64_t scored_here = 0;         // evaluated in this run (for the time estimate)
+  int64_t stall = 0;               // proposals since the last one that was scored
+  bool fresh_since_score = false;  // whether any of them was new
   std::string status = "done";
 
   const auto outcome_of = [&](const SearchRecord& r) {
@@ -409,10 +410,8 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
         it.evaluate = true;
       }
     }
-    if (!fresh)
-      stall += int64_t(batch.size());
-    else
-      stall = 0;
+    const int64_t scored_before = prog.scored;
+    if (fresh) fresh_since_score = true;
 
     // Score the new ones, `threads` at a time; commit in seq order as they become ready.
     std::mutex mu;
@@ -483,6 +482,15 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
     size_t next_commit = 0;
     std::exception_ptr failure;
     const auto commit_ready = [&](std::unique_lock<std::mutex>& lk) {
+      bool grouped = false;
+      struct EndGroup {
+        bool& grouped;
+        const SearchHooks& hooks;
+        ~EndGroup() {
+          if (grouped && hooks.group && std::uncaught_exceptions() == 0) hooks.group(false);
+        }
+      };
+      const EndGroup end_group{grouped, hooks};
       while (next_commit < items.size() && items[next_commit].ready) {
         Item& it = items[next_commit++];
         if (it.cached) {
@@ -504,11 +512,16 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
                          : 0;
           lk.unlock();
           try {
+            if (!grouped && hooks.group) {
+              hooks.group(true);
+              grouped = true;
+            }
             r.id = hooks.commit ? hooks.commit(r) : int64_t(r.seq + 1);
           } catch (...) {
             lk.lock();
             failure = std::current_exception();
             cancelled = true;
+            grouped = false;  // the appender drops the open transaction
             return;
           }
           lk.lock();
@@ -551,8 +564,18 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
     }
     if (over) break;  // the budget ended inside this batch
     strategy->tell(outcomes);
+    if (prog.scored > scored_before) {
+      stall = 0;
+      fresh_since_score = false;
+    } else {
+      stall += int64_t(batch.size());
+    }
     if (stall >= kStallLimit) {
-      status = "space exhausted after " + std::to_string(prog.scored) + " subnets";
+      status = fresh_since_score
+                   ? "stopped after " + std::to_string(prog.scored) +
+                         " subnets: none of the last " + std::to_string(stall) +
+                         " proposals could be scored (invalid or over a constraint)"
+                   : "space exhausted after " + std::to_string(prog.scored) + " subnets";
       break;
     }
   }

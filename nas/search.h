@@ -18,7 +18,8 @@
 //    filtered ones (over a constraint) are recorded with their reason and do not count. A
 //    proposal whose key was seen before in this search is answered from the cache (not recorded
 //    again, not counted). The search stops at the budget, on cancel, or when kStallLimit
-//    proposals in a row brought no new subnet (the space is exhausted: status says so).
+//    proposals in a row brought no scored subnet: the space is exhausted (every proposal was a
+//    repeat) or what is left of it is invalid or over a constraint; status says which.
 //  - Resuming replays the strategy from the seed: a proposal already committed takes its stored
 //    result instead of being evaluated; so an interrupted and resumed run ends with the results an
 //    uninterrupted one has (deterministic metrics: everything but latency).
@@ -103,6 +104,9 @@ struct SearchHooks {
   // stored under (the parent ids of later results refer to it). Throws to stop the search (a
   // write that failed).
   std::function<int64_t(const SearchRecord&)> commit;
+  // Brackets commits made together (results that became ready at once): group(true) before the
+  // first, group(false) after the last, so that they can share one transaction. May be empty.
+  std::function<void(bool begin)> group;
   std::function<void(const SearchProgress&)> progress;  // after each result; may be empty
 };
 

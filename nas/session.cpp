@@ -178,6 +178,12 @@ SearchProgress run_project_search(SearchSession& s, JobControl& ctl,
     if (on_commit) on_commit(c);
     return c.id;
   };
+  hooks.group = [&](bool begin) {
+    if (begin)
+      out.begin_group();
+    else
+      out.end_group();
+  };
   hooks.progress = on_progress;
   return run_search(s.info, s.eval, s.stored, hooks, ctl, status);
 }
