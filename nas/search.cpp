@@ -263,6 +263,20 @@ std::vector<int64_t> pareto_ids(const std::vector<SearchRecord>& records,
 // ---- The loop
 // -------------------------------------------------------------------------------------
 
+EvalSettings search_eval_settings(const SearchInfo& info, const EvalSettings& data) {
+  const SearchSettings& set = info.settings;
+  EvalSettings eval = data;
+  eval.metrics.clear();
+  for (const Objective& o : set.objectives) eval.metrics.push_back(o.metric);
+  eval.constraints = info.space.constraints;
+  eval.latency_repeats = set.latency_repeats;
+  eval.latency_batch = set.latency_batch;
+  eval.train_steps = set.train_steps;
+  eval.train_batch = set.train_batch;
+  eval.train_lr = set.train_lr;
+  return eval;
+}
+
 SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
                           const std::vector<SearchRecord>& stored, const SearchHooks& hooks,
                           JobControl& ctl, std::string* status_out) {
@@ -272,15 +286,7 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
       check_space(graph_from_json(info.base_json, "search '" + info.name + "': base"), info.space);
   const Graph base = graph_from_json(info.base_json, "search '" + info.name + "': base");
 
-  EvalSettings eval = eval_in;
-  eval.metrics.clear();
-  for (const Objective& o : set.objectives) eval.metrics.push_back(o.metric);
-  eval.constraints = space.constraints;
-  eval.latency_repeats = set.latency_repeats;
-  eval.latency_batch = set.latency_batch;
-  eval.train_steps = set.train_steps;
-  eval.train_batch = set.train_batch;
-  eval.train_lr = set.train_lr;
+  const EvalSettings eval = search_eval_settings(info, eval_in);
   const bool timed = std::any_of(set.objectives.begin(), set.objectives.end(),
                                  [](const Objective& o) { return o.metric == "latency_ms"; }) ||
                      space.constraints.latency_ms_max.has_value();
@@ -437,7 +443,7 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
     size_t next_todo = 0;
     bool cancelled = false;
     std::vector<std::thread> workers;
-    const int n_workers = int(std::min<size_t>(size_t(threads), todo.size()));
+    const int n_workers = hooks.evaluate ? 0 : int(std::min<size_t>(size_t(threads), todo.size()));
     for (int w = 0; w < n_workers; ++w)
       workers.emplace_back([&, w] {
         (void)w;
@@ -539,6 +545,37 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
         lk.lock();
       }
     };
+    // Scored elsewhere (MPI workers): results come back on this thread, committed as they allow.
+    if (hooks.evaluate && !todo.empty()) {
+      const auto fill = [&](size_t idx, const SubnetScore& sc) {
+        std::unique_lock<std::mutex> lk(mu);
+        Item& it = items[idx];
+        it.rec.status = sc.status;
+        it.rec.reason = sc.reason;
+        it.rec.metrics = sc.metrics;
+        it.rec.seconds = sc.seconds;
+        it.rec.created = now_iso8601();
+        it.ready = true;
+        if (counts_for_budget(sc.status)) ++counted_in_batch;
+        commit_ready(lk);
+      };
+      if (!timed) {
+        std::vector<std::string> graphs;
+        for (size_t idx : todo) graphs.push_back(graph_to_json(items[idx].graph, -1));
+        hooks.evaluate(graphs, true, [&](size_t j, const SubnetScore& sc) { fill(todo.at(j), sc); });
+      } else {
+        for (size_t idx : todo) {  // one at a time, so that the budget cut is the same as here
+          if (counted_in_batch >= budget_left) {
+            std::lock_guard<std::mutex> lk(mu);
+            skip(items[idx]);
+            continue;
+          }
+          hooks.evaluate({graph_to_json(items[idx].graph, -1)}, false,
+                         [&](size_t, const SubnetScore& sc) { fill(idx, sc); });
+        }
+      }
+      if (failure) std::rethrow_exception(failure);
+    }
     {
       std::unique_lock<std::mutex> lk(mu);
       for (;;) {

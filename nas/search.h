@@ -108,6 +108,12 @@ struct SearchHooks {
   // first, group(false) after the last, so that they can share one transaction. May be empty.
   std::function<void(bool begin)> group;
   std::function<void(const SearchProgress&)> progress;  // after each result; may be empty
+  // Scores subnets elsewhere instead of on this process's threads (nas/mpi.h): called with the
+  // graphs (JSON) to score and whether each gets one kernel thread; calls done(i, score) for each
+  // as it comes back, on this thread, in any order; returns when all are back. May be empty.
+  std::function<void(const std::vector<std::string>& graphs, bool serial,
+                     const std::function<void(size_t, const SubnetScore&)>& done)>
+      evaluate;
 };
 
 // Runs (or continues: `stored` are this search's committed records) the search described by
@@ -117,6 +123,10 @@ struct SearchHooks {
 SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval,
                           const std::vector<SearchRecord>& stored, const SearchHooks& hooks,
                           JobControl& ctl, std::string* status = nullptr);
+
+// What evaluate_subnet is given for each subnet of the search: `data` (proxy batch, training
+// data, backend, seed) with the metrics, constraints and training settings of the search.
+EvalSettings search_eval_settings(const SearchInfo& info, const EvalSettings& data);
 
 // Pareto membership of a search's ok records on its objectives (maximised metrics negated);
 // records without every objective are not on it. Returns ids on the front.
