@@ -60,7 +60,8 @@ json score_json(size_t i, const SubnetScore& s) {
     else
       m[k] = std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
   }
-  return {{"i", i}, {"status", s.status}, {"reason", s.reason}, {"metrics", m}, {"seconds", s.seconds}};
+  return {
+      {"i", i}, {"status", s.status}, {"reason", s.reason}, {"metrics", m}, {"seconds", s.seconds}};
 }
 
 SubnetScore score_from_json(const json& j) {
@@ -118,8 +119,9 @@ MpiWorld mpi_start(bool* quiet_error) {
   return w;
 #else
   if (quiet_error) *quiet_error = rank != 0;
-  throw Error("this formwork was built without MPI (FORMWORK_MPI): it cannot run as rank " + std::to_string(rank) +
-              " of " + std::to_string(size) + "; install libopenmpi-dev and rebuild, or run without mpirun");
+  throw Error("this formwork was built without MPI (FORMWORK_MPI): it cannot run as rank " +
+              std::to_string(rank) + " of " + std::to_string(size) +
+              "; install libopenmpi-dev and rebuild, or run without mpirun");
 #endif
 }
 
@@ -134,7 +136,10 @@ void mpi_finish(const MpiWorld& w) {
 std::string mpi_gather_ready(const MpiWorld& w, const std::string& my_problem) {
 #if FORMWORK_WITH_MPI
   if (!w.active) return my_problem;
-  const std::string mine = json{{"build", kFormworkBuild}, {"problem", my_problem}}.dump();
+  // FORMWORK_TEST_MPI_BUILD stands in for this rank's build (tests of the refusal).
+  const char* test_build = std::getenv("FORMWORK_TEST_MPI_BUILD");
+  const std::string build = test_build && *test_build ? test_build : kFormworkBuild;
+  const std::string mine = json{{"build", build}, {"problem", my_problem}}.dump();
   if (w.rank != 0) {
     send_text(mine, 0, kTagReady);
     return "";
@@ -147,8 +152,8 @@ std::string mpi_gather_ready(const MpiWorld& w, const std::string& my_problem) {
     const std::string problem = j.at("problem").get<std::string>();
     if (!first.empty()) continue;
     if (build != kFormworkBuild)
-      first = "rank " + std::to_string(r) + " runs Formwork " + build + ", rank 0 runs " + kFormworkBuild +
-              ": every rank needs the same build";
+      first = "rank " + std::to_string(r) + " runs Formwork " + build + ", rank 0 runs " +
+              kFormworkBuild + ": every rank needs the same build";
     else if (!problem.empty())
       first = "rank " + std::to_string(r) + ": " + problem;
   }
@@ -181,7 +186,8 @@ void mpi_evaluate(const MpiWorld& w, const std::vector<std::string>& graph_json,
     while (next < graph_json.size() && !idle.empty()) {
       const int r = idle.front();
       idle.pop_front();
-      send_text(json{{"i", next}, {"graph", graph_json[next]}, {"serial", serial}}.dump(), r, kTagWork);
+      send_text(json{{"i", next}, {"graph", graph_json[next]}, {"serial", serial}}.dump(), r,
+                kTagWork);
       ++next;
       ++outstanding;
     }

@@ -562,7 +562,8 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
       if (!timed) {
         std::vector<std::string> graphs;
         for (size_t idx : todo) graphs.push_back(graph_to_json(items[idx].graph, -1));
-        hooks.evaluate(graphs, true, [&](size_t j, const SubnetScore& sc) { fill(todo.at(j), sc); });
+        hooks.evaluate(graphs, true,
+                       [&](size_t j, const SubnetScore& sc) { fill(todo.at(j), sc); });
       } else {
         for (size_t idx : todo) {  // one at a time, so that the budget cut is the same as here
           if (counted_in_batch >= budget_left) {

@@ -157,7 +157,8 @@ std::unique_ptr<SearchSession> prepare_search(const ProjectData& p, const std::s
 SearchProgress run_project_search(SearchSession& s, JobControl& ctl,
                                   const std::function<void(const SearchRecord&)>& on_commit,
                                   const std::function<void(const SearchProgress&)>& on_progress,
-                                  std::string* status, const decltype(SearchHooks::evaluate)& evaluate) {
+                                  std::string* status,
+                                  const decltype(SearchHooks::evaluate)& evaluate) {
   ProjectAppender out(s.path);  // the lock: one search writes a project at a time
   if (!s.exists)
     out.add_search(row_from_info(s.info));

@@ -45,6 +45,7 @@ std::unique_ptr<SearchSession> prepare_search(const ProjectData& p, const std::s
 SearchProgress run_project_search(SearchSession& s, JobControl& ctl,
                                   const std::function<void(const SearchRecord&)>& on_commit,
                                   const std::function<void(const SearchProgress&)>& on_progress,
-                                  std::string* status, const decltype(SearchHooks::evaluate)& evaluate = {});
+                                  std::string* status,
+                                  const decltype(SearchHooks::evaluate)& evaluate = {});
 
 }  // namespace fw
