@@ -96,8 +96,7 @@ class Painter {
     const float k = size / kBadgeSize;
     c_.rect(b0, b1, mix(kNodeBody, kAccent, 0.22f), {faded(kAccent, 0.8f), std::max(1.0f, k)},
             (b1.y - b0.y) * 0.5f);
-    text({b0.x + kBadgePad * k, b0.y + (b1.y - b0.y - size) * 0.5f}, it.badge, bold(size),
-         kAccent);
+    text({b0.x + kBadgePad * k, b0.y + (b1.y - b0.y - size) * 0.5f}, it.badge, bold(size), kAccent);
   }
   void text(Vec2 at, const std::string& s, const Font& f, Color col, Align align = Align::Left) {
     if (!s.empty()) c_.text(at, s, f, col, align);
@@ -189,13 +188,19 @@ class Painter {
     float bsize = kBadgeSize * z_;
     bool has_badge = false;
     if (!boundary && !it.badge.empty()) {
-      const float right = p1.x - (it.container ? 24 : 8) * z_;
       if (full_) {
+        const float right = p1.x - (it.container ? 24 : 8) * z_;  // left of the chevron
         has_badge = badge_rect(it, right, p0.y, header, bsize, &b0, &b1);
       } else {
+        // Centred on the title line (as the semantic zoom below places it); no chevron there.
         const float h = p1.y - p0.y;
+        const float tsize =
+            std::min(std::max(kNodeTitleSize * z_ * 1.5f, 10.0f * scale_), h * 0.34f);
+        const float msize = std::min(std::max(kNodeMonoSize * z_ * 1.35f, 9.0f * scale_), h * 0.3f);
+        const float gap = (h - tsize - msize) / 3;
         bsize = std::min(std::max(kBadgeSize * z_ * 1.5f, 9.0f * scale_), h * 0.3f);
-        has_badge = badge_rect(it, right, p0.y + 2 * z_, bsize * 1.6f, bsize, &b0, &b1) &&
+        has_badge = badge_rect(it, p1.x - std::max(kNodePadding * z_, 4.0f),
+                               p0.y + gap - tsize * 0.15f, tsize * 1.3f, bsize, &b0, &b1) &&
                     b1.x - b0.x < (p1.x - p0.x) * 0.45f;
       }
       if (!has_badge) b0 = b1 = {};
@@ -277,16 +282,22 @@ class Painter {
       const float tsize = std::min(std::max(kNodeTitleSize * z_ * 1.5f, 10.0f * scale_), h * 0.34f);
       const float msize = std::min(std::max(kNodeMonoSize * z_ * 1.35f, 9.0f * scale_), h * 0.3f);
       if (tsize >= 6.0f) {
-        Clip clip(c_, p0, p1);
         const float gap = (h - tsize - msize) / 3;
         const Vec2 tp{p0.x + pad, p0.y + gap};
-        text(tp, it.title, bold(tsize), kText);
         const float tw = text_width(it.title, bold(tsize));
-        if (tp.x + tw + 8 * scale_ < p1.x - pad)
-          text({tp.x + tw + 6 * scale_, tp.y + tsize * 0.06f}, it.subtitle, regular(tsize * 0.9f),
-               kTextDim);
-        if (msize >= 6.0f)
+        {
+          // The title line stops short of the badge.
+          const float right = has_badge ? b0.x - 3 * scale_ : p1.x;
+          Clip clip(c_, p0, {right, p1.y});
+          text(tp, it.title, bold(tsize), kText);
+          if (tp.x + tw + 8 * scale_ < right - pad)
+            text({tp.x + tw + 6 * scale_, tp.y + tsize * 0.06f}, it.subtitle, regular(tsize * 0.9f),
+                 kTextDim);
+        }
+        if (msize >= 6.0f) {
+          Clip clip(c_, p0, p1);
           text({p0.x + pad, p0.y + gap * 2 + tsize}, shape, mono(msize), shape_col);
+        }
       }
     }
     if (has_badge) badge(it, b0, b1, bsize);

@@ -23,9 +23,12 @@
 //   badge     the canvas's search-space badges ("◆2"): the node's module path; count: its
 //             choices; ink: the accent colour
 //   attr      the inspector's attribute rows: attribute name [changed read_only choice]
-//   choice    the search space's choices, in the inspector (a row's values: "node.attr") and in
-//             the space panel (its list: "space:node.attr"); text: the values
-//   space     the space panel: "size" (text: the number of subnets), "error" (text: the reason)
+//   choice    the search space's choices, in the inspector (a chosen attribute's values:
+//             "node.attr") and in the space panel (its list: "space:node.attr"); text: the
+//             values; count: how many
+//   choice_error  a refused choice edit under its values: "node.attr"; text: the reason
+//   space     the space panel: "size" (text: the number of subnets), "error" (text: the last
+//             refusal), "stored_error" (text: why the stored space does not fit the graph)
 //   problem   the problems list: the node's module path [selected]; ink: the error colour
 //   status    the status bar's verdict: "valid" or "problems"; ink: its colour
 //   dialog    the dialog in front: "templates", "files", "shortcuts", "unsaved", "training",

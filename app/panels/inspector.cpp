@@ -5,11 +5,11 @@
 #include <cmath>
 #include <cstdio>
 
+#include "app/gui/ui_probe.h"
+#include "app/panels/palette.h"
 #include "core/format.h"
 #include "core/registry.h"
 #include "views/node_geometry.h"
-#include "app/gui/ui_probe.h"
-#include "app/panels/palette.h"
 
 namespace fw::gui {
 
@@ -101,8 +101,8 @@ bool store_choice(AppState& app, InspectorState& st, const std::string& key,
   }
   if (st.choice_error_key == key) st.choice_error.clear();
   const DocumentSpace now = space_of(app.doc);
-  app.status = {Message::Info, label + "  \xC2\xB7  " + subnet_count_text(now.space.size()) +
-                                   " subnets"};
+  app.status = {Message::Info,
+                label + "  \xC2\xB7  " + subnet_count_text(now.space.size()) + " subnets"};
   return true;
 }
 
@@ -120,9 +120,9 @@ void choice_toggle(AppState& app, InspectorState& st, const std::string& path, c
   ImGui::PopStyleColor(on ? 1 : 2);
   if (probe::enabled()) probe::note("choice:toggle:" + spec.name);
   if (ImGui::IsItemHovered())
-    ImGui::SetTooltip(on ? "Remove %s from the search space"
-                         : "Make %s a choice of the search space",
-                      key.c_str());
+    ImGui::SetTooltip(
+        on ? "Remove %s from the search space" : "Make %s a choice of the search space",
+        key.c_str());
   if (!clicked) return;
   SearchSpace next = ds.space;
   if (on) {
@@ -139,24 +139,22 @@ void choice_toggle(AppState& app, InspectorState& st, const std::string& path, c
   store_choice(app, st, key, next, "Make " + key + " a choice");
 }
 
-// The row under a chosen attribute: its values. Choice and bool attributes: a checkbox per
-// option; ints and floats: a comma-separated list.
-void choice_values_row(AppState& app, InspectorState& st, const std::string& path,
-                       const AttrSpec& spec, const DocumentSpace& ds) {
+// Under a chosen attribute, the width of the inspector (between two parts of the attribute
+// table): its values. Choice and bool attributes: a checkbox per option; ints and floats: a
+// comma-separated list.
+void choice_values(AppState& app, InspectorState& st, const std::string& path, const AttrSpec& spec,
+                   const DocumentSpace& ds) {
   const int index = ds.space.find(path, spec.name);
   if (index < 0) return;
   const SpaceChoice& c = ds.space.choices[size_t(index)];
   const std::string key = c.label();
   if (st.choice_error_key == key && app.doc.revision() != st.choice_error_revision)
     st.choice_error.clear();
-  ImGui::TableNextRow();
-  ImGui::TableSetColumnIndex(0);
-  ImGui::AlignTextToFramePadding();
-  ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
-  ImGui::Text("  \xE2\x97\x86 %zu value%s", c.values.size(), c.values.size() == 1 ? "" : "s");
-  ImGui::PopStyleColor();
-  ImGui::TableSetColumnIndex(1);
   ImGui::PushID((spec.name + "#choice").c_str());
+  const float fs = ImGui::GetFontSize();
+  const ImVec2 top = ImGui::GetCursorScreenPos();
+  ImGui::Indent(fs * 0.9f);
+  ImGui::BeginGroup();
   if (spec.type == AttrType::Choice || spec.type == AttrType::Bool) {
     std::vector<AttrValue> options;
     if (spec.type == AttrType::Bool)
@@ -165,14 +163,13 @@ void choice_values_row(AppState& app, InspectorState& st, const std::string& pat
       for (const std::string& o : spec.choices) options.push_back(o);
     const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
     const ImGuiStyle& style = ImGui::GetStyle();
-    ImGui::BeginGroup();
     for (size_t k = 0; k < options.size(); ++k) {
       const AttrValue& o = options[k];
       const std::string text = pretty_name(attr_to_string(o));
-      const float w = ImGui::GetFrameHeight() + style.ItemInnerSpacing.x +
-                      ImGui::CalcTextSize(text.c_str()).x;
-      if (k > 0 && ImGui::GetItemRectMax().x + style.ItemSpacing.x + w <= right)
-        ImGui::SameLine();
+      const float w =
+          ImGui::GetFrameHeight() + style.ItemInnerSpacing.x + ImGui::CalcTextSize(text.c_str()).x;
+      if (k > 0 && ImGui::GetItemRectMax().x + style.ItemSpacing.x * 2 + w <= right)
+        ImGui::SameLine(0, style.ItemSpacing.x * 2);
       auto at = std::find(c.values.begin(), c.values.end(), o);
       bool checked = at != c.values.end();
       ImGui::PushID(static_cast<int>(k));
@@ -193,12 +190,16 @@ void choice_values_row(AppState& app, InspectorState& st, const std::string& pat
           continue;
         }
       }
-      store_choice(app, st, key, next,
-                   (checked ? "Add " : "Remove ") + attr_to_string(o) + (checked ? " to " : " from ") +
-                       key);
+      store_choice(
+          app, st, key, next,
+          (checked ? "Add " : "Remove ") + attr_to_string(o) + (checked ? " to " : " from ") + key);
     }
-    ImGui::EndGroup();
   } else {
+    ImGui::AlignTextToFramePadding();
+    ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
+    ImGui::TextUnformatted("values");
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
     const bool mine = st.choice_key == key;
     char local[sizeof st.choice_buf];
     char* buf = mine ? st.choice_buf : local;
@@ -210,11 +211,11 @@ void choice_values_row(AppState& app, InspectorState& st, const std::string& pat
         ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_AutoSelectAll);
     if (probe::enabled()) probe::note("choice:" + spec.name + ":values");
     if (ImGui::IsItemHovered() && !ImGui::IsItemActive())
-      ImGui::SetTooltip("Values separated by commas%s; Enter stores them",
-                        spec.min != spec.max
-                            ? (", from " + format_number(spec.min) + " to " + format_number(spec.max))
-                                  .c_str()
-                            : "");
+      ImGui::SetTooltip(
+          "Values separated by commas%s; Enter stores them",
+          spec.min != spec.max
+              ? (", from " + format_number(spec.min) + " to " + format_number(spec.max)).c_str()
+              : "");
     const bool active = ImGui::IsItemActive();
     if (!mine && active) {
       st.choice_key = key;
@@ -227,12 +228,12 @@ void choice_values_row(AppState& app, InspectorState& st, const std::string& pat
       next.choices[size_t(index)].values = parse_value_list(buf);
       if (next.choices[size_t(index)].values.empty())
         refuse_choice(app, st, key,
-                      "search space: " + key +
-                          ": no values (\xE2\x97\x86 removes the choice)");
+                      "search space: " + key + ": no values (\xE2\x97\x86 removes the choice)");
       else if (next.choices[size_t(index)].values != c.values)
         store_choice(app, st, key, next, "Set " + key + " to " + std::string(buf));
     }
   }
+  ImGui::EndGroup();
   if (probe::enabled())
     if (probe::Drawn* d = probe::drawn_item("choice", key)) {
       d->text = value_list_text(c.values);
@@ -245,12 +246,17 @@ void choice_values_row(AppState& app, InspectorState& st, const std::string& pat
     if (probe::enabled())
       if (probe::Drawn* d = probe::drawn_item("choice_error", key)) d->text = st.choice_error;
   }
+  ImGui::Unindent(fs * 0.9f);
+  // An accent bar on the left ties the values to the attribute above.
+  const float bottom = ImGui::GetCursorScreenPos().y - ImGui::GetStyle().ItemSpacing.y;
+  ImGui::GetWindowDrawList()->AddLine(ImVec2(top.x + fs * 0.35f, top.y + 1),
+                                      ImVec2(top.x + fs * 0.35f, bottom - 1), palette::kAccent,
+                                      std::max(1.5f, fs * 0.13f));
   ImGui::PopID();
 }
 
-// One attribute row (and, when the attribute is a choice of the search space, the row of its
-// values). `path` and `ds`: the node's module path and the document's space, when the attribute
-// can be made a choice (choosable); else ignored.
+// One attribute row. `path` and `ds`: the node's module path and the document's space, when the
+// attribute can be made a choice (choosable: a ◆ toggle in the third column); else ignored.
 void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec& spec,
                    const Attrs& attrs, bool read_only, bool choosable, const std::string& path,
                    const DocumentSpace& ds) {
@@ -373,7 +379,6 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
     choice_toggle(app, st, path, spec, attrs, ds);
   }
   ImGui::PopID();
-  if (can_choose) choice_values_row(app, st, path, spec, ds);
 }
 
 void no_selection(AppState& app, InspectorState& st, const Fonts& fonts) {
@@ -564,19 +569,30 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
           ImGui::PopStyleColor();
         }
       }
-      if (ImGui::BeginTable("attrs", choosable ? 3 : 2, ImGuiTableFlags_SizingStretchProp)) {
+      // The table is interrupted under each chosen attribute for its values (the inspector's
+      // whole width); its parts share one ID, so ImGui keeps their columns in step.
+      const auto begin_table = [&] {
+        if (!ImGui::BeginTable("attrs", choosable ? 3 : 2, ImGuiTableFlags_SizingStretchProp))
+          return false;
         ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed,
                                 ImGui::GetFontSize() * 8.2f);
         ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
         if (choosable)
           ImGui::TableSetupColumn("choice", ImGuiTableColumnFlags_WidthFixed,
                                   ImGui::GetFrameHeight());
-        for (const AttrSpec& spec : def->attrs) {
-          attribute_row(app, st, id, spec, node.attrs, read_only, choosable, path, ds);
-          if (!app.doc.graph().contains(id)) break;
+        return true;
+      };
+      bool table = begin_table();
+      for (const AttrSpec& spec : def->attrs) {
+        if (table) attribute_row(app, st, id, spec, node.attrs, read_only, choosable, path, ds);
+        if (!app.doc.graph().contains(id)) break;
+        if (choosable && choosable_type(spec.type) && ds.space.find(path, spec.name) >= 0) {
+          if (table) ImGui::EndTable();
+          choice_values(app, st, path, spec, ds);
+          table = begin_table();
         }
-        ImGui::EndTable();
       }
+      if (table) ImGui::EndTable();
     }
 
     if (!app.doc.graph().contains(id)) return;

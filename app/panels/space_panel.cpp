@@ -205,8 +205,9 @@ NodeId SpacePanel::draw(Document& doc, const Fonts& fonts) {
 
   // The number of subnets.
   ImGui::PushFont(fonts.bold);
-  const std::string count = s.empty() ? "no choices" : subnet_count_text(s.size()) + " subnet" +
-                                                          (s.size() == 1 ? "" : "s");
+  const std::string count =
+      s.empty() ? "no choices"
+                : subnet_count_text(s.size()) + " subnet" + (s.size() == 1 ? "" : "s");
   ImGui::TextUnformatted(count.c_str());
   ImGui::PopFont();
   if (probe::enabled())
@@ -230,9 +231,8 @@ NodeId SpacePanel::draw(Document& doc, const Fonts& fonts) {
 
   // The choices.
   int remove = -1;
-  if (!s.empty() &&
-      ImGui::BeginTable("space_choices", 3,
-                        ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_RowBg)) {
+  if (!s.empty() && ImGui::BeginTable("space_choices", 3,
+                                      ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_RowBg)) {
     ImGui::TableSetupColumn("choice", ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableSetupColumn("values", ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableSetupColumn("x", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFrameHeight());
@@ -293,9 +293,9 @@ NodeId SpacePanel::draw(Document& doc, const Fonts& fonts) {
       ImGui::TableSetColumnIndex(1);
       ImGui::PushID(l.key);
       ImGui::SetNextItemWidth(-FLT_MIN);
-      const bool enter = ImGui::InputTextWithHint("##limit", "none", f.buf, sizeof f.buf,
-                                                  ImGuiInputTextFlags_EnterReturnsTrue |
-                                                      ImGuiInputTextFlags_AutoSelectAll);
+      const bool enter = ImGui::InputTextWithHint(
+          "##limit", "none", f.buf, sizeof f.buf,
+          ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_AutoSelectAll);
       if (probe::enabled()) probe::note(std::string("space:limit:") + l.key);
       if (ImGui::IsItemActive()) f.editing = true;
       if (enter || ImGui::IsItemDeactivated()) {
@@ -307,8 +307,9 @@ NodeId SpacePanel::draw(Document& doc, const Fonts& fonts) {
         } else if (v != stored) {
           SearchSpace next = s;
           next.constraints.*l.field = v;
-          const std::string why = store_space(
-              doc, next, v ? std::string("Set ") + l.key + " " + limit_text(v) : std::string("Clear ") + l.key);
+          const std::string why = store_space(doc, next,
+                                              v ? std::string("Set ") + l.key + " " + limit_text(v)
+                                                : std::string("Clear ") + l.key);
           if (!why.empty()) refuse(why);
         }
       }

@@ -12,8 +12,8 @@
 // - SpacePanel: lists every choice ("stages.1.depth: 1, 2, 3"), each removable (×) and clickable
 //   (draw() returns its node, for the caller to select and reveal in the editor); the number of
 //   subnets; the constraints (params ≤, MACs ≤, latency ms ≤), each optional and positive, typed as
-//   numbers with an optional K/M/G suffix ("1.5M") and committed with Enter or on leaving the field.
-//   The inspector shows it when nothing is selected; the Search view places it too.
+//   numbers with an optional K/M/G suffix ("1.5M") and committed with Enter or on leaving the
+//   field. The inspector shows it when nothing is selected; the Search view places it too.
 #pragma once
 #include <imgui.h>
 

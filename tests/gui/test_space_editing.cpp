@@ -34,8 +34,8 @@ struct SpaceUi {
 
   SpaceUi() {
     ImGui::GetIO().DisplaySize = ImVec2(1600, 1500);  // every row of a stage's inspector shows
-    fw::gui::load_graph(ui.app, fw::build_template("poolformer_s12"), fw::gui::Source::Template,
-                        "", "poolformer_s12");
+    fw::gui::load_graph(ui.app, fw::build_template("poolformer_s12"), fw::gui::Source::Template, "",
+                        "poolformer_s12");
     ui.frame(2);
     stage = ui.app.doc.graph().find_path("stages.1");
     fw::gui::reveal_node(ui.app, stage);  // enters "stages", selects stages.1
@@ -189,7 +189,9 @@ TEST(SpaceUi, TheBadgeIsDrawnOnTheNodeWithChoicesOnScreenAndInTheExport) {
   const probe::Drawn* badge = probe::find("badge", "stages.1");
   ASSERT_NE(badge, nullptr);
   EXPECT_EQ(badge->count, 2);
-  EXPECT_EQ(badge->text, "\xE2\x97\x86" "2");
+  EXPECT_EQ(badge->text,
+            "\xE2\x97\x86"
+            "2");
   EXPECT_EQ(probe::find("badge", "stages.0"), nullptr);
   // Inside the node's box, in its header.
   const probe::Drawn* node = probe::find("node", "stages.1");
@@ -211,7 +213,9 @@ TEST(SpaceUi, TheBadgeIsDrawnOnTheNodeWithChoicesOnScreenAndInTheExport) {
   fw::views::graph_picture(g, s.ui.app.doc.analysis(), level).draw(rec, {{0, 0}, 1});
   int badges = 0;
   for (const auto& c : rec.commands())
-    if (c.op == fw::views::RecordingCanvas::Op::Text && c.text == "\xE2\x97\x86" "2") {
+    if (c.op == fw::views::RecordingCanvas::Op::Text && c.text ==
+                                                            "\xE2\x97\x86"
+                                                            "2") {
       ++badges;
       EXPECT_EQ(c.fill, fw::views::graph_palette::kAccent);
     }
