@@ -231,10 +231,9 @@ NodeId SpacePanel::draw(Document& doc, const Fonts& fonts) {
 
   // The choices.
   int remove = -1;
-  if (!s.empty() && ImGui::BeginTable("space_choices", 3,
+  if (!s.empty() && ImGui::BeginTable("space_choices", 2,
                                       ImGuiTableFlags_SizingStretchProp | ImGuiTableFlags_RowBg)) {
-    ImGui::TableSetupColumn("choice", ImGuiTableColumnFlags_WidthStretch, 1.0f);
-    ImGui::TableSetupColumn("values", ImGuiTableColumnFlags_WidthStretch, 1.0f);
+    ImGui::TableSetupColumn("choice", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableSetupColumn("x", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFrameHeight());
     for (size_t i = 0; i < s.choices.size(); ++i) {
       const SpaceChoice& c = s.choices[i];
@@ -242,6 +241,7 @@ NodeId SpacePanel::draw(Document& doc, const Fonts& fonts) {
       ImGui::PushID(static_cast<int>(i));
       ImGui::TableNextRow();
       ImGui::TableSetColumnIndex(0);
+      // The choice (a click shows its node), its values under it.
       ImGui::PushFont(fonts.mono);
       const NodeId id = g.find_path(c.node);
       if (ImGui::Selectable(label.c_str(), false) && id != kNoNode) reveal = id;
@@ -256,9 +256,12 @@ NodeId SpacePanel::draw(Document& doc, const Fonts& fonts) {
           d->count = static_cast<int>(c.values.size());
         }
       }
-      ImGui::TableSetColumnIndex(1);
+      ImGui::Indent(ImGui::GetFontSize() * 0.8f);
+      ImGui::PushStyleColor(ImGuiCol_Text, palette::kTextDim);
       ImGui::TextWrapped("%s", value_list_text(c.values).c_str());
-      ImGui::TableSetColumnIndex(2);
+      ImGui::PopStyleColor();
+      ImGui::Unindent(ImGui::GetFontSize() * 0.8f);
+      ImGui::TableSetColumnIndex(1);
       if (ImGui::SmallButton("\xC3\x97")) remove = static_cast<int>(i);  // ×
       if (probe::enabled()) probe::note("space:remove:" + label);
       if (ImGui::IsItemHovered()) ImGui::SetTooltip("Remove this choice");
