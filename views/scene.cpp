@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cfloat>
 
+#include "core/error.h"
 #include "core/format.h"
+#include "nas/space.h"
 #include "views/graph_style.h"
 #include "views/node_geometry.h"
 #include "views/text_metrics.h"
@@ -15,6 +17,8 @@ namespace {
 constexpr Font kTitleFont{FontFace::SansBold, kNodeTitleSize};
 constexpr Font kBodyFont{FontFace::Sans, kNodeBodySize};
 constexpr Font kMonoFont{FontFace::Mono, kNodeMonoSize};
+constexpr Font kBadgeFont{FontFace::SansBold, kBadgeSize};
+constexpr const char* kDiamond = "\xE2\x97\x86";  // ◆
 
 std::string shapes_text(const std::vector<Shape>& shapes) {
   std::string out;
@@ -46,6 +50,11 @@ class Builder {
       if (p.port >= 0) problem_port_.insert({p.node, p.port});
       for (NodeId anc = g.node(p.node).parent; anc != kNoNode; anc = g.node(anc).parent)
         inside_[anc] = true;
+    }
+    try {
+      for (const SpaceChoice& c : graph_space(g).choices) ++choices_[c.node];
+    } catch (const Error&) {
+      choices_.clear();  // a malformed space: no badges (the inspector says what is wrong)
     }
   }
 
@@ -146,7 +155,16 @@ class Builder {
       it.problem = problem_.count(n.id) != 0;
       it.problem_inside = inside_.count(n.id) != 0;
       const float inner = p.size.w - 2 * kNodePadding;
-      const float title_room = inner - (it.container ? 22 : 0);
+      float title_room = inner - (it.container ? 22 : 0);
+      if (!choices_.empty()) {
+        const auto ch = choices_.find(g_.path(n.id));
+        if (ch != choices_.end()) {
+          it.choices = ch->second;
+          it.badge = std::string(kDiamond) + std::to_string(ch->second);
+          it.badge_w = text_width(it.badge, kBadgeFont) + 2 * kBadgePad;
+          title_room -= it.badge_w + 6;
+        }
+      }
       if (it.kind == SceneItem::Kind::Frame) {
         it.title = fit_text(node_title(n), kTitleFont, title_room * 0.5f);
         const float used = text_width(it.title, kTitleFont);
@@ -357,6 +375,7 @@ class Builder {
   std::unordered_map<NodeId, std::vector<Placed>> levels_;
   std::unordered_map<NodeId, bool> problem_, inside_;
   std::set<std::pair<NodeId, int>> problem_port_;
+  std::unordered_map<std::string, int> choices_;  // module path -> choices on that node
 };
 
 }  // namespace
