@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "core/format.h"
-#include "nas/space.h"
+#include <nlohmann/json.hpp>
 #include "views/graph_style.h"
 #include "views/node_geometry.h"
 #include "views/text_metrics.h"
@@ -51,11 +51,20 @@ class Builder {
       for (NodeId anc = g.node(p.node).parent; anc != kNoNode; anc = g.node(anc).parent)
         inside_[anc] = true;
     }
-    try {
-      for (const SpaceChoice& c : graph_space(g).choices) ++choices_[c.node];
-    } catch (const Error&) {
-      choices_.clear();  // a malformed space: no badges (the inspector says what is wrong)
-    }
+    count_choices(g);
+  }
+
+  // The search space's choices per node, read from graph.meta "search_space" (the file's
+  // "choices": [{"node": ...}], nas/space.h; views do not depend on nas/). A malformed space:
+  // no badges (the inspector says what is wrong).
+  void count_choices(const Graph& g) {
+    if (!g.meta.has("search_space")) return;
+    const AttrValue& v = g.meta.get("search_space");
+    if (!std::holds_alternative<std::string>(v)) return;
+    const nlohmann::json j = nlohmann::json::parse(std::get<std::string>(v), nullptr, false);
+    if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array()) return;
+    for (const nlohmann::json& c : j["choices"])
+      if (c.is_object() && c.contains("node") && c["node"].is_string()) ++choices_[c["node"].get<std::string>()];
   }
 
   void build(NodeId container) {

@@ -51,7 +51,7 @@ struct SceneItem {
   bool container = false;                       // has children: can be entered or opened in place
   bool problem = false;                         // a problem names this node
   bool problem_inside = false;
-  int choices = 0;    // search-space choices on this node (nas/space.h, graph.meta "search_space")
+  int choices = 0;    // search-space choices on this node (graph.meta "search_space", nas/space.h)
   std::string badge;  // "◆2" when it has choices: drawn in the header, left of the chevron
   float badge_w = 0;  // the badge's width (scene units; its text at kBadgeFont plus padding)
 };
