@@ -1,5 +1,6 @@
 #include "nas/mpi.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -7,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/error.h"
 #include "core/graph_json.h"
@@ -87,9 +89,19 @@ void send_text(const std::string& s, int to, int tag) {
   MPI_Send(s.data(), int(s.size()), MPI_CHAR, to, tag, MPI_COMM_WORLD);
 }
 
+// Waits for a message without spinning: OpenMPI's blocking probe polls at full speed, which
+// takes a core from the ranks that work when they share a machine.
+void wait_probe(int from, int tag, MPI_Status* st) {
+  for (int flag = 0;;) {
+    MPI_Iprobe(from, tag, MPI_COMM_WORLD, &flag, st);
+    if (flag) return;
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+}
+
 std::string recv_text(int from, int tag, MPI_Status* out = nullptr) {
   MPI_Status st;
-  MPI_Probe(from, tag, MPI_COMM_WORLD, &st);
+  wait_probe(from, tag, &st);
   int n = 0;
   MPI_Get_count(&st, MPI_CHAR, &n);
   std::string s(size_t(n), '\0');
@@ -221,7 +233,7 @@ void mpi_serve(const MpiWorld& w, const EvalSettings& eval) {
   (void)w;
   for (;;) {
     MPI_Status st;
-    MPI_Probe(0, MPI_ANY_TAG, MPI_COMM_WORLD, &st);
+    wait_probe(0, MPI_ANY_TAG, &st);
     const std::string text = recv_text(0, st.MPI_TAG);
     if (st.MPI_TAG == kTagStop) return;
     if (st.MPI_TAG != kTagWork) continue;
