@@ -11,7 +11,9 @@ PyTorch: the same N subnets (read back with `formwork results`), each built by t
 by fwref.proxies in float32 on the same batch (synflow_log by the same formula in float32 here:
 fwref's oracle runs it in float64) (torch.set_num_threads(T); Debian's PyTorch, install
 libopenblas0-pthread for its fast BLAS), params counted and MACs by fwref.macs, model construction
-included. Prints subnets/s for both and the ratio Formwork/PyTorch (> 1: Formwork faster).
+included, at 1 intra-op thread and at T (the faster counted: on a busy machine PyTorch's OpenMP
+threads can be many times slower than one). Both at 1 thread and at T threads (Formwork: T
+subnets at once). Prints subnets/s and the ratio Formwork/PyTorch (> 1: Formwork faster).
 
 Usage: /usr/bin/python3 tests/bench/nas_vs_torch.py [--formwork build/app/formwork] [--budget 40]
        [--threads 2] [--batch 16]
@@ -91,7 +93,6 @@ def main():
     import fwref.models
     import fwref.proxies
 
-    torch.set_num_threads(args.threads)
     d = tempfile.mkdtemp(prefix="fw-nasbench-")
     try:
         p = os.path.join(d, "p.formwork")
@@ -106,33 +107,49 @@ def main():
         np.save(os.path.join(d, "x.npy"), x)
         np.save(os.path.join(d, "y.npy"), y)
         objectives = ",".join(f"{m}:max" for m in PROXIES) + ",params:min,macs:min"
-        t0 = time.perf_counter()
-        subprocess.run([args.formwork, "nas", p, "--strategy", "random", "--budget", str(args.budget), "--objectives",
-                        objectives, "--threads", str(args.threads), "--proxy-input", os.path.join(d, "x.npy"),
-                        "--proxy-labels", os.path.join(d, "y.npy"), "--quiet"], check=True, capture_output=True)
-        fw_s = time.perf_counter() - t0
-        rows = json.loads(subprocess.run([args.formwork, "results", p, "--json"], check=True, capture_output=True,
-                                         text=True).stdout)
-        rows = [r for r in rows if r["status"] in ("ok", "failed")]
         xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        t0 = time.perf_counter()
-        for r in rows:
-            model = fwref.models.MetaFormer(torch_spec(fwref, r["choices"]), 10, 1, (64, 64), device="meta")
-            model = model.to_empty(device="cpu")
-            fwref.models.init_weights(model)
-            model.eval()
-            synflow_log32(torch, fwref, model, (1, 64, 64))
-            fwref.proxies.compute_proxies(model, xt, yt, [m for m in PROXIES if m != "synflow_log"],
-                                          dtype=torch.float32)
-            fwref.count_params(model)
-            fwref.macs(model, (1, 64, 64))
-        torch_s = time.perf_counter() - t0
-        n = len(rows)
-        print(f"subnets scored (5 proxies + params + MACs, caformer_mini64 space at 1x64x64, batch {args.batch}, "
-              f"{args.threads} threads): {n}")
-        print(f"  Formwork  {n / fw_s:8.2f} subnets/s  ({fw_s:.2f} s, whole command)")
-        print(f"  PyTorch   {n / torch_s:8.2f} subnets/s  ({torch_s:.2f} s)")
-        print(f"  ratio Formwork/PyTorch: {torch_s / fw_s:.2f}  (> 1: Formwork faster)")
+
+        def formwork_seconds(threads, name):
+            t0 = time.perf_counter()
+            subprocess.run([args.formwork, "nas", p, "--strategy", "random", "--budget", str(args.budget),
+                            "--objectives", objectives, "--threads", str(threads), "--proxy-input",
+                            os.path.join(d, "x.npy"), "--proxy-labels", os.path.join(d, "y.npy"), "--quiet",
+                            "--name", name], check=True, capture_output=True)
+            return time.perf_counter() - t0
+
+        def torch_seconds(rows, threads):
+            torch.set_num_threads(threads)
+            t0 = time.perf_counter()
+            for r in rows:
+                model = fwref.models.MetaFormer(torch_spec(fwref, r["choices"]), 10, 1, (64, 64), device="meta")
+                model = model.to_empty(device="cpu")
+                fwref.models.init_weights(model)
+                model.eval()
+                synflow_log32(torch, fwref, model, (1, 64, 64))
+                fwref.proxies.compute_proxies(model, xt, yt, [m for m in PROXIES if m != "synflow_log"],
+                                              dtype=torch.float32)
+                fwref.count_params(model)
+                fwref.macs(model, (1, 64, 64))
+            return time.perf_counter() - t0
+
+        print(f"subnets scored per second (5 proxies + params + MACs; caformer_mini64 space at 1x64x64, proxy "
+              f"batch {args.batch}; {args.budget} subnets; {os.cpu_count()} cores)")
+        for threads in sorted({1, args.threads}):
+            fw_s = formwork_seconds(threads, f"t{threads}")
+            rows = json.loads(subprocess.run([args.formwork, "results", p, "--json", "--name", f"t{threads}"],
+                                             check=True, capture_output=True, text=True).stdout)
+            rows = [r for r in rows if r["status"] in ("ok", "failed")]
+            n = len(rows)
+            # PyTorch's best: its intra-op threads at 1 and at `threads` (on a busy machine its
+            # OpenMP threads can be far slower than one), the faster counted.
+            t_one = torch_seconds(rows, 1)
+            t_many = torch_seconds(rows, threads) if threads > 1 else t_one
+            torch_s = min(t_one, t_many)
+            print(f"  {threads} thread{'s' if threads > 1 else ''}: Formwork {n / fw_s:7.2f}/s ({fw_s:.2f} s, whole "
+                  f"command, {threads} subnet{'s' if threads > 1 else ''} at once); PyTorch {n / torch_s:7.2f}/s "
+                  f"({torch_s:.2f} s; 1 intra-op thread {t_one:.2f} s, {threads}: {t_many:.2f} s); "
+                  f"ratio {torch_s / fw_s:.2f}")
+        print("  (ratio = Formwork/PyTorch subnets per second; > 1: Formwork faster)")
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
