@@ -54,6 +54,7 @@ bool launched(int& rank, int& size) {
   return size > 1;
 }
 
+#if FORMWORK_WITH_MPI
 json score_json(size_t i, const SubnetScore& s) {
   json m = json::object();
   for (const auto& [k, v] : s.metrics) {
@@ -82,7 +83,6 @@ SubnetScore score_from_json(const json& j) {
   return s;
 }
 
-#if FORMWORK_WITH_MPI
 constexpr int kTagReady = 1, kTagWork = 2, kTagStop = 3, kTagResult = 4, kTagGo = 5;
 
 void send_text(const std::string& s, int to, int tag) {
