@@ -73,6 +73,10 @@ std::string metric_text(const std::string& metric, double v) {
     std::snprintf(b, sizeof b, "%.2f%%", 100 * v);
   else if (metric == "latency_ms")
     std::snprintf(b, sizeof b, "%.3g ms", v);
+  else if (std::fabs(v) >= 100)
+    std::snprintf(b, sizeof b, "%.1f", v);
+  else if (std::fabs(v) >= 1)
+    std::snprintf(b, sizeof b, "%.3f", v);
   else
     std::snprintf(b, sizeof b, "%.4g", v);
   return b;
@@ -564,7 +568,7 @@ SearchPanel::Request SearchPanel::draw(AppState& app, const Fonts& fonts, float 
   }
   const float fs = ImGui::GetFontSize();
   const float avail = ImGui::GetContentRegionAvail().x;
-  const float left = std::clamp(avail * 0.25f, fs * 17, fs * 22);
+  const float left = std::clamp(avail * 0.27f, fs * 18, fs * 25);
   settings_column(app, fonts, left, height);
   ImGui::SameLine();
   results_area(app, fonts, ImVec2(ImGui::GetContentRegionAvail().x, height));
@@ -610,26 +614,34 @@ void SearchPanel::settings_column(AppState& app, const Fonts& fonts, float width
     input_i64("##threads", &form_.threads, 0, 1024);
     ImGui::EndTable();
   }
-  ImGui::TextDisabled("Objectives");
-  if (ImGui::BeginTable("objectives", 2, ImGuiTableFlags_SizingStretchProp)) {
-    ImGui::TableSetupColumn("m", ImGuiTableColumnFlags_WidthStretch);
-    ImGui::TableSetupColumn("d", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5);
+  ImGui::TextDisabled("Objectives (click min/max to turn it)");
+  // Two metrics a row, each a checkbox and its direction, in compact rows.
+  ImGui::PushStyleVar(ImGuiStyleVar_FramePadding,
+                      ImVec2(ImGui::GetStyle().FramePadding.x, ImGui::GetFontSize() * 0.12f));
+  ImGui::PushStyleVar(ImGuiStyleVar_ItemSpacing,
+                      ImVec2(ImGui::GetStyle().ItemSpacing.x, ImGui::GetFontSize() * 0.2f));
+  if (ImGui::BeginTable("objectives", 2, ImGuiTableFlags_SizingStretchSame)) {
+    int k = 0;
     for (const std::string& m : search_metrics()) {
-      ImGui::TableNextRow();
-      ImGui::TableSetColumnIndex(0);
+      if (k % 2 == 0) ImGui::TableNextRow();
+      ImGui::TableSetColumnIndex(k % 2);
+      ++k;
       bool on = form_.use[m];
       if (ImGui::Checkbox(m.c_str(), &on)) form_.use[m] = on;
       probe::note("search:objective:" + m);
-      ImGui::TableSetColumnIndex(1);
       if (on) {
-        int dir = form_.maximize[m] ? 1 : 0;
-        const char* dirs[] = {"min", "max"};
-        ImGui::SetNextItemWidth(-FLT_MIN);
-        if (ImGui::Combo(("##dir_" + m).c_str(), &dir, dirs, 2)) form_.maximize[m] = dir == 1;
+        const bool max = form_.maximize[m];
+        ImGui::SameLine(0, ImGui::GetStyle().ItemInnerSpacing.x);
+        if (ImGui::SmallButton(((max ? "max" : "min") + std::string("##dir_") + m).c_str()))
+          form_.maximize[m] = !max;
+        probe::note("search:dir:" + m);
+        if (ImGui::IsItemHovered())
+          ImGui::SetTooltip(max ? "maximised: click to minimise" : "minimised: click to maximise");
       }
     }
     ImGui::EndTable();
   }
+  ImGui::PopStyleVar(2);
   ImGui::EndDisabled();
   ImGui::Spacing();
 
@@ -770,13 +782,18 @@ void SearchPanel::settings_column(AppState& app, const Fonts& fonts, float width
   } else if (space_lines_.empty()) {
     ImGui::TextDisabled("none: the graph marks no choices");
   } else {
-    ImGui::PushFont(fonts.mono);
     for (const std::string& l : space_lines_) {
-      ImGui::TextWrapped("%s", l.c_str());
+      const size_t colon = l.find(':');
+      if (colon == std::string::npos) {
+        ImGui::TextUnformatted(l.c_str());
+        continue;
+      }
+      ImGui::TextDisabled("%s", l.substr(0, colon).c_str());
+      ImGui::SameLine();
+      ImGui::TextWrapped("%s", l.substr(colon + 2).c_str());
       if (probe::enabled())
-        if (probe::Drawn* d = probe::drawn_item("space", l.substr(0, l.find(':')))) d->text = l;
+        if (probe::Drawn* d = probe::drawn_item("space", l.substr(0, colon))) d->text = l;
     }
-    ImGui::PopFont();
     ImGui::TextDisabled("(* the base network's value)");
   }
   ImGui::EndChild();
@@ -930,7 +947,7 @@ void SearchPanel::scatter(const Fonts& fonts, ImVec2 size) {
     if (!pts.empty()) entry("results", kPointColor, 0);
   }
 
-  const float top = p0.y + pad * 0.7f + line_h + pad * 1.2f;
+  const float top = p0.y + pad * 0.7f + line_h * 2 + pad * 1.4f;  // the title, the y title
   const float bottom = p1.y - pad * 0.5f - line_h * 2 - fs * 0.3f;
   if (pts.empty()) {
     const char* text =
@@ -979,7 +996,7 @@ void SearchPanel::scatter(const Fonts& fonts, ImVec2 size) {
   for (double v : yt)
     label_w = std::max(label_w, ImGui::CalcTextSize(axis_label(v, y_step).c_str()).x);
   const float left = p0.x + pad + line_h + fs * 0.3f + label_w + fs * 0.4f;
-  const float right = p1.x - pad;
+  const float right = p1.x - pad - ImGui::CalcTextSize("000.0k").x * 0.5f;
   const int x_ticks_max = std::clamp(int((right - left) / (fs * 5)), 2, 12);
   nice_range(&x_lo, &x_hi, x_ticks_max);
   const std::vector<double> xt = nice_ticks(x_lo, x_hi, x_ticks_max);
@@ -1019,7 +1036,8 @@ void SearchPanel::scatter(const Fonts& fonts, ImVec2 size) {
     // The y title, written vertically (one glyph per line would be unreadable): beside the
     // axis, at the top.
     const std::string yl = y_metric + dir_of(y_metric);
-    dl->AddText(ImVec2(left + fs * 0.4f, top - line_h - fs * 0.1f), palette::kText, yl.c_str());
+    dl->AddText(ImVec2(left - ImGui::CalcTextSize("0").x, top - line_h - pad * 0.6f),
+                palette::kText, yl.c_str());
   }
 
   // The points, the front as a step line through its points, the base.
@@ -1165,10 +1183,19 @@ void SearchPanel::table(const Fonts& fonts, ImVec2 size) {
   if (!ImGui::BeginTable("results_table", ncols, flags, ImVec2(size.x, std::max(h, fs * 3))))
     return;
   ImGui::TableSetupScrollFreeze(0, 1);
-  ImGui::TableSetupColumn("id", ImGuiTableColumnFlags_DefaultSort, fs * 3);
+  // Sorted by the first objective, best first, until the user sorts otherwise.
+  ImGui::TableSetupColumn("id", objectives_.empty() ? ImGuiTableColumnFlags_DefaultSort : 0,
+                          fs * 3);
   ImGui::TableSetupColumn("gen", 0, fs * 2.5f);
   ImGui::TableSetupColumn("status", 0, fs * 4);
-  for (const std::string& m : metric_cols) ImGui::TableSetupColumn(m.c_str(), 0, fs * 5);
+  for (size_t c = 0; c < metric_cols.size(); ++c) {
+    ImGuiTableColumnFlags f = 0;
+    if (c == 0 && !objectives_.empty())
+      f = ImGuiTableColumnFlags_DefaultSort |
+          (objectives_[0].maximize ? ImGuiTableColumnFlags_PreferSortDescending
+                                   : ImGuiTableColumnFlags_PreferSortAscending);
+    ImGui::TableSetupColumn(metric_cols[c].c_str(), f, fs * 5);
+  }
   ImGui::TableSetupColumn("choices", ImGuiTableColumnFlags_WidthStretch);
   ImGui::TableHeadersRow();
   if (ImGuiTableSortSpecs* ss = ImGui::TableGetSortSpecs(); ss && ss->SpecsCount > 0) {
