@@ -267,6 +267,9 @@ TEST(SearchUi, ASecondSearchOnTheSameFileIsRefusedAndSavingOverItToo) {
   // From the GUI: Start says a search runs; File > Save is refused with the reason.
   EXPECT_NE(fx.panel().start_blocker(ui.app).find("search is running"), std::string::npos);
   EXPECT_EQ(ui.app.busy_path, fx.project);
+  // Training the same project now would replace the file under the search: refused too.
+  EXPECT_NE(ui.view->training_panel().start_blocker(ui.app).find("search is writing"),
+            std::string::npos);
   ASSERT_TRUE(ui.app.doc.rename(ui.app.doc.graph().find_path("head"), "head2").ok);
   ui.view->run(fw::gui::Action::Save);
   EXPECT_TRUE(ui.app.doc.dirty());

@@ -59,8 +59,16 @@ def write_json(path, obj):
 
 
 def fresh_project(d, name="p.formwork", space=SPACE):
+    """A copy of the sample without its own search (the bundled file holds one for the Search
+    view, assets/README.md): its results and searches rows and its space removed."""
     p = os.path.join(d, name)
     shutil.copy(os.path.join(os.environ.get("FORMWORK_ASSETS", "assets"), "sample.formwork"), p)
+    db = sqlite3.connect(p)
+    db.execute("delete from search_results")
+    db.execute("delete from searches")
+    db.commit()
+    db.close()
+    fwtest.run_formwork(["space", p, "--clear"], quiet=True)
     if space is not None:
         fwtest.run_formwork(["space", p, "--set", write_json(os.path.join(d, name + ".space.json"), space)])
     return p
