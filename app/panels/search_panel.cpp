@@ -402,7 +402,8 @@ std::string SearchPanel::start_blocker(const AppState& app) const {
   if (app.source != Source::Project || app.path.empty())
     return "A search stores its results in a project file: save the document as a .formwork "
            "project first (Save As).";
-  if (!app.busy_path.empty() && app.busy_path == app.path)
+  // (app.busy_path names this view's own search until the next frame after it ended.)
+  if (!app.busy_path.empty() && app.busy_path == app.path && app.busy_what != "a search")
     return "A training run is writing this project: wait for it or stop it first.";
   if (!app.doc.analysis().ok())
     return "The graph has problems: fix them in the editor first (see Problems).";

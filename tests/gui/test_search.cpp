@@ -376,3 +376,20 @@ TEST(SearchUi, ClickingATableRowOpensItsSubnet) {
   EXPECT_EQ(std::to_string(fx.panel().opened()), id);
   EXPECT_EQ(probe::fact_or("subnet"), id);
 }
+
+TEST(SearchUi, ContinuesTheSampleSearchThatTheCommandLineStarted) {
+  // The sample's search was run by `formwork nas` on a file whose nodes have no canvas positions;
+  // the GUI lays them out, and the same search still continues (here: its space is exhausted, so
+  // it ends at once with nothing new).
+  Fixture fx("continue");
+  UiDriver& ui = fx.ui;
+  const size_t before = stored_results(fx.project, "search").size();
+  ASSERT_EQ(fx.panel().start_blocker(ui.app), "");
+  ui.click(ui.at("search:start"));
+  ASSERT_TRUE(ui.frames_until([&] { return !ui.view->search().active(); }, 120));
+  ui.frame(2);
+  EXPECT_EQ(fx.live().phase, Phase::Done) << fx.live().error;
+  EXPECT_NE(fx.live().status.find("space exhausted"), std::string::npos) << fx.live().status;
+  EXPECT_EQ(stored_results(fx.project, "search").size(), before);
+  EXPECT_EQ(fx.panel().records().size(), before);
+}
