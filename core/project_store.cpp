@@ -551,14 +551,27 @@ void ProjectAppender::update_search(const SearchRow& row) {
 void ProjectAppender::append_result(const SearchResult& r) {
   if (r.id <= 0) throw Error(path_ + ": a search result needs an id");
   int64_t rows = 0;
-  db_->db.exec("BEGIN IMMEDIATE");
+  if (!in_group_) db_->db.exec("BEGIN IMMEDIATE");
   try {
     RowWriter w(db_->db, kInsertResult, rows);
     insert_result(w, r);
   } catch (...) {
     db_->db.exec("ROLLBACK");
+    in_group_ = false;
     throw;
   }
+  if (!in_group_) db_->db.exec("COMMIT");
+}
+
+void ProjectAppender::begin_group() {
+  if (in_group_) return;
+  db_->db.exec("BEGIN IMMEDIATE");
+  in_group_ = true;
+}
+
+void ProjectAppender::end_group() {
+  if (!in_group_) return;
+  in_group_ = false;
   db_->db.exec("COMMIT");
 }
 

@@ -158,12 +158,16 @@ class ProjectAppender {
   void add_search(const SearchRow& row);          // fw::Error if the name exists
   void update_search(const SearchRow& row);       // by name (a grown budget)
   void append_result(const SearchResult& r);      // r.id must be free (non-zero)
+  // Rows appended between begin_group() and end_group() share one transaction (one sync).
+  void begin_group();
+  void end_group();
   int64_t next_free_id() const;  // one past the highest result id in the file
   const std::string& path() const { return path_; }
 
  private:
   std::string path_;
   int lock_fd_ = -1;
+  bool in_group_ = false;
   struct Db;
   Db* db_ = nullptr;
 };

@@ -198,6 +198,15 @@ SearchRow row_from_info(const SearchInfo& info) {
   return {info.name, info.settings.to_json(), info.space.to_json(-1), info.base_json, info.created};
 }
 
+std::vector<SearchRecord> search_records(const ProjectData& p, const std::string& name) {
+  std::vector<SearchRecord> out;
+  for (const SearchResult& r : p.search_results)
+    if (r.search == name) out.push_back(record_from_row(r));
+  std::stable_sort(out.begin(), out.end(),
+                   [](const SearchRecord& a, const SearchRecord& b) { return a.seq < b.seq; });
+  return out;
+}
+
 Graph result_graph(const ProjectData& p, int64_t id, const std::string& where) {
   const auto r = std::find_if(p.search_results.begin(), p.search_results.end(),
                               [&](const SearchResult& x) { return x.id == id; });
@@ -254,6 +263,20 @@ std::vector<int64_t> pareto_ids(const std::vector<SearchRecord>& records,
 // ---- The loop
 // -------------------------------------------------------------------------------------
 
+EvalSettings search_eval_settings(const SearchInfo& info, const EvalSettings& data) {
+  const SearchSettings& set = info.settings;
+  EvalSettings eval = data;
+  eval.metrics.clear();
+  for (const Objective& o : set.objectives) eval.metrics.push_back(o.metric);
+  eval.constraints = info.space.constraints;
+  eval.latency_repeats = set.latency_repeats;
+  eval.latency_batch = set.latency_batch;
+  eval.train_steps = set.train_steps;
+  eval.train_batch = set.train_batch;
+  eval.train_lr = set.train_lr;
+  return eval;
+}
+
 SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
                           const std::vector<SearchRecord>& stored, const SearchHooks& hooks,
                           JobControl& ctl, std::string* status_out) {
@@ -263,15 +286,7 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
       check_space(graph_from_json(info.base_json, "search '" + info.name + "': base"), info.space);
   const Graph base = graph_from_json(info.base_json, "search '" + info.name + "': base");
 
-  EvalSettings eval = eval_in;
-  eval.metrics.clear();
-  for (const Objective& o : set.objectives) eval.metrics.push_back(o.metric);
-  eval.constraints = space.constraints;
-  eval.latency_repeats = set.latency_repeats;
-  eval.latency_batch = set.latency_batch;
-  eval.train_steps = set.train_steps;
-  eval.train_batch = set.train_batch;
-  eval.train_lr = set.train_lr;
+  const EvalSettings eval = search_eval_settings(info, eval_in);
   const bool timed = std::any_of(set.objectives.begin(), set.objectives.end(),
                                  [](const Objective& o) { return o.metric == "latency_ms"; }) ||
                      space.constraints.latency_ms_max.has_value();
@@ -303,8 +318,9 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
   SearchProgress prog;
   prog.budget = set.budget;
   const auto t0 = std::chrono::steady_clock::now();
-  int64_t scored_here = 0;  // evaluated in this run (for the time estimate)
-  int64_t stall = 0;
+  int64_t scored_here = 0;         // evaluated in this run (for the time estimate)
+  int64_t stall = 0;               // proposals since the last one that was scored
+  bool fresh_since_score = false;  // whether any of them was new
   std::string status = "done";
 
   const auto outcome_of = [&](const SearchRecord& r) {
@@ -400,10 +416,8 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
         it.evaluate = true;
       }
     }
-    if (!fresh)
-      stall += int64_t(batch.size());
-    else
-      stall = 0;
+    const int64_t scored_before = prog.scored;
+    if (fresh) fresh_since_score = true;
 
     // Score the new ones, `threads` at a time; commit in seq order as they become ready.
     std::mutex mu;
@@ -429,7 +443,7 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
     size_t next_todo = 0;
     bool cancelled = false;
     std::vector<std::thread> workers;
-    const int n_workers = int(std::min<size_t>(size_t(threads), todo.size()));
+    const int n_workers = hooks.evaluate ? 0 : int(std::min<size_t>(size_t(threads), todo.size()));
     for (int w = 0; w < n_workers; ++w)
       workers.emplace_back([&, w] {
         (void)w;
@@ -474,6 +488,15 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
     size_t next_commit = 0;
     std::exception_ptr failure;
     const auto commit_ready = [&](std::unique_lock<std::mutex>& lk) {
+      bool grouped = false;
+      struct EndGroup {
+        bool& grouped;
+        const SearchHooks& hooks;
+        ~EndGroup() {
+          if (grouped && hooks.group && std::uncaught_exceptions() == 0) hooks.group(false);
+        }
+      };
+      const EndGroup end_group{grouped, hooks};
       while (next_commit < items.size() && items[next_commit].ready) {
         Item& it = items[next_commit++];
         if (it.cached) {
@@ -495,11 +518,16 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
                          : 0;
           lk.unlock();
           try {
+            if (!grouped && hooks.group) {
+              hooks.group(true);
+              grouped = true;
+            }
             r.id = hooks.commit ? hooks.commit(r) : int64_t(r.seq + 1);
           } catch (...) {
             lk.lock();
             failure = std::current_exception();
             cancelled = true;
+            grouped = false;  // the appender drops the open transaction
             return;
           }
           lk.lock();
@@ -517,6 +545,38 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
         lk.lock();
       }
     };
+    // Scored elsewhere (MPI workers): results come back on this thread, committed as they allow.
+    if (hooks.evaluate && !todo.empty()) {
+      const auto fill = [&](size_t idx, const SubnetScore& sc) {
+        std::unique_lock<std::mutex> lk(mu);
+        Item& it = items[idx];
+        it.rec.status = sc.status;
+        it.rec.reason = sc.reason;
+        it.rec.metrics = sc.metrics;
+        it.rec.seconds = sc.seconds;
+        it.rec.created = now_iso8601();
+        it.ready = true;
+        if (counts_for_budget(sc.status)) ++counted_in_batch;
+        commit_ready(lk);
+      };
+      if (!timed) {
+        std::vector<std::string> graphs;
+        for (size_t idx : todo) graphs.push_back(graph_to_json(items[idx].graph, -1));
+        hooks.evaluate(graphs, true,
+                       [&](size_t j, const SubnetScore& sc) { fill(todo.at(j), sc); });
+      } else {
+        for (size_t idx : todo) {  // one at a time, so that the budget cut is the same as here
+          if (counted_in_batch >= budget_left) {
+            std::lock_guard<std::mutex> lk(mu);
+            skip(items[idx]);
+            continue;
+          }
+          hooks.evaluate({graph_to_json(items[idx].graph, -1)}, false,
+                         [&](size_t, const SubnetScore& sc) { fill(idx, sc); });
+        }
+      }
+      if (failure) std::rethrow_exception(failure);
+    }
     {
       std::unique_lock<std::mutex> lk(mu);
       for (;;) {
@@ -542,8 +602,18 @@ SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval_in,
     }
     if (over) break;  // the budget ended inside this batch
     strategy->tell(outcomes);
+    if (prog.scored > scored_before) {
+      stall = 0;
+      fresh_since_score = false;
+    } else {
+      stall += int64_t(batch.size());
+    }
     if (stall >= kStallLimit) {
-      status = "space exhausted after " + std::to_string(prog.scored) + " subnets";
+      status = fresh_since_score
+                   ? "stopped after " + std::to_string(prog.scored) +
+                         " subnets: none of the last " + std::to_string(stall) +
+                         " proposals could be scored (invalid or over a constraint)"
+                   : "space exhausted after " + std::to_string(prog.scored) + " subnets";
       break;
     }
   }

@@ -18,7 +18,8 @@
 //    filtered ones (over a constraint) are recorded with their reason and do not count. A
 //    proposal whose key was seen before in this search is answered from the cache (not recorded
 //    again, not counted). The search stops at the budget, on cancel, or when kStallLimit
-//    proposals in a row brought no new subnet (the space is exhausted: status says so).
+//    proposals in a row brought no scored subnet: the space is exhausted (every proposal was a
+//    repeat) or what is left of it is invalid or over a constraint; status says which.
 //  - Resuming replays the strategy from the seed: a proposal already committed takes its stored
 //    result instead of being evaluated; so an interrupted and resumed run ends with the results an
 //    uninterrupted one has (deterministic metrics: everything but latency).
@@ -103,7 +104,16 @@ struct SearchHooks {
   // stored under (the parent ids of later results refer to it). Throws to stop the search (a
   // write that failed).
   std::function<int64_t(const SearchRecord&)> commit;
+  // Brackets commits made together (results that became ready at once): group(true) before the
+  // first, group(false) after the last, so that they can share one transaction. May be empty.
+  std::function<void(bool begin)> group;
   std::function<void(const SearchProgress&)> progress;  // after each result; may be empty
+  // Scores subnets elsewhere instead of on this process's threads (nas/mpi.h): called with the
+  // graphs (JSON) to score and whether each gets one kernel thread; calls done(i, score) for each
+  // as it comes back, on this thread, in any order; returns when all are back. May be empty.
+  std::function<void(const std::vector<std::string>& graphs, bool serial,
+                     const std::function<void(size_t, const SubnetScore&)>& done)>
+      evaluate;
 };
 
 // Runs (or continues: `stored` are this search's committed records) the search described by
@@ -113,6 +123,10 @@ struct SearchHooks {
 SearchProgress run_search(const SearchInfo& info, const EvalSettings& eval,
                           const std::vector<SearchRecord>& stored, const SearchHooks& hooks,
                           JobControl& ctl, std::string* status = nullptr);
+
+// What evaluate_subnet is given for each subnet of the search: `data` (proxy batch, training
+// data, backend, seed) with the metrics, constraints and training settings of the search.
+EvalSettings search_eval_settings(const SearchInfo& info, const EvalSettings& data);
 
 // Pareto membership of a search's ok records on its objectives (maximised metrics negated);
 // records without every objective are not on it. Returns ids on the front.
@@ -126,6 +140,8 @@ struct ProjectData;
 // The graph of result `id` of a project: its search's base graph with its choices applied.
 // fw::Error "p.formwork: no search result 7" / "... result 7 is invalid (reason)".
 Graph result_graph(const ProjectData& p, int64_t id, const std::string& where);
+// The records of search `name` in a project, in seq order.
+std::vector<SearchRecord> search_records(const ProjectData& p, const std::string& name);
 SearchRecord record_from_row(const SearchResult& row);
 SearchResult row_from_record(const SearchRecord& r);
 SearchInfo info_from_row(const SearchRow& row);

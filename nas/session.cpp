@@ -1,6 +1,7 @@
 #include "nas/session.h"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -67,6 +68,9 @@ void user_proxy_batch(const SearchSettings& set, const Graph& g, const Analysis&
     throw Error(set.proxy_input + ": shape " + shape_str(s) +
                 " does not fit the network's input [B," + shape_str(chw).substr(1));
   if (s[0] < 2) throw Error(set.proxy_input + ": the proxies need a batch of at least 2");
+  for (size_t i = 0; i < e.proxy_x.data.size(); ++i)
+    if (!std::isfinite(e.proxy_x.data[i]))
+      throw Error(set.proxy_input + ": element " + std::to_string(i) + " is not a finite number");
   if (set.proxy_labels.empty()) throw UsageError("--proxy-input needs --proxy-labels L.npy");
   const LabelArray l = read_npy_labels(set.proxy_labels);
   if (l.shape.size() != 1 || int64_t(l.data.size()) != s[0])
@@ -148,8 +152,7 @@ std::unique_ptr<SearchSession> prepare_search(const ProjectData& p, const std::s
     info.created = was.created;
     s->exists = true;
     s->budget_changed = was.settings.budget != set.budget;
-    for (const SearchResult& r : p.search_results)
-      if (r.search == set.name) s->stored.push_back(record_from_row(r));
+    s->stored = search_records(p, set.name);
   }
   s->eval.init_seed = set.strategy.seed;
   if (!set.proxy_input.empty())
@@ -168,7 +171,8 @@ std::unique_ptr<SearchSession> prepare_search(const ProjectData& p, const std::s
 SearchProgress run_project_search(SearchSession& s, JobControl& ctl,
                                   const std::function<void(const SearchRecord&)>& on_commit,
                                   const std::function<void(const SearchProgress&)>& on_progress,
-                                  std::string* status) {
+                                  std::string* status,
+                                  const decltype(SearchHooks::evaluate)& evaluate) {
   ProjectAppender out(s.path);  // the lock: one search writes a project at a time
   if (!s.exists)
     out.add_search(row_from_info(s.info));
@@ -189,7 +193,14 @@ SearchProgress run_project_search(SearchSession& s, JobControl& ctl,
     if (on_commit) on_commit(c);
     return c.id;
   };
+  hooks.group = [&](bool begin) {
+    if (begin)
+      out.begin_group();
+    else
+      out.end_group();
+  };
   hooks.progress = on_progress;
+  hooks.evaluate = evaluate;
   return run_search(s.info, s.eval, s.stored, hooks, ctl, status);
 }
 

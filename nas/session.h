@@ -41,9 +41,11 @@ std::unique_ptr<SearchSession> prepare_search(const ProjectData& p, const std::s
                                               const std::string& graph_json,
                                               const SearchSettings& set);
 
+// `evaluate`: where subnets are scored (SearchHooks::evaluate: MPI workers), empty: here.
 SearchProgress run_project_search(SearchSession& s, JobControl& ctl,
                                   const std::function<void(const SearchRecord&)>& on_commit,
                                   const std::function<void(const SearchProgress&)>& on_progress,
-                                  std::string* status);
+                                  std::string* status,
+                                  const decltype(SearchHooks::evaluate)& evaluate = {});
 
 }  // namespace fw

@@ -18,6 +18,7 @@ set -euo pipefail
 #            that includes Qt; it writes PDF and PNG files and starts Qt for SVG's fonts)
 #  tests     poppler-utils (pdftoppm: renders exported PDFs), xvfb xauth (GUI screenshots headless), python3-torch python3-numpy
 #            python3-pil (oracles, for /usr/bin/python3), libopenblas0-pthread (PyTorch's BLAS)
+#  search    libopenmpi-dev openmpi-bin (MPI scale-out: mpirun -np K formwork nas ...)
 #  data      dataset-fashion-mnist
 PACKAGES=(
   cmake ninja-build g++ libgtest-dev
@@ -25,6 +26,7 @@ PACKAGES=(
   libimgui-dev libglfw3-dev libgl-dev libstb-dev fonts-dejavu-core
   libgl1-mesa-dri libglx-mesa0 libxcursor1 libxrandr2 libxinerama1 libxi6
   qt6-base-dev poppler-utils
+  libopenmpi-dev openmpi-bin
   xvfb xauth python3-torch python3-numpy python3-pil libopenblas0-pthread
   dataset-fashion-mnist
 )

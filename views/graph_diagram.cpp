@@ -76,8 +76,27 @@ class Painter {
     const float ox = off.x / z_, oy = off.y / z_;
     return !(it.x1 + ox < v0_.x || it.x0 + ox > v1_.x || it.y1 + oy < v0_.y || it.y0 + oy > v1_.y);
   }
-  void report(int item, Vec2 p0, Vec2 p1, Vec2 f0, Vec2 f1, Color fill) const {
-    if (st_.drawn) st_.drawn(item, ItemDrawn{p0, p1, f0, f1, fill});
+  void report(int item, Vec2 p0, Vec2 p1, Vec2 f0, Vec2 f1, Color fill, Vec2 b0 = {},
+              Vec2 b1 = {}) const {
+    if (st_.drawn) st_.drawn(item, ItemDrawn{p0, p1, f0, f1, fill, b0, b1});
+  }
+
+  // Where the choices badge goes: a pill of text size `size`, its right end at `right`, centred
+  // in top..top+h. False when the item has none.
+  bool badge_rect(const SceneItem& it, float right, float top, float h, float size, Vec2* b0,
+                  Vec2* b1) const {
+    if (it.badge.empty()) return false;
+    const float k = size / kBadgeSize;
+    const float w = it.badge_w * k, bh = std::min(h - 2 * k, size + 5 * k);
+    *b0 = {right - w, top + (h - bh) * 0.5f};
+    *b1 = {right, b0->y + bh};
+    return true;
+  }
+  void badge(const SceneItem& it, Vec2 b0, Vec2 b1, float size) {
+    const float k = size / kBadgeSize;
+    c_.rect(b0, b1, mix(kNodeBody, kAccent, 0.22f), {faded(kAccent, 0.8f), std::max(1.0f, k)},
+            (b1.y - b0.y) * 0.5f);
+    text({b0.x + kBadgePad * k, b0.y + (b1.y - b0.y - size) * 0.5f}, it.badge, bold(size), kAccent);
   }
   void text(Vec2 at, const std::string& s, const Font& f, Color col, Align align = Align::Left) {
     if (!s.empty()) c_.text(at, s, f, col, align);
@@ -119,7 +138,10 @@ class Painter {
     const Color head = mix(kNodeBody, it.color, 0.28f);
     const Vec2 h1{p1.x, p0.y + header};
     c_.rect(p0, h1, head, {}, rounding, kCornersTop);
-    report(index, p0, p1, p0, h1, head);
+    Vec2 b0, b1;
+    const bool has_badge =
+        detail_ && badge_rect(it, p1.x - 24 * z_, p0.y, header, kBadgeSize * z_, &b0, &b1);
+    report(index, p0, p1, p0, h1, head, b0, b1);
     Color border = faded(it.color, 0.55f);
     float th = std::max(1.0f, 1.3f * z_);
     if (it.problem || it.problem_inside) border = it.problem ? kError : kWarning;
@@ -140,6 +162,7 @@ class Painter {
                kTextDim);
       }
       text({p1.x - 20 * z_, ty}, kChevronOpen, regular(tsize), kTextDim);
+      if (has_badge) badge(it, b0, b1, kBadgeSize * z_);
     }
     ports(it);
   }
@@ -159,6 +182,29 @@ class Painter {
     }
     const float rounding = 6 * z_;
     const float header = kNodeHeaderHeight * z_;
+    // The choices badge: in the header at full detail; zoomed out, as large as the title is drawn
+    // (semantic zoom) at the top right, where it fits beside the title.
+    Vec2 b0, b1;
+    float bsize = kBadgeSize * z_;
+    bool has_badge = false;
+    if (!boundary && !it.badge.empty()) {
+      if (full_) {
+        const float right = p1.x - (it.container ? 24 : 8) * z_;  // left of the chevron
+        has_badge = badge_rect(it, right, p0.y, header, bsize, &b0, &b1);
+      } else {
+        // Centred on the title line (as the semantic zoom below places it); no chevron there.
+        const float h = p1.y - p0.y;
+        const float tsize =
+            std::min(std::max(kNodeTitleSize * z_ * 1.5f, 10.0f * scale_), h * 0.34f);
+        const float msize = std::min(std::max(kNodeMonoSize * z_ * 1.35f, 9.0f * scale_), h * 0.3f);
+        const float gap = (h - tsize - msize) / 3;
+        bsize = std::min(std::max(kBadgeSize * z_ * 1.5f, 9.0f * scale_), h * 0.3f);
+        has_badge = badge_rect(it, p1.x - std::max(kNodePadding * z_, 4.0f),
+                               p0.y + gap - tsize * 0.15f, tsize * 1.3f, bsize, &b0, &b1) &&
+                    b1.x - b0.x < (p1.x - p0.x) * 0.45f;
+      }
+      if (!has_badge) b0 = b1 = {};
+    }
     if (it.container && !boundary) {  // a stack: there is more inside
       const float d = 4 * z_;
       c_.rect({p0.x + d, p0.y + d}, {p1.x + d, p1.y + d}, mix(kNodeBody, kCanvas, 0.4f),
@@ -172,11 +218,11 @@ class Painter {
       const Vec2 h1{p1.x, p0.y + header};
       c_.rect(p0, p1, kNodeBody, {}, rounding);
       c_.rect(p0, h1, head, {}, rounding, kCornersTop);
-      report(index, p0, p1, p0, h1, head);
+      report(index, p0, p1, p0, h1, head, b0, b1);
     } else {
       const Color fill = mix(kNodeBody, it.color, 0.22f);
       c_.rect(p0, p1, fill, {}, rounding);
-      report(index, p0, p1, p0, p1, fill);
+      report(index, p0, p1, p0, p1, fill, b0, b1);
     }
     c_.rect(p0, {p0.x + 3.5f * z_, p1.y}, it.color, {}, rounding, kCornerTL | kCornerBL);
     Color border = kNodeBorder;
@@ -236,18 +282,25 @@ class Painter {
       const float tsize = std::min(std::max(kNodeTitleSize * z_ * 1.5f, 10.0f * scale_), h * 0.34f);
       const float msize = std::min(std::max(kNodeMonoSize * z_ * 1.35f, 9.0f * scale_), h * 0.3f);
       if (tsize >= 6.0f) {
-        Clip clip(c_, p0, p1);
         const float gap = (h - tsize - msize) / 3;
         const Vec2 tp{p0.x + pad, p0.y + gap};
-        text(tp, it.title, bold(tsize), kText);
         const float tw = text_width(it.title, bold(tsize));
-        if (tp.x + tw + 8 * scale_ < p1.x - pad)
-          text({tp.x + tw + 6 * scale_, tp.y + tsize * 0.06f}, it.subtitle, regular(tsize * 0.9f),
-               kTextDim);
-        if (msize >= 6.0f)
+        {
+          // The title line stops short of the badge.
+          const float right = has_badge ? b0.x - 3 * scale_ : p1.x;
+          Clip clip(c_, p0, {right, p1.y});
+          text(tp, it.title, bold(tsize), kText);
+          if (tp.x + tw + 8 * scale_ < right - pad)
+            text({tp.x + tw + 6 * scale_, tp.y + tsize * 0.06f}, it.subtitle, regular(tsize * 0.9f),
+                 kTextDim);
+        }
+        if (msize >= 6.0f) {
+          Clip clip(c_, p0, p1);
           text({p0.x + pad, p0.y + gap * 2 + tsize}, shape, mono(msize), shape_col);
+        }
       }
     }
+    if (has_badge) badge(it, b0, b1, bsize);
     if (it.problem) {  // a badge at the top-right corner
       const float r = std::max(6.5f * z_, 4.0f);
       const Vec2 c{p1.x - 2 * z_, p0.y + 2 * z_};

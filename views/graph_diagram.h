@@ -5,8 +5,9 @@
 //
 // - draw_graph_scene() draws everything a node looks like: open groups' frames, then the links
 //   with their shape labels, then the boxes (headers, titles, op lines, shapes, parameter counts,
-//   the problem badge) and their ports. The editor's own layers (grid, box selection, the link
-//   being dragged, a refusal at its port, tooltips) are not part of it.
+//   the problem badge, the search-space choices badge) and their ports. The editor's own layers
+//   (grid, box selection, the link being dragged, a refusal at its port, tooltips) are not part of
+//   it.
 // - Semantic zoom, by GraphDrawState::zoom: below kDetailZoom plain boxes (no text, ports or
 //   rounding); below kFullZoom the title and the shape, drawn larger than the zoom would make
 //   them; from kFullZoom every line. Link labels from kLabelZoom, where they fit between the
@@ -37,6 +38,7 @@ inline constexpr float kLinkLabelSize = 11.5f;
 struct ItemDrawn {
   Vec2 min, max, fill_min, fill_max;
   Color fill = kNone;
+  Vec2 badge_min, badge_max;  // the choices badge (kAccent text), where one is drawn; else empty
 };
 
 struct GraphDrawState {

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cfloat>
 
+#include "core/error.h"
 #include "core/format.h"
+#include <nlohmann/json.hpp>
 #include "views/graph_style.h"
 #include "views/node_geometry.h"
 #include "views/text_metrics.h"
@@ -15,6 +17,8 @@ namespace {
 constexpr Font kTitleFont{FontFace::SansBold, kNodeTitleSize};
 constexpr Font kBodyFont{FontFace::Sans, kNodeBodySize};
 constexpr Font kMonoFont{FontFace::Mono, kNodeMonoSize};
+constexpr Font kBadgeFont{FontFace::SansBold, kBadgeSize};
+constexpr const char* kDiamond = "\xE2\x97\x86";  // ◆
 
 std::string shapes_text(const std::vector<Shape>& shapes) {
   std::string out;
@@ -47,6 +51,20 @@ class Builder {
       for (NodeId anc = g.node(p.node).parent; anc != kNoNode; anc = g.node(anc).parent)
         inside_[anc] = true;
     }
+    count_choices(g);
+  }
+
+  // The search space's choices per node, read from graph.meta "search_space" (the file's
+  // "choices": [{"node": ...}], nas/space.h; views do not depend on nas/). A malformed space:
+  // no badges (the inspector says what is wrong).
+  void count_choices(const Graph& g) {
+    if (!g.meta.has("search_space")) return;
+    const AttrValue& v = g.meta.get("search_space");
+    if (!std::holds_alternative<std::string>(v)) return;
+    const nlohmann::json j = nlohmann::json::parse(std::get<std::string>(v), nullptr, false);
+    if (!j.is_object() || !j.contains("choices") || !j["choices"].is_array()) return;
+    for (const nlohmann::json& c : j["choices"])
+      if (c.is_object() && c.contains("node") && c["node"].is_string()) ++choices_[c["node"].get<std::string>()];
   }
 
   void build(NodeId container) {
@@ -146,7 +164,16 @@ class Builder {
       it.problem = problem_.count(n.id) != 0;
       it.problem_inside = inside_.count(n.id) != 0;
       const float inner = p.size.w - 2 * kNodePadding;
-      const float title_room = inner - (it.container ? 22 : 0);
+      float title_room = inner - (it.container ? 22 : 0);
+      if (!choices_.empty()) {
+        const auto ch = choices_.find(g_.path(n.id));
+        if (ch != choices_.end()) {
+          it.choices = ch->second;
+          it.badge = std::string(kDiamond) + std::to_string(ch->second);
+          it.badge_w = text_width(it.badge, kBadgeFont) + 2 * kBadgePad;
+          title_room -= it.badge_w + 6;
+        }
+      }
       if (it.kind == SceneItem::Kind::Frame) {
         it.title = fit_text(node_title(n), kTitleFont, title_room * 0.5f);
         const float used = text_width(it.title, kTitleFont);
@@ -357,6 +384,7 @@ class Builder {
   std::unordered_map<NodeId, std::vector<Placed>> levels_;
   std::unordered_map<NodeId, bool> problem_, inside_;
   std::set<std::pair<NodeId, int>> problem_port_;
+  std::unordered_map<std::string, int> choices_;  // module path -> choices on that node
 };
 
 }  // namespace

@@ -16,6 +16,8 @@
 // - Group ids for the canvas (views/canvas.h): "node:<module path>" ("node:<in>", "node:<out>"
 //   for the boundary items), "link:<from port>><to port>" with ports named "<item path>:in<k>"
 //   (left edge) or "<item path>:out<k>" (right edge): "link:stem:out0>stages:in0".
+// - A node that carries choices of the graph's search space (nas/space.h) has a badge, "◆2" for
+//   two choices, in its header; a malformed space stored in the graph marks nothing.
 #pragma once
 #include <set>
 #include <string>
@@ -32,6 +34,8 @@ inline constexpr float kFramePadX = 52;       // inner margin of an open group, 
 inline constexpr float kFramePadY = 34;       // inner margin, top (room for arcs) and bottom
 inline constexpr float kBoundaryWidth = 104;  // the shown group's input/output items
 inline constexpr float kBoundaryGap = 60;     // between them and the children
+inline constexpr float kBadgeSize = 12;       // the choices badge's text (bold)
+inline constexpr float kBadgePad = 5;         // its inner margin, left and right
 
 struct SceneItem {
   enum class Kind : uint8_t { Node, Frame, In, Out };
@@ -47,6 +51,9 @@ struct SceneItem {
   bool container = false;                       // has children: can be entered or opened in place
   bool problem = false;                         // a problem names this node
   bool problem_inside = false;
+  int choices = 0;    // search-space choices on this node (graph.meta "search_space", nas/space.h)
+  std::string badge;  // "◆2" when it has choices: drawn in the header, left of the chevron
+  float badge_w = 0;  // the badge's width (scene units; its text at kBadgeFont plus padding)
 };
 
 struct ScenePort {

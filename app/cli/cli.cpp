@@ -4,15 +4,16 @@
 #include <set>
 
 #include "core/error.h"
+#include "nas/mpi.h"
 
 namespace fw::cli {
 
 namespace {
 const std::set<std::string>& command_names() {
-  static const std::set<std::string> names = {"templates", "info", "new", "weights", "infer",
-                                              "gradcam", "attention", "mixing", "score", "bench", "train", "eval", "data",
-                                              "export", "space", "nas", "results",
-                                              "--help", "-h", "--version"};
+  static const std::set<std::string> names = {
+      "templates", "info",  "new",     "weights", "infer",  "gradcam", "attention",
+      "mixing",    "score", "bench",   "train",   "eval",   "data",    "export",
+      "space",     "nas",   "results", "study",   "--help", "-h",      "--version"};
   return names;
 }
 }  // namespace
@@ -30,7 +31,8 @@ const CLI::Validator& non_negative() {
   static const CLI::Validator v(
       [](std::string& s) {
         const size_t i = s.find_first_not_of(" \t");
-        return i != std::string::npos && s[i] == '-' ? "must be 0 or more, got " + s : std::string();
+        return i != std::string::npos && s[i] == '-' ? "must be 0 or more, got " + s
+                                                     : std::string();
       },
       "N >= 0");
   return v;
@@ -54,7 +56,7 @@ int run(int argc, char** argv) {
       "  formwork COMMAND ...               run headless (below)",
       "formwork"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "formwork 0.1.0");
+  app.set_version_flag("--version", "formwork");
   register_templates(app);
   register_info(app);
   register_new(app);
@@ -72,6 +74,7 @@ int run(int argc, char** argv) {
   register_space(app);
   register_nas(app);
   register_results(app);
+  register_study(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -81,7 +84,7 @@ int run(int argc, char** argv) {
     std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
     return 0;
   } catch (const CLI::CallForVersion&) {
-    std::puts("formwork 0.1.0");
+    std::printf("formwork %s (MPI: %s)\n", kFormworkBuild, mpi_built() ? "on" : "off");
     return 0;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "formwork: error: %s (see `formwork --help`)\n", e.what());

@@ -50,5 +50,6 @@ void register_export(CLI::App& app);
 void register_space(CLI::App& app);
 void register_nas(CLI::App& app);
 void register_results(CLI::App& app);
+void register_study(CLI::App& app);
 
 }  // namespace fw::cli

@@ -124,7 +124,8 @@ void register_export(CLI::App& app) {
       la.graph = result_graph(la.project, a->result, a->arch.arch);
       la.spec = a->arch.arch + " result " + std::to_string(a->result);
     }
-    la.graph.meta.erase(kSearchSpaceMeta);
+    // The pictures show the project's search space as the editor does (the ◆ badges); the
+    // architecture file is the network alone.
     const Graph& g = la.graph;
     const Analysis an = analyze(g);
     const bool graph = a->diagram == "graph";
@@ -134,7 +135,9 @@ void register_export(CLI::App& app) {
 
     std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
     if (!a->json.empty()) {
-      const std::string text = graph_to_json(g) + "\n";
+      Graph arch = g;
+      arch.meta.erase(kSearchSpaceMeta);
+      const std::string text = graph_to_json(arch) + "\n";
       files.push_back({a->json, std::vector<uint8_t>(text.begin(), text.end())});
     }
     for (const auto& [format, path] : outputs)

@@ -11,6 +11,7 @@
 #include "core/format.h"
 #include "core/graph_json.h"
 #include "core/project_store.h"
+#include "nas/mpi.h"
 #include "nas/session.h"
 
 namespace fw::cli {
@@ -170,19 +171,64 @@ void register_nas(CLI::App& app) {
   cmd->add_flag("--json", a->json, "print a JSON summary at the end");
   cmd->add_flag("--quiet", a->quiet, "no line per subnet");
   cmd->callback([a] {
-    require_project(a->project, "nas");
+    // Under mpirun every rank runs this command (nas/mpi.h): rank 0 drives, the others score.
+    bool quiet_error = false;
+    MpiWorld world;
+    try {
+      world = mpi_start(&quiet_error);
+    } catch (const Error&) {
+      if (quiet_error) std::_Exit(1);  // rank 0 says why
+      throw;
+    }
+    struct Finish {
+      MpiWorld& w;
+      bool serving = false;
+      ~Finish() {
+        if (serving) mpi_stop_workers(w);
+        mpi_finish(w);
+      }
+    } finish{world};
+    std::string problem;
+    int problem_code = 1;
+    ProjectData p;
+    std::unique_ptr<SearchSession> session;
     SearchSettings set = a->s;
-    set.name = a->name;
-    set.strategy.name = a->strategy;
-    set.objectives = parse_objectives(a->objectives);
-    const ProjectData p = load_project(a->project);
-    const std::unique_ptr<SearchSession> session = prepare_search(p, a->project, p.graph_json, set);
+    try {
+      require_project(a->project, "nas");
+      set.name = a->name;
+      set.strategy.name = a->strategy;
+      set.objectives = parse_objectives(a->objectives);
+      p = load_project(a->project);
+      session = prepare_search(p, a->project, p.graph_json, set);
+    } catch (const UsageError& e) {
+      if (!world.active) throw;
+      problem = e.what();
+      problem_code = 2;
+    } catch (const std::exception& e) {
+      if (!world.active) throw;
+      problem = e.what();
+    }
+    if (world.active) {
+      const std::string first = mpi_gather_ready(world, problem);
+      const bool go = mpi_broadcast_go(world, world.rank != 0 || first.empty());
+      if (!go) {
+        if (world.rank != 0) return;  // rank 0 says why
+        if (problem_code == 2 && first == problem) throw UsageError(first);
+        throw Error(first);
+      }
+      if (world.rank != 0) {
+        mpi_serve(world, search_eval_settings(session->info, session->eval));
+        return;
+      }
+      finish.serving = true;
+    }
     const SearchSpace& space = session->info.space;
     if (!a->quiet && !a->json) {
       std::printf("search '%s' on %s: %s, %s subnets in the space, budget %lld, objectives %s\n",
                   set.name.c_str(), a->project.c_str(), set.strategy.name.c_str(),
                   format_number(space.size()).c_str(), (long long)set.budget,
                   objectives_str(set.objectives).c_str());
+      if (world.active) std::printf("MPI: rank 0 drives, %d workers score\n", world.size - 1);
       std::printf(
           "proxy batch: %s%s\n", session->proxy_said.c_str(),
           session->stored.empty()
@@ -205,13 +251,17 @@ void register_nas(CLI::App& app) {
     };
     JobControl ctl;
     std::string status;
-    const SearchProgress prog = run_project_search(*session, ctl, print, {}, &status);
+    decltype(SearchHooks::evaluate) remote;
+    if (world.active)
+      remote = [&](const std::vector<std::string>& graphs, bool serial,
+                   const std::function<void(size_t, const SubnetScore&)>& done) {
+        mpi_evaluate(world, graphs, serial, done);
+      };
+    const SearchProgress prog = run_project_search(*session, ctl, print, {}, &status, remote);
 
     // The front over everything the search has recorded.
     const ProjectData after = load_project(a->project);
-    std::vector<SearchRecord> all;
-    for (const SearchResult& r : after.search_results)
-      if (r.search == set.name) all.push_back(record_from_row(r));
+    const std::vector<SearchRecord> all = search_records(after, set.name);
     const std::vector<int64_t> front = pareto_ids(all, set.objectives);
     if (a->json) {
       json j;
@@ -268,11 +318,7 @@ void register_results(CLI::App& app) {
     for (const SearchRow& row : p.searches) {
       if (!a->name.empty() && row.name != a->name) continue;
       const SearchInfo info = info_from_row(row);
-      std::vector<SearchRecord> recs;
-      for (const SearchResult& r : p.search_results)
-        if (r.search == row.name) recs.push_back(record_from_row(r));
-      std::sort(recs.begin(), recs.end(),
-                [](const SearchRecord& x, const SearchRecord& y) { return x.seq < y.seq; });
+      const std::vector<SearchRecord> recs = search_records(p, row.name);
       const std::vector<int64_t> front = pareto_ids(recs, info.settings.objectives);
       if (!a->json)
         lines.push_back("search '" + row.name + "': " + info.settings.strategy.name +

@@ -27,6 +27,7 @@
 #include "app/gui/app_state.h"
 #include "app/gui/style.h"
 #include "views/canvas.h"
+#include "views/graph_diagram.h"
 #include "views/scene.h"
 
 namespace fw::gui {
@@ -97,6 +98,8 @@ class EditorCanvas {
   void draw_scene(ImDrawList* dl, const AppState& app);
   void report_node(const AppState& app, const views::SceneItem& it, ImVec2 p0, ImVec2 p1, ImVec2 f0,
                    ImVec2 f1, ImU32 fill) const;
+  void report_badge(const AppState& app, const views::SceneItem& it,
+                    const views::ItemDrawn& d) const;
   void draw_overlays(ImDrawList* dl, AppState& app);
   void tooltips(const AppState& app) const;
   ImVec2 offset_of(int item) const;  // drag offset in px of an item being moved

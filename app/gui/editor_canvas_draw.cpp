@@ -49,6 +49,24 @@ void EditorCanvas::report_node(const AppState& app, const SceneItem& it, ImVec2 
   probe::drawn(std::move(d));
 }
 
+// The choices badge of a node (views/scene.h): its rectangle, its count, its accent ink.
+void EditorCanvas::report_badge(const AppState& app, const SceneItem& it,
+                                const views::ItemDrawn& d) const {
+  auto clip = [&](views::Vec2 q) {
+    return ImVec2(std::clamp(q.x, min_.x, max_.x), std::clamp(q.y, min_.y, max_.y));
+  };
+  probe::Drawn b;
+  b.list = "badge";
+  b.id = app.doc.graph().path(it.id);
+  b.text = it.badge;
+  b.min = clip(d.badge_min);
+  b.max = clip(d.badge_max);
+  if (b.max.x <= b.min.x || b.max.y <= b.min.y) return;  // outside the canvas
+  b.count = it.choices;
+  b.ink = palette::kAccent;
+  probe::drawn(std::move(b));
+}
+
 // ---- Drawing
 // -------------------------------------------------------------------------------------
 
@@ -90,6 +108,7 @@ void EditorCanvas::draw_scene(ImDrawList* dl, const AppState& app) {
     st.drawn = [&](int item, const views::ItemDrawn& d) {
       report_node(app, scene_.items[item], ImVec2(d.min.x, d.min.y), ImVec2(d.max.x, d.max.y),
                   ImVec2(d.fill_min.x, d.fill_min.y), ImVec2(d.fill_max.x, d.fill_max.y), d.fill);
+      if (d.badge_max.x > d.badge_min.x) report_badge(app, scene_.items[item], d);
     };
   ImGuiCanvas screen(dl, *ui_fonts_);
   if (tee_) {

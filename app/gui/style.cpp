@@ -13,7 +13,7 @@ constexpr float kTitleSize = 19.0f;
 constexpr float kMonoSize = 14.0f;
 constexpr float kCanvasFontSize = 22.0f;  // node text is drawn scaled down from this
 
-// Latin-1 plus the few symbols the views use: – — ’ “ ” • … → ✓ ⚠ × · › ▸ ▾ ← ↑ ↓ ✕ ↶ ↷
+// Latin-1 plus the few symbols the views use: – — ’ “ ” • … → ✓ ⚠ × · › ▸ ▾ ← ↑ ↓ ✕ ↶ ↷ ◆ ≤
 const ImWchar* glyph_ranges() {
   static ImVector<ImWchar> ranges;
   if (ranges.empty()) {
@@ -21,8 +21,8 @@ const ImWchar* glyph_ranges() {
     builder.AddRanges(ImGui::GetIO().Fonts->GetGlyphRangesDefault());
     for (ImWchar c :
          {0x2013, 0x2014, 0x2019, 0x201C, 0x201D, 0x2022, 0x2026, 0x2192, 0x2713, 0x26A0, 0x203A,
-          0x25B8, 0x25BE, 0x2190, 0x2191, 0x2193, 0x2715, 0x21B6, 0x21B7, 0x25B6, 0x25A0,
-          0x25CF, 0x275A, 0x2605, 0x2299, 0x2212, 0x0304, 0x0305})  // ★ ⊙ − and the bars
+          0x25B8, 0x25BE, 0x2190, 0x2191, 0x2193, 0x2715, 0x21B6, 0x21B7, 0x25B6, 0x25A0, 0x25CF,
+          0x25C6, 0x275A, 0x2605, 0x2299, 0x2212, 0x2264, 0x0304, 0x0305})  // ◆ ★ ⊙ − ≤ the bars
       builder.AddChar(c);
     for (ImWchar c = 0x0391; c <= 0x03C9; ++c) builder.AddChar(c);  // Greek (γ, σ)
     builder.BuildRanges(&ranges);

@@ -20,7 +20,15 @@
 //   node      the canvas's boxes and open groups: module path, or "<in>"/"<out>" for the shown
 //             group's own inputs and outputs [selected open container problem problem_inside
 //             boundary]; fill: the colour painted solid over `fill_rect`
-//   attr      the inspector's attribute rows: attribute name [changed read_only]
+//   badge     the canvas's search-space badges ("◆2"): the node's module path; count: its
+//             choices; ink: the accent colour
+//   attr      the inspector's attribute rows: attribute name [changed read_only choice]
+//   choice    the search space's choices, in the inspector (a chosen attribute's values:
+//             "node.attr") and in the space panel (its list: "space:node.attr"); text: the
+//             values; count: how many
+//   choice_error  a refused choice edit under its values: "node.attr"; text: the reason
+//   space     the space panel: "size" (text: the number of subnets), "error" (text: the last
+//             refusal), "stored_error" (text: why the stored space does not fit the graph)
 //   problem   the problems list: the node's module path [selected]; ink: the error colour
 //   status    the status bar's verdict: "valid" or "problems"; ink: its colour
 //   dialog    the dialog in front: "templates", "files", "shortcuts", "unsaved", "training",

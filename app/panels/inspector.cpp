@@ -5,10 +5,11 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/format.h"
-#include "views/node_geometry.h"
 #include "app/gui/ui_probe.h"
 #include "app/panels/palette.h"
+#include "core/format.h"
+#include "core/registry.h"
+#include "views/node_geometry.h"
 
 namespace fw::gui {
 
@@ -75,9 +76,190 @@ std::string attr_tooltip(const AttrSpec& s) {
   return t;
 }
 
-// One attribute row. Returns true when a value was committed.
+// ---- Search-space choices
+
+// The attribute types a search space can choose among.
+bool choosable_type(AttrType t) {
+  return t == AttrType::Int || t == AttrType::Float || t == AttrType::Bool || t == AttrType::Choice;
+}
+
+void refuse_choice(AppState& app, InspectorState& st, const std::string& key,
+                   const std::string& why) {
+  st.choice_error_key = key;
+  st.choice_error = why;
+  st.choice_error_revision = app.doc.revision();
+  app.status = {Message::Error, why};
+}
+
+// Stores `next` (one undo step); a refusal is shown under the row `key`.
+bool store_choice(AppState& app, InspectorState& st, const std::string& key,
+                  const SearchSpace& next, const std::string& label) {
+  const std::string why = store_space(app.doc, next, label);
+  if (!why.empty()) {
+    refuse_choice(app, st, key, why);
+    return false;
+  }
+  if (st.choice_error_key == key) st.choice_error.clear();
+  const DocumentSpace now = space_of(app.doc);
+  app.status = {Message::Info,
+                label + "  \xC2\xB7  " + subnet_count_text(now.space.size()) + " subnets"};
+  return true;
+}
+
+// The ◆ toggle beside an attribute (the current table cell): makes it a choice of the search
+// space or removes it.
+void choice_toggle(AppState& app, InspectorState& st, const std::string& path, const AttrSpec& spec,
+                   const Attrs& attrs, const DocumentSpace& ds) {
+  const std::string key = path + "." + spec.name;
+  const int index = ds.space.find(path, spec.name);
+  const bool on = index >= 0;
+  ImGui::PushStyleColor(ImGuiCol_Text, on ? palette::kAccent : palette::kTextDim);
+  if (!on) ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(0, 0, 0, 0));
+  const bool clicked =
+      ImGui::Button("\xE2\x97\x86##choice", ImVec2(ImGui::GetFrameHeight(), 0));  // ◆
+  ImGui::PopStyleColor(on ? 1 : 2);
+  if (probe::enabled()) probe::note("choice:toggle:" + spec.name);
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip(
+        on ? "Remove %s from the search space" : "Make %s a choice of the search space",
+        key.c_str());
+  if (!clicked) return;
+  SearchSpace next = ds.space;
+  if (on) {
+    next.choices.erase(next.choices.begin() + index);
+    store_choice(app, st, key, next, "Remove choice " + key);
+    return;
+  }
+  SpaceChoice c{path, spec.name, {}};
+  if (spec.type == AttrType::Bool)
+    c.values = {AttrValue(false), AttrValue(true)};
+  else
+    c.values = {attrs.has(spec.name) ? attrs.get(spec.name) : spec.def};
+  next.choices.push_back(std::move(c));
+  store_choice(app, st, key, next, "Make " + key + " a choice");
+}
+
+// Under a chosen attribute, the width of the inspector (between two parts of the attribute
+// table): its values. Choice and bool attributes: a checkbox per option; ints and floats: a
+// comma-separated list.
+void choice_values(AppState& app, InspectorState& st, const std::string& path, const AttrSpec& spec,
+                   const DocumentSpace& ds) {
+  const int index = ds.space.find(path, spec.name);
+  if (index < 0) return;
+  const SpaceChoice& c = ds.space.choices[size_t(index)];
+  const std::string key = c.label();
+  if (st.choice_error_key == key && app.doc.revision() != st.choice_error_revision)
+    st.choice_error.clear();
+  ImGui::PushID((spec.name + "#choice").c_str());
+  const float fs = ImGui::GetFontSize();
+  const ImVec2 top = ImGui::GetCursorScreenPos();
+  ImGui::Indent(fs * 0.9f);
+  ImGui::BeginGroup();
+  if (spec.type == AttrType::Choice || spec.type == AttrType::Bool) {
+    std::vector<AttrValue> options;
+    if (spec.type == AttrType::Bool)
+      options = {AttrValue(false), AttrValue(true)};
+    else
+      for (const std::string& o : spec.choices) options.push_back(o);
+    const float right = ImGui::GetCursorScreenPos().x + ImGui::GetContentRegionAvail().x;
+    const ImGuiStyle& style = ImGui::GetStyle();
+    for (size_t k = 0; k < options.size(); ++k) {
+      const AttrValue& o = options[k];
+      const std::string text = pretty_name(attr_to_string(o));
+      const float w =
+          ImGui::GetFrameHeight() + style.ItemInnerSpacing.x + ImGui::CalcTextSize(text.c_str()).x;
+      if (k > 0 && ImGui::GetItemRectMax().x + style.ItemSpacing.x * 2 + w <= right)
+        ImGui::SameLine(0, style.ItemSpacing.x * 2);
+      auto at = std::find(c.values.begin(), c.values.end(), o);
+      bool checked = at != c.values.end();
+      ImGui::PushID(static_cast<int>(k));
+      const bool changed = ImGui::Checkbox(text.c_str(), &checked);
+      ImGui::PopID();
+      if (probe::enabled()) probe::note("choice:" + spec.name + ":" + attr_to_string(o));
+      if (!changed) continue;
+      SearchSpace next = ds.space;
+      std::vector<AttrValue>& values = next.choices[size_t(index)].values;
+      if (checked) {
+        values.push_back(o);
+      } else {
+        values.erase(values.begin() + (at - c.values.begin()));
+        if (values.empty()) {
+          refuse_choice(app, st, key,
+                        "search space: " + key +
+                            ": keep at least one value (\xE2\x97\x86 removes the choice)");
+          continue;
+        }
+      }
+      store_choice(
+          app, st, key, next,
+          (checked ? "Add " : "Remove ") + attr_to_string(o) + (checked ? " to " : " from ") + key);
+    }
+  } else {
+    ImGui::AlignTextToFramePadding();
+    ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
+    ImGui::TextUnformatted("values");
+    ImGui::PopStyleColor();
+    ImGui::SameLine();
+    const bool mine = st.choice_key == key;
+    char local[sizeof st.choice_buf];
+    char* buf = mine ? st.choice_buf : local;
+    if (!mine || (!st.choice_active && !(st.choice_error_key == key && !st.choice_error.empty())))
+      std::snprintf(buf, sizeof local, "%s", value_list_text(c.values).c_str());
+    ImGui::SetNextItemWidth(-FLT_MIN);
+    const bool enter = ImGui::InputTextWithHint(
+        "##values", "1, 2, 3", buf, sizeof local,
+        ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_AutoSelectAll);
+    if (probe::enabled()) probe::note("choice:" + spec.name + ":values");
+    if (ImGui::IsItemHovered() && !ImGui::IsItemActive())
+      ImGui::SetTooltip(
+          "Values separated by commas%s; Enter stores them",
+          spec.min != spec.max
+              ? (", from " + format_number(spec.min) + " to " + format_number(spec.max)).c_str()
+              : "");
+    const bool active = ImGui::IsItemActive();
+    if (!mine && active) {
+      st.choice_key = key;
+      std::snprintf(st.choice_buf, sizeof st.choice_buf, "%s", local);
+      buf = st.choice_buf;
+    }
+    if (mine || active) st.choice_active = active;
+    if (enter || ImGui::IsItemDeactivatedAfterEdit()) {
+      SearchSpace next = ds.space;
+      next.choices[size_t(index)].values = parse_value_list(buf);
+      if (next.choices[size_t(index)].values.empty())
+        refuse_choice(app, st, key,
+                      "search space: " + key + ": no values (\xE2\x97\x86 removes the choice)");
+      else if (next.choices[size_t(index)].values != c.values)
+        store_choice(app, st, key, next, "Set " + key + " to " + std::string(buf));
+    }
+  }
+  ImGui::EndGroup();
+  if (probe::enabled())
+    if (probe::Drawn* d = probe::drawn_item("choice", key)) {
+      d->text = value_list_text(c.values);
+      d->count = static_cast<int>(c.values.size());
+    }
+  if (st.choice_error_key == key && !st.choice_error.empty()) {
+    ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
+    ImGui::TextWrapped("\xE2\x9A\xA0 %s", st.choice_error.c_str());
+    ImGui::PopStyleColor();
+    if (probe::enabled())
+      if (probe::Drawn* d = probe::drawn_item("choice_error", key)) d->text = st.choice_error;
+  }
+  ImGui::Unindent(fs * 0.9f);
+  // An accent bar on the left ties the values to the attribute above.
+  const float bottom = ImGui::GetCursorScreenPos().y - ImGui::GetStyle().ItemSpacing.y;
+  ImGui::GetWindowDrawList()->AddLine(ImVec2(top.x + fs * 0.35f, top.y + 1),
+                                      ImVec2(top.x + fs * 0.35f, bottom - 1), palette::kAccent,
+                                      std::max(1.5f, fs * 0.13f));
+  ImGui::PopID();
+}
+
+// One attribute row. `path` and `ds`: the node's module path and the document's space, when the
+// attribute can be made a choice (choosable: a ◆ toggle in the third column); else ignored.
 void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec& spec,
-                   const Attrs& attrs, bool read_only) {
+                   const Attrs& attrs, bool read_only, bool choosable, const std::string& path,
+                   const DocumentSpace& ds) {
   ImGui::TableNextRow();
   ImGui::TableSetColumnIndex(0);
   ImGui::AlignTextToFramePadding();
@@ -160,7 +342,9 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
       // The row: from the name to the widget's end.
       d->min = ImVec2(row_min.x, std::min(row_min.y, d->min.y));
       d->text = attrs.has(spec.name) ? attr_to_string(attrs.get(spec.name)) : "";
-      d->flag("changed", !is_default).flag("read_only", read_only);
+      d->flag("changed", !is_default)
+          .flag("read_only", read_only)
+          .flag("choice", choosable && ds.space.find(path, spec.name) >= 0);
     }
   }
   if (continuous && ImGui::IsItemActivated() && !st.group_open) {
@@ -189,10 +373,15 @@ void attribute_row(AppState& app, InspectorState& st, NodeId id, const AttrSpec&
     ImGui::TextWrapped("\xE2\x9A\xA0 %s", st.error.c_str());
     ImGui::PopStyleColor();
   }
+  const bool can_choose = choosable && choosable_type(spec.type);
+  if (can_choose) {
+    ImGui::TableSetColumnIndex(2);
+    choice_toggle(app, st, path, spec, attrs, ds);
+  }
   ImGui::PopID();
 }
 
-void no_selection(AppState& app, const Fonts& fonts) {
+void no_selection(AppState& app, InspectorState& st, const Fonts& fonts) {
   const Graph& g = app.doc.graph();
   const Analysis& a = app.doc.analysis();
   const NodeId c = app.editor.container;
@@ -241,6 +430,13 @@ void no_selection(AppState& app, const Fonts& fonts) {
     fact("nodes", format_count(static_cast<int64_t>(g.size())), fonts);
     ImGui::EndTable();
   }
+  ImGui::Spacing();
+  const bool open = ImGui::CollapsingHeader("Search space", ImGuiTreeNodeFlags_DefaultOpen);
+  if (probe::enabled()) probe::note("space:header");
+  if (open) {
+    const NodeId reveal = st.space.draw(app.doc, fonts);
+    if (reveal != kNoNode && app.doc.graph().contains(reveal)) reveal_node(app, reveal);
+  }
 }
 
 }  // namespace
@@ -262,7 +458,7 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
                                                            : "model");
   }
   if (e.selection.empty()) {
-    no_selection(app, fonts);
+    no_selection(app, st, fonts);
   } else if (e.selection.size() > 1) {
     int64_t params = 0, macs = 0;
     for (NodeId id : e.selection) {
@@ -351,16 +547,52 @@ void draw_inspector(AppState& app, InspectorState& st, const Fonts& fonts) {
 
     if (def && !def->attrs.empty()) {
       section("Attributes", fonts);
-      if (ImGui::BeginTable("attrs", 2, ImGuiTableFlags_SizingStretchProp)) {
+      // A composite's attributes can be choices of the search space (nas/space.h).
+      const bool choosable = def->cls == OpClass::Composite && !read_only && !path.empty();
+      const DocumentSpace ds = choosable ? space_of(app.doc) : DocumentSpace{};
+      if (choosable) {
+        int on_node = 0;
+        for (const SpaceChoice& c : ds.space.choices) on_node += c.node == path;
+        ImGui::PushTextWrapPos(0);
+        if (on_node > 0) {
+          ImGui::PushStyleColor(ImGuiCol_Text, palette::kAccent);
+          ImGui::Text("\xE2\x97\x86 %d search choice%s here  \xC2\xB7  %s subnets in all", on_node,
+                      on_node == 1 ? "" : "s", subnet_count_text(ds.space.size()).c_str());
+          ImGui::PopStyleColor();
+        } else {
+          ImGui::TextDisabled("\xE2\x97\x86 beside a value makes it a search-space choice.");
+        }
+        ImGui::PopTextWrapPos();
+        if (!ds.error.empty()) {
+          ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
+          ImGui::TextWrapped("\xE2\x9A\xA0 %s", ds.error.c_str());
+          ImGui::PopStyleColor();
+        }
+      }
+      // The table is interrupted under each chosen attribute for its values (the inspector's
+      // whole width); its parts share one ID, so ImGui keeps their columns in step.
+      const auto begin_table = [&] {
+        if (!ImGui::BeginTable("attrs", choosable ? 3 : 2, ImGuiTableFlags_SizingStretchProp))
+          return false;
         ImGui::TableSetupColumn("name", ImGuiTableColumnFlags_WidthFixed,
                                 ImGui::GetFontSize() * 8.2f);
         ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
-        for (const AttrSpec& spec : def->attrs) {
-          attribute_row(app, st, id, spec, node.attrs, read_only);
-          if (!app.doc.graph().contains(id)) break;
+        if (choosable)
+          ImGui::TableSetupColumn("choice", ImGuiTableColumnFlags_WidthFixed,
+                                  ImGui::GetFrameHeight());
+        return true;
+      };
+      bool table = begin_table();
+      for (const AttrSpec& spec : def->attrs) {
+        if (table) attribute_row(app, st, id, spec, node.attrs, read_only, choosable, path, ds);
+        if (!app.doc.graph().contains(id)) break;
+        if (choosable && choosable_type(spec.type) && ds.space.find(path, spec.name) >= 0) {
+          if (table) ImGui::EndTable();
+          choice_values(app, st, path, spec, ds);
+          table = begin_table();
         }
-        ImGui::EndTable();
       }
+      if (table) ImGui::EndTable();
     }
 
     if (!app.doc.graph().contains(id)) return;

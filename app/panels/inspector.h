@@ -8,7 +8,14 @@
 // - Nodes built by a composite (a block's convs) show their attributes read-only, with a button
 //   that selects the block that builds them.
 // - With several nodes selected: their count and summed parameters and MACs; with none: the
-//   shown level and the model's totals.
+//   shown level, the model's totals and the search space (app/panels/space_panel.h).
+// - Search space: on a composite node (stem, stage, block, downsampling, head) every int, float,
+//   bool and choice attribute has a ◆ toggle that makes it a choice of the search space (its
+//   first value: the current one; a bool: both). A choice's row then edits its values: a checkbox
+//   per option (choice and bool attributes), or a comma-separated list (ints and floats)
+//   committed with Enter or on leaving the field. Each change is one undo step
+//   (Document::set_meta); a list check_space refuses (a value outside the limits) is not stored
+//   and its reason shows in red under the row.
 #pragma once
 #include <imgui.h>
 
@@ -16,6 +23,7 @@
 
 #include "app/gui/app_state.h"
 #include "app/gui/style.h"
+#include "app/panels/space_panel.h"
 
 namespace fw::gui {
 
@@ -26,6 +34,14 @@ struct InspectorState {
   std::string error;
   NodeId name_node = kNoNode;
   char name_buf[128] = "";
+  // The search space: the values field typed in last ("node.attr"), its text while typed or
+  // refused, and the last refusal of a choice edit.
+  std::string choice_key;
+  char choice_buf[256] = "";
+  bool choice_active = false;  // the field is being typed in
+  std::string choice_error_key, choice_error;
+  int64_t choice_error_revision = -1;  // the document revision the refusal was shown for
+  SpacePanel space;
 };
 
 void draw_inspector(AppState& app, InspectorState& state, const Fonts& fonts);

@@ -23,6 +23,7 @@ nas / results / export --result
   * constraints: a params_max below the base's filters subnets (status "filtered", reason), which
     do not count toward the budget;
   * accuracy (--train-steps) and latency_ms objectives give numbers in range;
+  * a subnet whose metric is not finite is recorded as failed with the reason and counted;
   * bad input: no space, an unknown objective or strategy, --budget 0, accuracy on a project
     without a dataset, other settings under the same --name: one error line, exit 1 or 2.
 Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN or Fashion-MNIST missing).
@@ -59,18 +60,21 @@ def write_json(path, obj):
 
 
 def fresh_project(d, name="p.formwork", space=SPACE):
-    """A copy of the sample without its own search (the bundled file holds one for the Search
-    view, assets/README.md): its results and searches rows and its space removed."""
     p = os.path.join(d, name)
     shutil.copy(os.path.join(os.environ.get("FORMWORK_ASSETS", "assets"), "sample.formwork"), p)
-    db = sqlite3.connect(p)
-    db.execute("delete from search_results")
-    db.execute("delete from searches")
-    db.commit()
-    db.close()
-    fwtest.run_formwork(["space", p, "--clear"], quiet=True)
+    # The sample may hold a finished search of its own (the GUI's search view shows it): start from
+    # none, so that each test sees only what it ran.
+    con = sqlite3.connect(p)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    for t in ("search_results", "searches"):
+        if t in tables:
+            con.execute(f"DELETE FROM {t}")
+    con.commit()
+    con.close()
     if space is not None:
         fwtest.run_formwork(["space", p, "--set", write_json(os.path.join(d, name + ".space.json"), space)])
+    else:
+        fwtest.run_formwork(["space", p, "--clear"])
     return p
 
 
@@ -289,6 +293,22 @@ def test_constraints_and_objectives(check, d):
     check.ok("latency_ms > 0", all(r["metrics"]["latency_ms"] > 0 for r in rows))
 
 
+def test_failures_are_recorded(check, d):
+    print("a subnet that fails while scored", flush=True)
+    p = fresh_project(d, "fail.formwork")
+    # Identical (all-zero) images have identical activation codes: NASWOT's kernel is singular and
+    # ln|det K| = -inf.
+    x = fwtest.save_npy(os.path.join(d, "zeros.npy"), np.zeros((4, 1, 64, 64), np.float32))
+    lab = fwtest.save_npy(os.path.join(d, "zl.npy"), np.arange(4).astype(np.int64), dtype=np.int64)
+    r = fwtest.run_formwork(["nas", p, "--budget", "3", "--objectives", "naswot:max", "--proxy-input", x,
+                             "--proxy-labels", lab])
+    rows = results(p)
+    check.ok("failed subnets recorded with their reason",
+             len(rows) == 3 and all(r["status"] == "failed" and "naswot is not finite" in r["reason"] for r in rows),
+             str([(r["status"], r["reason"]) for r in rows]))
+    check.ok("the search went on to its budget", "3 of 3 scored" in r.stdout, r.stdout.strip().splitlines()[-1])
+
+
 def test_errors(check, d):
     print("bad input", flush=True)
     p = fresh_project(d, "err.formwork")
@@ -319,6 +339,7 @@ def main():
         test_evolution(check, d)
         test_determinism_and_resume(check, d)
         test_constraints_and_objectives(check, d)
+        test_failures_are_recorded(check, d)
         test_errors(check, d)
     return check.finish()
 

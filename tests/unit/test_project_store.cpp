@@ -460,3 +460,25 @@ TEST(ProjectStore, SavingIsRefusedWhileASearchWrites) {
   }
   fw::save_project(path, big_project());  // the search ended
 }
+
+TEST(ProjectStore, AppenderGroupsShareOneTransaction) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  const int code = fw::test::run_in_child([&] {
+    fw::ProjectAppender app(path);
+    app.begin_group();
+    app.append_result(appended(20, "g"));
+    app.append_result(appended(21, "g"));
+    app.end_group();
+    app.begin_group();
+    app.append_result(appended(22, "g"));
+    _exit(5);  // killed inside the second group
+    return 0;
+  });
+  ASSERT_EQ(code, 5);
+  const fw::ProjectData p = fw::load_project(path);
+  ASSERT_EQ(p.search_results.size(), 4u);  // the sample's two and the first group's two
+  EXPECT_EQ(p.search_results[2], appended(20, "g"));
+  EXPECT_EQ(p.search_results[3], appended(21, "g"));
+}
