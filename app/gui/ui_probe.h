@@ -43,7 +43,6 @@
 //   run       its runs table: the run number [selected]
 //   outline   the node list (outline) rows: module path [selected open problem]
 //   result    the search view's results table: the result id [pareto opened base]; text: status
-//   space     the search view's space summary: the choice's label ("stages.1.depth")
 //   search    the search view's list of the project's searches (while open): the search's name
 //   (the search view's scatter is a "plot" ("Results", [front_line]) with the series "results",
 //   "Pareto front" and "base")

@@ -615,7 +615,7 @@ void SearchPanel::settings_column(AppState& app, const Fonts& fonts, float width
     input_i64("##threads", &form_.threads, 0, 1024);
     ImGui::EndTable();
   }
-  ImGui::TextDisabled("Objectives (click min/max to turn it)");
+  ImGui::TextDisabled("Objectives (min/max: click to switch)");
   // Two metrics a row, each a checkbox and its direction, in compact rows.
   ImGui::PushStyleVar(ImGuiStyleVar_FramePadding,
                       ImVec2(ImGui::GetStyle().FramePadding.x, ImGui::GetFontSize() * 0.12f));
@@ -735,67 +735,18 @@ void SearchPanel::settings_column(AppState& app, const Fonts& fonts, float width
     ImGui::PopStyleColor();
   }
 
-  // The search space of the document's graph.
-  if (space_doc_ != &app.doc || space_revision_ != app.doc.revision()) {
-    space_doc_ = &app.doc;
-    space_revision_ = app.doc.revision();
-    space_lines_.clear();
-    space_size_.clear();
-    space_error_.clear();
-    try {
-      SearchSpace s = graph_space(app.doc.graph());
-      if (!s.empty()) {
-        s = check_space(app.doc.graph(), s);
-        const std::optional<Pick> bp = base_pick(app.doc.graph(), s);
-        for (size_t i = 0; i < s.choices.size(); ++i) {
-          std::string vals;
-          for (size_t k = 0; k < s.choices[i].values.size(); ++k) {
-            if (!vals.empty()) vals += ", ";
-            vals += attr_to_string(s.choices[i].values[k]);
-            if (bp && (*bp)[i] == int(k)) vals += "*";
-          }
-          space_lines_.push_back(s.choices[i].label() + ": " + vals);
-        }
-        const SpaceConstraints& k = s.constraints;
-        if (k.params_max) space_lines_.push_back("params <= " + format_si(*k.params_max));
-        if (k.macs_max) space_lines_.push_back("macs <= " + format_si(*k.macs_max));
-        if (k.latency_ms_max)
-          space_lines_.push_back("latency_ms <= " + format_number(*k.latency_ms_max));
-        space_size_ = format_number(s.size()) + (s.size() == 1 ? " subnet" : " subnets");
-      }
-    } catch (const std::exception& e) {
-      space_error_ = e.what();
-    }
-  }
+  // The search space of the document's graph, edited here as in the inspector (SpacePanel: each
+  // change one undo step; a click on a choice selects its node in the editor).
   ImGui::Spacing();
   ImGui::Separator();
   ImGui::PushFont(fonts.bold);
   ImGui::TextUnformatted("Search space");
   ImGui::PopFont();
-  if (!space_size_.empty()) {
-    ImGui::SameLine();
-    ImGui::TextDisabled("%s", space_size_.c_str());
-  }
-  if (!space_error_.empty()) {
-    ImGui::PushStyleColor(ImGuiCol_Text, palette::kWarning);
-    ImGui::TextWrapped("%s", space_error_.c_str());
-    ImGui::PopStyleColor();
-  } else if (space_lines_.empty()) {
-    ImGui::TextDisabled("none: the graph marks no choices");
-  } else {
-    for (const std::string& l : space_lines_) {
-      const size_t colon = l.find(':');
-      if (colon == std::string::npos) {
-        ImGui::TextUnformatted(l.c_str());
-        continue;
-      }
-      ImGui::TextDisabled("%s", l.substr(0, colon).c_str());
-      ImGui::SameLine();
-      ImGui::TextWrapped("%s", l.substr(colon + 2).c_str());
-      if (probe::enabled())
-        if (probe::Drawn* d = probe::drawn_item("space", l.substr(0, colon))) d->text = l;
-    }
-    ImGui::TextDisabled("(* the base network's value)");
+  const NodeId clicked_node = space_panel_.draw(app.doc, fonts);
+  if (clicked_node != kNoNode && app.doc.graph().contains(clicked_node)) {
+    reveal_node(app, clicked_node);
+    app.status = {Message::Info,
+                  "Selected " + app.doc.graph().path(clicked_node) + " (in the editor)"};
   }
   ImGui::EndChild();
 }

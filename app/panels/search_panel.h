@@ -4,7 +4,7 @@
 // Left: the search's settings (name, strategy, budget, objectives with min/max, seed,
 // population, tournament, training steps when accuracy is an objective, threads), Start /
 // Pause / Resume / Stop, the progress (scored of budget, time left) and the search space (its
-// choices with the base network's values marked, its size and constraints). Main area, a
+// choices, its size and constraints, edited in place: app/panels/space_panel.h). Main area, a
 // "Results" tab: the search shown (the project's searches in a combo; a running one comes to
 // front), a scatter of any two metrics of its ok results with its Pareto front (on the search's
 // objectives) drawn as a step line through its points and the base network marked, and a
@@ -34,6 +34,7 @@
 #include "app/gui/editor_canvas.h"
 #include "app/gui/search_session.h"
 #include "app/gui/style.h"
+#include "app/panels/space_panel.h"
 #include "core/project_store.h"
 #include "nas/search.h"
 
@@ -152,11 +153,7 @@ class SearchPanel {
   int64_t rows_revision_ = -1;
   std::string rows_key_;
 
-  // The space summary of the document's graph.
-  const Document* space_doc_ = nullptr;
-  int64_t space_revision_ = -1;
-  std::vector<std::string> space_lines_;
-  std::string space_size_, space_error_;
+  SpacePanel space_panel_;  // the document's search space
 
   // The opened subnet.
   int64_t opened_ = 0;
