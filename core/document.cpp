@@ -143,6 +143,10 @@ void Document::reset(Graph g) {
   touch();
 }
 
+EditResult Document::replace(Graph g, const std::string& label) {
+  return apply(label, kNoNode, -1, [&](EditResult&) { graph_ = std::move(g); });
+}
+
 EditResult Document::add(NodeId parent, const std::string& kind, const std::string& name,
                          Attrs attrs, float x, float y) {
   return apply("Add " + kind, kNoNode, -1, [&](EditResult& r) {

@@ -82,6 +82,9 @@ class Document {
   EditResult paste(NodeId parent, const std::string& fragment, float dx, float dy);
   // Replaces the whole graph (open, new from template) and clears the history.
   void reset(Graph g);
+  // Replaces the whole graph as one undo step named `label` (a search result made the base):
+  // undo brings the previous graph back.
+  EditResult replace(Graph g, const std::string& label);
 
   void begin_group(const std::string& label);
   void end_group();

@@ -48,6 +48,11 @@ SqliteDb::SqliteDb(const std::string& filename, int flags, std::string what, Cal
     }
   }
   sqlite3_extended_result_codes(db_, 1);
+  // A search appends to a project while other processes read it (`formwork results`, the GUI,
+  // another search that is about to be refused by the lock): a reader that meets a commit in
+  // progress, or a commit that meets a reader, waits for it instead of failing with "database is
+  // locked".
+  sqlite3_busy_timeout(db_, kSqliteBusyTimeoutMs);
 }
 
 SqliteDb::~SqliteDb() {

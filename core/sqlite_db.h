@@ -12,7 +12,9 @@
 //    std::source_location), so a failing step() names the line in project_store.cpp.
 //  - SqliteDb owns a connection; `what` is the file name used in messages (a temp file being built
 //    reports the name of the file it will replace). close() closes with a check (use it where
-//    the last writes matter); the destructor closes quietly.
+//    the last writes matter); the destructor closes quietly. A connection waits up to
+//    kSqliteBusyTimeoutMs for another connection's lock (a search committing a result while
+//    another process reads the project) before SQLITE_BUSY ("database is locked").
 //  - SqliteStmt owns a prepared statement: bind_*(1-based index), step() -> true while a row is
 //    available, column_*(0-based index); NULL columns read as 0 / "" / empty bytes.
 #pragma once
@@ -27,6 +29,8 @@
 namespace fw {
 
 using CallSite = std::source_location;
+
+inline constexpr int kSqliteBusyTimeoutMs = 5000;
 
 class SqliteDb {
  public:

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "core/analysis.h"
@@ -84,6 +85,18 @@ void user_proxy_batch(const SearchSettings& set, const Graph& g, const Analysis&
   said = std::to_string(s[0]) + " items of " + set.proxy_input;
 }
 
+// The graph JSON without the nodes' canvas positions: the same base moved around on the canvas,
+// or laid out by the GUI where the file has none (a project written by the command line), is the
+// same base graph.
+std::string without_layout(const std::string& graph_json) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(graph_json, nullptr, false);
+  if (j.is_discarded()) return graph_json;
+  if (j.contains("nodes") && j["nodes"].is_array())
+    for (auto& n : j["nodes"])
+      if (n.is_object()) n.erase("pos");
+  return j.dump();
+}
+
 }  // namespace
 
 std::unique_ptr<SearchSession> prepare_search(const ProjectData& p, const std::string& path,
@@ -132,9 +145,10 @@ std::unique_ptr<SearchSession> prepare_search(const ProjectData& p, const std::s
                        "; give the same ones to continue it, or --name NEW for a new search");
     if (!(was.space == space))
       throw Error("search '" + set.name + "' was started on another search space; use --name NEW");
-    if (was.base_json != info.base_json)
+    if (without_layout(was.base_json) != without_layout(info.base_json))
       throw Error("search '" + set.name +
                   "' was started on another base graph (the graph changed since); use --name NEW");
+    info.base_json = was.base_json;  // as stored (the nodes' canvas positions may differ)
     info.created = was.created;
     s->exists = true;
     s->budget_changed = was.settings.budget != set.budget;

@@ -3,11 +3,11 @@
 //
 // - prepare_search checks the settings against the project (its space, its dataset when accuracy
 //   is asked, a search of the same name started with other settings, another space or another
-//   base graph: each one clear fw::Error / fw::UsageError) and assembles what the metrics need:
-//   the proxy batch (the user's --proxy-input, else `proxy_batch` items spread over the first
-//   1000 of the project's dataset, train split, normalised as training does, else a seeded
-//   normal batch when the project has no dataset) and, for accuracy, the training data (the
-//   first train_steps * train_batch train items, eval_limit test items).
+//   base graph, the nodes' canvas positions aside: each one clear fw::Error / fw::UsageError) and
+//   assembles what the metrics need: the proxy batch (the user's --proxy-input, else `proxy_batch`
+//   items spread over the first 1000 of the project's dataset, train split, normalised as training
+//   does, else a seeded normal batch when the project has no dataset) and, for accuracy, the
+//   training data (the first train_steps * train_batch train items, eval_limit test items).
 // - run_project_search takes the project's lock (core/project_store.h ProjectAppender: a second
 //   search fails at once), registers the search (or its grown budget), runs it and commits every
 //   result to the file as it comes, with the next free id. on_commit sees each committed record

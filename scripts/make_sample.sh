@@ -2,8 +2,11 @@
 # Regenerates assets/sample.formwork: caformer_mini64 trained on fashion-mnist-placed (16 epochs,
 # seed 0), with 8 test images, their labels and object boxes stored in the project. The
 # optimiser state is dropped afterwards so that the file stays small (the weights, curves and
-# settings are kept; `formwork train --resume` then starts the optimiser afresh).
-# Takes about 20-60 minutes on 2 cores. Usage: scripts/make_sample.sh [OUT]
+# settings are kept; `formwork train --resume` then starts the optimiser afresh). Then it sets the
+# search space of assets/sample_space.json and runs a short NSGA-II search over it (naswot:max,
+# params:min, about 10 s), so that the Search view (`formwork --view nas`) has a finished search
+# to show. Takes about 20-60 minutes on 2 cores. Usage: scripts/make_sample.sh [OUT]
+# (The search step alone, on an existing sample: the two `formwork space` / `formwork nas` lines.)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out=${1:-assets/sample.formwork}
@@ -20,5 +23,8 @@ db.execute("vacuum")
 db.close()
 PY
 build/app/formwork eval "$tmp/sample.formwork" --dataset fashion-mnist-placed
+build/app/formwork space "$tmp/sample.formwork" --set assets/sample_space.json
+build/app/formwork nas "$tmp/sample.formwork" --strategy nsga2 --budget 200 --population 20 \
+  --objectives naswot:max,params:min --seed 1 --quiet
 mv "$tmp/sample.formwork" "$out"
 echo "wrote $out"

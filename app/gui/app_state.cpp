@@ -1,6 +1,7 @@
 #include "app/gui/app_state.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -98,14 +99,16 @@ void write_project(const AppState& app, const std::string& path, bool keep_exist
 
 namespace {
 
-// Saving over the file a training run writes would undo the run's epochs (or the run would undo
-// the save): refused with what to do instead.
+// Saving over the file a training run or a search writes would undo the run's epochs or the
+// search's results (or the job would undo the save): refused with what to do instead.
 bool refuse_busy(AppState& app, const std::string& path) {
   if (app.busy_path.empty() || app.busy_path != path) return false;
-  app.error = "Cannot save " + path +
-              ":\nA training run is writing to this project. Stop the run first, or use Save As "
-              "to keep your changes in another file.";
-  app.status = {Message::Error, "Not saved: a training run is writing to this project"};
+  std::string what = app.busy_what.empty() ? "a background job" : app.busy_what;
+  std::string stop = what == "a search" ? "Stop the search first" : "Stop the run first";
+  app.status = {Message::Error, "Not saved: " + what + " is writing this project"};
+  what[0] = char(std::toupper(static_cast<unsigned char>(what[0])));
+  app.error = "Cannot save " + path + ":\n" + what + " is writing this project. " + stop +
+              ", or use Save As to keep your changes in another file.";
   return true;
 }
 

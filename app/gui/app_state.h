@@ -83,9 +83,11 @@ struct AppState {
   std::string error;      // non-empty: shown in an error dialog until dismissed
   std::string clipboard;  // the last copy (Document::copy fragment)
 
-  // A project file a background job (a training run) is writing: saving over it is refused, so
-  // neither side loses the other's work. Set by the view each frame.
+  // A project file a background job (a training run, a search) is writing: saving over it is
+  // refused, so neither side loses the other's work. Set by the view each frame; busy_what names
+  // the job for the refusal ("a training run", "a search").
   std::string busy_path;
+  std::string busy_what = "a training run";
 
   std::string config_dir;  // where recent.json lives; "" = do not remember
   std::vector<std::string> recent;

@@ -270,7 +270,8 @@ void EditorView::run(Action a, const std::string& arg) {
 }
 
 bool EditorView::animating() const {
-  return app_.editor.refusal.until > 0 || gallery_.is_open() || training_.active() || settling();
+  return app_.editor.refusal.until > 0 || gallery_.is_open() || training_.active() ||
+         search_.active() || settling();
 }
 
 bool EditorView::settling() const {
@@ -437,6 +438,26 @@ void EditorView::layout(const Fonts& fonts) {
   }
   if (active_view_ == "circuit") {
     circuit_view(fonts);
+    return;
+  }
+  if (active_view_ == "nas") {
+    const float status_h = ImGui::GetFrameHeight();
+    const float height = ImGui::GetContentRegionAvail().y - status_h - ImGui::GetStyle().ItemSpacing.y;
+    switch (search_panel_.draw(app_, fonts, height)) {
+      case SearchPanel::Request::SaveAs:
+        do_save_as();
+        break;
+      case SearchPanel::Request::SaveSubnetAs: {
+        const std::string dir =
+            app_.path.empty() ? std::string() : fs::path(app_.path).parent_path().string();
+        files_.open(FileBrowser::Mode::Save, dir, search_panel_.subnet_file_name());
+        save_subnet_ = true;
+        break;
+      }
+      case SearchPanel::Request::None:
+        break;
+    }
+    status_bar(fonts);
     return;
   }
   if (active_view_ == "training") {
@@ -709,7 +730,16 @@ void EditorView::dialogs(const Fonts& fonts) {
 
   // File browser: open or save.
   if (files_.draw(fonts)) {
-    if (files_.mode() == FileBrowser::Mode::Open) {
+    if (save_subnet_) {
+      save_subnet_ = false;
+      const std::string err = search_panel_.save_subnet_as(app_, files_.chosen());
+      if (err.empty())
+        app_.status = {Message::Ok, "Saved search result #" +
+                                        std::to_string(search_panel_.opened()) + " as " +
+                                        files_.chosen()};
+      else
+        app_.error = err;
+    } else if (files_.mode() == FileBrowser::Mode::Open) {
       open_spec(app_, files_.chosen());
     } else if (save_as(app_, files_.chosen()) && save_then_continue_) {
       save_then_continue_ = false;
@@ -717,6 +747,8 @@ void EditorView::dialogs(const Fonts& fonts) {
       pending_ = Pending::None;
       proceed(p, pending_arg_);
     }
+  } else if (!files_.is_open() && save_subnet_) {
+    save_subnet_ = false;  // cancelled
   } else if (!files_.is_open() && save_then_continue_) {
     save_then_continue_ = false;  // cancelled: so is what was waiting for the save
     pending_ = Pending::None;
@@ -808,7 +840,16 @@ void EditorView::draw_frame(const Fonts& fonts) {
   probe::begin_frame();
   sync_editor(app_);
   training_.poll();
-  app_.busy_path = training_.busy_path();
+  // The project a background job writes: saving over it is refused (AppState::busy_path).
+  // Polls the search, mirrors its results into the view's project.
+  search_panel_.sync(app_, active_view_ == "nas");
+  if (const std::string sp = search_.busy_path(); !sp.empty()) {
+    app_.busy_path = sp;
+    app_.busy_what = "a search";
+  } else {
+    app_.busy_path = training_.busy_path();
+    app_.busy_what = "a training run";
+  }
   // A run that ended saved new weights into its project: the views reload them.
   const TrainingLive& tl = training_.live();
   if ((tl.run != training_seen_run_ || tl.phase != training_seen_phase_) &&

@@ -20,6 +20,7 @@
 #include "app/gui/app_state.h"
 #include "app/gui/arch_table.h"
 #include "app/gui/editor_canvas.h"
+#include "app/gui/search_session.h"
 #include "app/gui/style.h"
 #include "app/gui/training_session.h"
 #include "app/gui/view_model.h"
@@ -33,6 +34,7 @@
 #include "app/panels/node_list.h"
 #include "app/panels/palette.h"
 #include "app/panels/project_menu.h"
+#include "app/panels/search_panel.h"
 #include "app/panels/template_gallery.h"
 #include "app/panels/training_panel.h"
 
@@ -71,6 +73,9 @@ class EditorView {
   PanelVisibility& panels() { return panels_; }
   TrainingSession& training() { return training_; }
   TrainingPanel& training_panel() { return training_panel_; }
+  // The search view: the background search and the panel that drives and shows it.
+  SearchRun& search() { return search_; }
+  SearchPanel& search_panel() { return search_panel_; }
   // The attention and Grad-CAM views: the model they compute on, their shared input panel.
   ViewModel& view_model() { return view_model_; }
   InputPanel& input_panel() { return input_; }
@@ -83,12 +88,12 @@ class EditorView {
   // A file dropped onto the window: an image goes to the input of the attention and Grad-CAM
   // views (which comes to front unless one of them is), a *.formwork or *.json is opened.
   void drop_files(const std::vector<std::string>& paths);
-  // "editor", "training", "attention", "gradcam", "circuit" (one of `views`); show_view ignores a view this
-  // build does not have.
+  // "editor", "training", "attention", "gradcam", "circuit", "nas" (one of `views`); show_view
+  // ignores a view this build does not have.
   const std::string& active_view() const { return active_view_; }
   void show_view(const std::string& v);
   // The views this build has (the View menu lists them when there is more than one).
-  std::vector<std::string> views = {"editor", "training", "attention", "gradcam", "circuit"};
+  std::vector<std::string> views = {"editor", "training", "attention", "gradcam", "circuit", "nas"};
   // True while the view wants frames without input (progress, timed messages).
   bool animating() const;
   // The prompt in front, for tests: "", "unsaved", "training", "error", "files", "templates".
@@ -129,6 +134,9 @@ class EditorView {
   TrainingSession training_;  // before the panel that refers to it
   TrainingPanel training_panel_{training_};
   bool ask_stop_training_ = false, stop_training_visible_ = false;
+  SearchRun search_;  // before the panel that refers to it
+  SearchPanel search_panel_{search_};
+  bool save_subnet_ = false;  // the file browser is choosing where to save the opened subnet
   // The views on the model (after training_: a finished run reloads their weights).
   ViewModel view_model_;
   InputPanel input_;

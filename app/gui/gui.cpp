@@ -108,8 +108,8 @@ const std::vector<std::string>& contract_views() {
 }
 
 const std::vector<std::string>& built_views() {
-  static const std::vector<std::string> v = {"editor", "training", "attention", "gradcam",
-                                             "circuit"};
+  static const std::vector<std::string> v = {"editor",  "training", "attention",
+                                             "gradcam", "circuit",  "nas"};
   return v;
 }
 

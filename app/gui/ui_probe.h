@@ -42,10 +42,19 @@
 //   epoch     the training view's per-epoch rows: the epoch number
 //   run       its runs table: the run number [selected]
 //   outline   the node list (outline) rows: module path [selected open problem]
+//   result    the search view's results table: the result id [pareto opened base]; text: status
+//   search    the search view's list of the project's searches (while open): the search's name
+//   (the search view's scatter is a "plot" ("Results", [front_line]) with the series "results",
+//   "Pareto front" and "base")
 // Facts: view ("editor"/"training"), level (module path of the level the canvas drew),
 // inspector (the module path of the node whose attributes it drew; "" for none), inspector.mode
 // ("node", "level", "model", "multiple"), dialog, training ("live", "run", "none": what the
-// training view's results show), title (the document's name as the breadcrumb shows it).
+// training view's results show), title (the document's name as the breadcrumb shows it); the
+// search view: search (the search shown), search.results / search.front (its ok results, its
+// Pareto front), search.phase, search.x / search.y (the scatter's metrics), search.x_ticks /
+// search.y_ticks, search.base ("marked" or "none"), search.rows (table rows after the filter),
+// search.hover (the result under the mouse), search.error, subnet (the opened result's id) and
+// subnet.changed (the module paths that differ from the base, comma-separated).
 #pragma once
 #include <imgui.h>
 

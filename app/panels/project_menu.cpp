@@ -15,6 +15,7 @@ const char* view_title(const std::string& v) {
   if (v == "attention") return "Attention";
   if (v == "gradcam") return "Grad-CAM";
   if (v == "circuit") return "Circuit diagram";
+  if (v == "nas") return "Search";
   return v.c_str();
 }
 }  // namespace

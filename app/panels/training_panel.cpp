@@ -136,6 +136,8 @@ void TrainingPanel::fill_form(const AppState& app) {
 
 std::string TrainingPanel::start_blocker(const AppState& app) const {
   if (session_.active()) return "A run is in progress.";
+  if (!app.busy_path.empty() && app.busy_path == app.path && app.busy_what == "a search")
+    return "A search is writing this project: wait for it or stop it first (Search view).";
   if (!app.doc.analysis().ok())
     return "The graph has problems: fix them in the editor first (see Problems).";
   if (app.bundled)

@@ -40,7 +40,7 @@
   gui_check.py no-display FORMWORK
       Without a display, `--screenshot` exits 1 with one line on stderr that names the display.
   gui_check.py usage FORMWORK
-      An unknown --view, a view this build does not have, --frames 0, a module that is not in
+      An unknown --view (e.g. "search": the view is "nas"), --frames 0, a module that is not in
       the graph or --state without --screenshot, and the views' options wrong (--layer not in
       the graph, an unknown --method, --class/--query not an index, --input sample:x) exit 2 with
       one line on stderr.
@@ -63,7 +63,7 @@ PANEL = (0x17, 0x1A, 0x21)       # palette::kPanel: behind the template cards
 
 # Lists whose items are lines of text: the picture must show text in their rectangles.
 TEXT_LISTS = {"crumb", "attr", "problem", "file", "shortcut", "epoch", "run", "outline", "status",
-              "tab", "prediction", "activity"}
+              "tab", "prediction", "activity", "result", "space"}
 # Lists whose items are pictures (heat maps, the input image): they must show an image there, not
 # a flat placeholder: several colours, none covering nearly all of it (a raw 4x4 map drawn with
 # nearest filtering has only a few).
@@ -458,7 +458,7 @@ def no_display(formwork):
 
 
 def usage(formwork):
-    cases = (["--view", "no-such-view"], ["--view", "nas"], ["--frames", "0"],
+    cases = (["--view", "no-such-view"], ["--view", "search"], ["--frames", "0"],
              ["--enter", "no.such.module"], ["--state", "unused.json"],
              ["--view", "gradcam", "--layer", "no.such.module"],
              ["--view", "gradcam", "--method", "scorecam"], ["--view", "gradcam", "--class", "-1"],
@@ -469,8 +469,8 @@ def usage(formwork):
         if p.returncode != 2:
             fail(f"{args}: expected exit status 2, got {p.returncode}")
         line = one_line(p.stderr, " ".join(args))
-        if args[1] == "nas" and "view 'nas' is not available in this build" not in line:
-            fail(f"the message does not say the view is not available: {line!r}")
+        if args[1] == "search" and "unknown view 'search'" not in line:
+            fail(f"the message does not say the view is unknown: {line!r}")
         if args[0] == "--state" and "--screenshot" not in line:
             fail(f"the message does not say --state needs --screenshot: {line!r}")
 
