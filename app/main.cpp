@@ -13,7 +13,8 @@
 // `formwork [--screenshot OUT.png [--view V] [--frames N] [--state OUT.json]] [--enter MODULE]
 //           [--select MODULE] [--expand MODULE|all]... [--dialog templates|open|shortcuts]
 //           [--input sample:K|dataset:NAME:SPLIT:I|IMAGE] [--layer MODULE] [--compare MODULE]
-//           [--query I] [--class K] [--method gradcam|gradcam++|hirescam|layercam] [PROJECT]`
+//           [--query I] [--class K] [--method gradcam|gradcam++|hirescam|layercam]
+//           [--search NAME] [--search-tab results|study] [PROJECT]`
 static int gui_main(int argc, char** argv) {
   fw::GuiOptions opts;
   for (int i = 1; i < argc; ++i) {
@@ -43,6 +44,10 @@ static int gui_main(int argc, char** argv) {
       opts.input = value("--input");
     } else if (arg == "--layer") {
       opts.layer = value("--layer");
+    } else if (arg == "--search") {
+      opts.search = value("--search");
+    } else if (arg == "--search-tab") {
+      opts.search_tab = value("--search-tab");
     } else if (arg == "--compare") {
       opts.compare = value("--compare");
     } else if (arg == "--method") {
@@ -68,12 +73,13 @@ static int gui_main(int argc, char** argv) {
       }
       opts.frames = static_cast<int>(n);
     } else if (arg.rfind("-", 0) == 0 || !opts.project.empty()) {
-      std::fprintf(stderr,
-                   "formwork: error: unexpected '%s'; usage: formwork [--screenshot OUT.png "
-                   "[--view V] [--frames N] [--state OUT.json]] [--enter M] [--select M] "
-                   "[--expand M|all] [--dialog D] [--input I] [--layer M] [--compare M] [--query I] "
-                   "[--class K] [--method M] [PROJECT], or formwork COMMAND (see --help)\n",
-                   arg.c_str());
+      std::fprintf(
+          stderr,
+          "formwork: error: unexpected '%s'; usage: formwork [--screenshot OUT.png "
+          "[--view V] [--frames N] [--state OUT.json]] [--enter M] [--select M] "
+          "[--expand M|all] [--dialog D] [--input I] [--layer M] [--compare M] [--query I] "
+          "[--class K] [--method M] [PROJECT], or formwork COMMAND (see --help)\n",
+          arg.c_str());
       return 2;
     } else {
       opts.project = arg;

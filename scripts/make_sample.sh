@@ -26,5 +26,8 @@ build/app/formwork eval "$tmp/sample.formwork" --dataset fashion-mnist-placed
 build/app/formwork space "$tmp/sample.formwork" --set assets/sample_space.json
 build/app/formwork nas "$tmp/sample.formwork" --strategy nsga2 --budget 200 --population 20 \
   --objectives naswot:max,params:min --seed 1 --quiet
+# The README's proxy study (about 45 minutes on 2 cores).
+build/app/formwork study "$tmp/sample.formwork" --samples 30 --train-steps 300 --eval-limit 1000 \
+  --seed 7 --threads 1
 mv "$tmp/sample.formwork" "$out"
 echo "wrote $out"

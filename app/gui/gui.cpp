@@ -56,7 +56,8 @@ std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOpti
   if (!o.enter.empty()) {
     NodeId id;
     if (std::string err = find(o.enter, "--enter", &id); !err.empty()) return err;
-    if (!views::is_container(g.node(id))) return "--enter: '" + o.enter + "' is not a group or block";
+    if (!views::is_container(g.node(id)))
+      return "--enter: '" + o.enter + "' is not a group or block";
     gui::enter_level(app, id);
   }
   if (!o.select.empty()) {
@@ -86,8 +87,12 @@ std::string apply_state(gui::AppState& app, gui::EditorView& view, const GuiOpti
   view.attention().layer = o.layer;
   view.attention().compare = o.compare;
   if (o.query >= 0) view.attention().query = o.query;
-  if (std::string err = view.input_panel().choose(o.input.empty() ? "sample:0" : o.input); !err.empty())
+  if (std::string err = view.input_panel().choose(o.input.empty() ? "sample:0" : o.input);
+      !err.empty())
     return err;
+  if (!o.search_tab.empty() && o.search_tab != "results" && o.search_tab != "study")
+    return "--search-tab: expected results or study (got '" + o.search_tab + "')";
+  view.search_panel().request(o.search, o.search_tab == "study");
   if (o.dialog == "templates")
     view.show_templates();
   else if (o.dialog == "open")
@@ -117,8 +122,8 @@ int run_gui(const GuiOptions& opts) {
   if (!contains(contract_views(), opts.view))
     return usage("unknown view '" + opts.view + "' (views: " + format_list(contract_views()) + ")");
   if (!contains(built_views(), opts.view))
-    return usage("view '" + opts.view +
-                 "' is not available in this build (available: " + format_list(built_views()) + ")");
+    return usage("view '" + opts.view + "' is not available in this build (available: " +
+                 format_list(built_views()) + ")");
   if (opts.frames < 1)
     return usage("--frames must be at least 1 (got " + std::to_string(opts.frames) + ")");
   const bool screenshot = !opts.screenshot.empty();

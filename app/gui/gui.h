@@ -45,6 +45,9 @@ struct GuiOptions {
   int64_t query = -1;   // attention: the pinned query token of the mixer's grid
   int64_t cls = -1;     // gradcam: the class (-1 = top-1)
   std::string method;   // gradcam: gradcam or gradcam++
+  // The Search view's state:
+  std::string search;      // the search shown (default: the most recent)
+  std::string search_tab;  // "results" (default) or "study" (the proxy study)
 };
 
 // The views of CONTRACT.md and those this build has.

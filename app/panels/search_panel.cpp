@@ -10,6 +10,7 @@
 
 #include "app/gui/plot.h"
 #include "app/gui/ui_probe.h"
+#include "app/panels/study_panel.h"
 #include "core/analysis.h"
 #include "core/arch.h"
 #include "core/error.h"
@@ -187,7 +188,7 @@ void SearchPanel::reload(const AppState& app) {
     }
   }
   ++data_revision_;
-  const std::string was = shown_;
+  const std::string was = requested_.empty() ? shown_ : requested_;
   shown_.clear();
   for (const SearchRow& r : data_.searches)
     if (r.name == was) shown_ = was;
@@ -757,6 +758,15 @@ void SearchPanel::results_area(AppState& app, const Fonts& fonts, ImVec2 size) {
     if (ImGui::BeginTabItem("Results")) {
       results_tab(fonts, ImGui::GetContentRegionAvail());
       ImGui::EndTabItem();
+    }
+    if (has_proxy_study(all_)) {
+      const ImGuiTabItemFlags f = select_study_tab_ ? ImGuiTabItemFlags_SetSelected : 0;
+      select_study_tab_ = false;
+      if (ImGui::BeginTabItem("Proxy study", nullptr, f)) {
+        draw_proxy_study(all_, fonts, ImGui::GetContentRegionAvail());
+        ImGui::EndTabItem();
+      }
+      probe::note("search:study_tab");
     }
     if (opened_ != 0) {
       bool open = true;

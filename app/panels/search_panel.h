@@ -96,6 +96,12 @@ class SearchPanel {
   // "Make it the base": the document's graph becomes the opened subnet (its search space kept),
   // one undo step. False (with app.status saying why) when nothing is opened.
   bool make_base(AppState& app);
+  // Shows search `name` once the project's searches are read (`--search`), with the proxy-study
+  // tab in front when `study` (`--search-tab study`).
+  void request(const std::string& name, bool study) {
+    requested_ = name;
+    select_study_tab_ = study;
+  }
   // "Save as project…": a new project holding the opened subnet (the project's dataset and the
   // search space carried over). "" or the error line.
   std::string save_subnet_as(const AppState& app, const std::string& path);
@@ -158,6 +164,8 @@ class SearchPanel {
   // The opened subnet.
   int64_t opened_ = 0;
   bool select_subnet_tab_ = false;
+  std::string requested_;          // --search
+  bool select_study_tab_ = false;  // --search-tab study
   AppState preview_;
   EditorCanvas preview_canvas_;
   std::vector<std::string> changed_;

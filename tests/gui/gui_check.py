@@ -62,7 +62,7 @@ CANVAS = (0x13, 0x16, 0x1C)      # palette::kCanvas: behind the nodes
 PANEL = (0x17, 0x1A, 0x21)       # palette::kPanel: behind the template cards
 
 # Lists whose items are lines of text: the picture must show text in their rectangles.
-TEXT_LISTS = {"crumb", "attr", "problem", "file", "shortcut", "epoch", "run", "outline", "status",
+TEXT_LISTS = {"study_row", "crumb", "attr", "problem", "file", "shortcut", "epoch", "run", "outline", "status",
               "tab", "prediction", "activity", "result", "space"}
 # Lists whose items are pictures (heat maps, the input image): they must show an image there, not
 # a flat placeholder: several colours, none covering nearly all of it (a raw 4x4 map drawn with
