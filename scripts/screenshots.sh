@@ -11,7 +11,9 @@ xvfb-run -a "$fw" --screenshot "$out/attention.png" --view attention --input sam
 xvfb-run -a "$fw" --screenshot "$out/gradcam.png" --view gradcam --input sample:4
 xvfb-run -a "$fw" --screenshot "$out/layercam.png" --view gradcam --input sample:4 --layer stem \
   --method layercam
-echo "wrote $out/attention.png $out/gradcam.png $out/layercam.png"
+xvfb-run -a "$fw" --screenshot "$out/nas.png" --view nas --search search
+xvfb-run -a "$fw" --screenshot "$out/study.png" --view nas --search study --search-tab study
+echo "wrote $out/attention.png $out/gradcam.png $out/layercam.png $out/nas.png $out/study.png"
 # Circuit diagrams, written by the export command (the same drawing as the circuit view).
 "$fw" export caformer_s18 --diagram circuit --level stages.2.blocks.0 \
   --png "$out/circuit_block.png" --width 1600 --svg "$out/circuit_block.svg" --pdf "$out/circuit_block.pdf"
