@@ -46,14 +46,11 @@ struct SearchRun::Shared {
 SearchRun::SearchRun() : shared_(std::make_shared<Shared>()) {}
 
 SearchRun::~SearchRun() {
-  if (job_) job_->control().cancel = true;
-  job_.reset();  // joins (at the next subnet)
+  stop();  // cancels and joins before the state goes
 }
 
 std::string SearchRun::start(SearchRequest req) {
   if (active()) return "a search is already running";
-  if (job_) job_->wait();  // the finished one (its error was taken by poll)
-  job_.reset();
   shared_ = std::make_shared<Shared>();
   shared_->path = req.path;
   shared_->phase = Phase::Preparing;
@@ -68,8 +65,7 @@ std::string SearchRun::start(SearchRequest req) {
   live_.settings = req.settings;
   new_.clear();
 
-  job_ = std::make_unique<Job>();
-  job_->start([sh = shared_, req = std::move(req)](JobControl& ctl) {
+  fresh_job().start([sh = shared_, req = std::move(req)](JobControl& ctl) {
     auto publish = [&](auto&& fn) {
       std::lock_guard<std::mutex> lk(sh->mu);
       fn(*sh);
@@ -150,26 +146,10 @@ std::string SearchRun::start(SearchRequest req) {
   return "";
 }
 
-void SearchRun::pause() {
-  if (active()) job_->control().pause = true;
-}
-
-void SearchRun::resume() {
-  if (job_) job_->control().pause = false;
-}
-
-void SearchRun::cancel() {
-  if (!job_) return;
-  job_->control().cancel = true;
-  job_->control().pause = false;
-}
-
-bool SearchRun::active() const { return job_ && !job_->finished(); }
-
 std::string SearchRun::busy_path() const { return active() ? shared_->path : ""; }
 
 void SearchRun::poll() {
-  const bool paused = job_ && job_->control().pause.load() && active();
+  const bool paused = BackgroundJob::paused();
   if (paused != live_.paused) {
     live_.paused = paused;
     ++live_.revision;
@@ -200,12 +180,7 @@ std::vector<SearchRecord> SearchRun::take_new() {
 }
 
 void SearchRun::wait() {
-  if (!job_) return;
-  try {
-    job_->wait();
-  } catch (const std::exception&) {
-    // The worker reports its own failures through live().error.
-  }
+  join();
   poll();
 }
 

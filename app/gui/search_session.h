@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gui/background_job.h"
 #include "core/job.h"
 #include "core/project_store.h"
 #include "nas/search.h"
@@ -57,7 +58,7 @@ struct SearchLive {
 
 const char* phase_name(SearchLive::Phase p);
 
-class SearchRun {
+class SearchRun : public BackgroundJob {
  public:
   SearchRun();
   ~SearchRun();
@@ -66,11 +67,7 @@ class SearchRun {
 
   // Starts a search; returns "" or why it cannot start now (one is running).
   std::string start(SearchRequest request);
-  void pause();
-  void resume();
-  void cancel();
-  // True from start() until the worker has finished.
-  bool active() const;
+  // pause(), resume(), cancel(), active(): BackgroundJob's.
   // The project an active search writes to ("" when none).
   std::string busy_path() const;
 
@@ -83,7 +80,6 @@ class SearchRun {
  private:
   struct Shared;
   std::shared_ptr<Shared> shared_;
-  std::unique_ptr<Job> job_;
   SearchLive live_;
   std::vector<SearchRecord> new_;
 };

@@ -52,14 +52,11 @@ struct TrainingSession::Shared {
 TrainingSession::TrainingSession() : shared_(std::make_shared<Shared>()) {}
 
 TrainingSession::~TrainingSession() {
-  if (job_) job_->control().cancel = true;
-  job_.reset();  // joins
+  stop();  // cancels and joins before the state goes
 }
 
 std::string TrainingSession::start(TrainingRequest req) {
   if (active()) return "a training run is already in progress";
-  if (job_) job_->wait();  // the finished one (its error was taken by poll)
-  job_.reset();
   shared_ = std::make_shared<Shared>();
   shared_->path = req.path;
   shared_->phase = Phase::Loading;
@@ -72,8 +69,7 @@ std::string TrainingSession::start(TrainingRequest req) {
   live_.run = run + 1;
   live_.path = req.path;
 
-  job_ = std::make_unique<Job>();
-  job_->start([sh = shared_, req = std::move(req)](JobControl& ctl) {
+  fresh_job().start([sh = shared_, req = std::move(req)](JobControl& ctl) {
     auto publish = [&](auto&& fn) {
       std::lock_guard<std::mutex> lk(sh->mu);
       fn(*sh);
@@ -144,34 +140,19 @@ std::string TrainingSession::start(TrainingRequest req) {
   return "";
 }
 
-void TrainingSession::pause() {
-  if (active()) job_->control().pause = true;
-}
-
-void TrainingSession::resume() {
-  if (job_) job_->control().pause = false;
-}
-
-void TrainingSession::cancel() {
-  if (!job_) return;
-  job_->control().cancel = true;
-  job_->control().pause = false;
-}
-
-bool TrainingSession::active() const { return job_ && !job_->finished(); }
-
 std::string TrainingSession::busy_path() const { return active() ? shared_->path : ""; }
 
 void TrainingSession::poll() {
-  const bool paused = job_ && job_->control().pause.load() && active();
+  const bool paused = BackgroundJob::paused();
   if (paused != live_.paused) {
     live_.paused = paused;
     ++live_.revision;
   }
-  if (active()) live_.seconds = std::chrono::duration<double>(Clock::now() - shared_->started).count();
-  if (job_) {
-    live_.done = job_->control().done.load();
-    live_.total = job_->control().total.load();
+  if (active())
+    live_.seconds = std::chrono::duration<double>(Clock::now() - shared_->started).count();
+  if (has_job()) {
+    live_.done = control().done.load();
+    live_.total = control().total.load();
   }
   std::lock_guard<std::mutex> lk(shared_->mu);
   if (!shared_->changed) return;
@@ -193,12 +174,7 @@ void TrainingSession::poll() {
 }
 
 void TrainingSession::wait() {
-  if (!job_) return;
-  try {
-    job_->wait();
-  } catch (const std::exception&) {
-    // The worker reports its own failures through live().error.
-  }
+  join();
   poll();
 }
 

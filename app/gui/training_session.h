@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gui/background_job.h"
 #include "core/graph.h"
 #include "core/job.h"
 #include "kernels/train/trainer.h"
@@ -35,7 +36,7 @@ struct TrainingLive {
   enum class Phase { Idle, Loading, Training, Evaluating, Done, Cancelled, Failed };
   Phase phase = Phase::Idle;
   bool paused = false;
-  std::string path;  // the project being trained
+  std::string path;   // the project being trained
   std::string error;  // Failed: why
   TrainSettings settings;
   int64_t train_images = 0, test_images = 0;
@@ -50,7 +51,7 @@ struct TrainingLive {
 
 const char* phase_name(TrainingLive::Phase p);
 
-class TrainingSession {
+class TrainingSession : public BackgroundJob {
  public:
   TrainingSession();
   ~TrainingSession();
@@ -59,11 +60,7 @@ class TrainingSession {
 
   // Starts a run; returns "" or why it cannot start now (one is running).
   std::string start(TrainingRequest request);
-  void pause();
-  void resume();
-  void cancel();
-  // True from start() until the worker has finished (loading, training, paused, stopping).
-  bool active() const;
+  // pause(), resume(), cancel(), active(): BackgroundJob's.
   // The project an active run writes to ("" when none).
   std::string busy_path() const;
 
@@ -74,7 +71,6 @@ class TrainingSession {
  private:
   struct Shared;
   std::shared_ptr<Shared> shared_;
-  std::unique_ptr<Job> job_;
   TrainingLive live_;
 };
 
