@@ -8,6 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "app/gui/form_rows.h"
 #include "app/gui/plot.h"
 #include "app/gui/ui_probe.h"
 #include "app/panels/study_panel.h"
@@ -44,24 +45,6 @@ ImU32 over_panel(ImU32 c) {
     return ImU32(x + (y - x) * a + 0.5f) << shift;
   };
   return ch(IM_COL32_R_SHIFT) | ch(IM_COL32_G_SHIFT) | ch(IM_COL32_B_SHIFT) | IM_COL32_A_MASK;
-}
-
-void row_label(const char* label, const char* help = nullptr) {
-  ImGui::TableNextRow();
-  ImGui::TableSetColumnIndex(0);
-  ImGui::AlignTextToFramePadding();
-  ImGui::TextUnformatted(label);
-  if (help && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
-  ImGui::TableSetColumnIndex(1);
-  ImGui::SetNextItemWidth(-FLT_MIN);
-}
-
-bool input_i64(const char* id, int64_t* v, int64_t lo, int64_t hi) {
-  int64_t x = *v;
-  const int64_t step = 1;
-  if (!ImGui::InputScalar(id, ImGuiDataType_S64, &x, &step, nullptr, "%lld")) return false;
-  *v = std::clamp(x, lo, hi);
-  return true;
 }
 
 // A metric's value as the table and the tooltips show it.

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "app/gui/form_rows.h"
 #include "app/gui/ui_probe.h"
 #include "core/format.h"
 #include "kernels/train/project_run.h"
@@ -16,7 +17,8 @@ using Phase = TrainingLive::Phase;
 
 namespace {
 
-const char* const kDatasets[] = {"Fashion-MNIST", "Fashion-MNIST placed", "Image folder\xE2\x80\xA6"};
+const char* const kDatasets[] = {"Fashion-MNIST", "Fashion-MNIST placed",
+                                 "Image folder\xE2\x80\xA6"};
 
 std::string dataset_name(const TrainingForm& f) {
   if (f.dataset == 0) return "fashion-mnist";
@@ -49,25 +51,6 @@ std::string pct(double v) {
   return b;
 }
 
-// A label on the left, the widget filling the rest of the row.
-void row_label(const char* label, const char* help = nullptr) {
-  ImGui::TableNextRow();
-  ImGui::TableSetColumnIndex(0);
-  ImGui::AlignTextToFramePadding();
-  ImGui::TextUnformatted(label);
-  if (help && ImGui::IsItemHovered()) ImGui::SetTooltip("%s", help);
-  ImGui::TableSetColumnIndex(1);
-  ImGui::SetNextItemWidth(-FLT_MIN);
-}
-
-bool input_i64(const char* id, int64_t* v, int64_t lo, int64_t hi) {
-  int64_t x = *v;
-  const int64_t step = 1;
-  if (!ImGui::InputScalar(id, ImGuiDataType_S64, &x, &step, nullptr, "%lld")) return false;
-  *v = std::clamp(x, lo, hi);
-  return true;
-}
-
 bool input_f64(const char* id, double* v, double lo, double hi, const char* fmt) {
   double x = *v;
   if (!ImGui::InputDouble(id, &x, 0, 0, fmt)) return false;
@@ -76,7 +59,9 @@ bool input_f64(const char* id, double* v, double lo, double hi, const char* fmt)
   return true;
 }
 
-ImU32 with_alpha(ImU32 c, unsigned a) { return (c & ~IM_COL32_A_MASK) | (ImU32(a) << IM_COL32_A_SHIFT); }
+ImU32 with_alpha(ImU32 c, unsigned a) {
+  return (c & ~IM_COL32_A_MASK) | (ImU32(a) << IM_COL32_A_SHIFT);
+}
 
 }  // namespace
 
@@ -125,7 +110,8 @@ void TrainingPanel::fill_form(const AppState& app) {
       form_.s = TrainSettings{};
     }
     set_dataset(form_, form_.s.dataset);
-    if (epochs_done_ < form_.s.epochs && runs_.back().status != "done") form_.from = TrainFrom::Continue;
+    if (epochs_done_ < form_.s.epochs && runs_.back().status != "done")
+      form_.from = TrainFrom::Continue;
   } else if (first) {  // defaults that suit the input; later (Save As, Open) the user's are kept
     const Shape in = input_shape(app.doc);
     form_.dataset = in.size() == 3 && in[1] == 64 ? 1 : 0;
@@ -168,8 +154,9 @@ std::string TrainingPanel::start(AppState& app) {
   if (!message_.empty()) return message_;
   if (app.doc.dirty()) {
     if (form_.from == TrainFrom::Continue) {
-      message_ = "Continuing a run trains the graph stored in the project; save or undo the "
-                 "unsaved changes first.";
+      message_ =
+          "Continuing a run trains the graph stored in the project; save or undo the "
+          "unsaved changes first.";
       return message_;
     }
     if (save(app) != SaveResult::Saved) {
@@ -195,8 +182,9 @@ std::string TrainingPanel::start(AppState& app) {
 bool TrainingPanel::showing_live(const AppState& app) const {
   const TrainingLive& l = session_.live();
   if (l.phase == Phase::Idle) return false;
-  if (session_.active()) return l.path == app.path || app.path.empty() || selected_ < 0 ||
-                                selected_ == int(runs_.size()) - 1;
+  if (session_.active())
+    return l.path == app.path || app.path.empty() || selected_ < 0 ||
+           selected_ == int(runs_.size()) - 1;
   // A finished run: shown while its project is open and its run is the one selected.
   return l.path == app.path && selected_ == int(runs_.size()) - 1;
 }
@@ -209,8 +197,8 @@ TrainingPanel::Request TrainingPanel::draw(AppState& app, const Fonts& fonts, fl
   if (app.path != runs_path_) refresh(app);
   if (live.phase != seen_phase_) {
     // A run that started writing or ended: read the project's runs again.
-    const bool ended = live.phase == Phase::Done || live.phase == Phase::Cancelled ||
-                       live.phase == Phase::Failed;
+    const bool ended =
+        live.phase == Phase::Done || live.phase == Phase::Cancelled || live.phase == Phase::Failed;
     if ((ended || live.phase == Phase::Training) && live.path == app.path) refresh(app);
     if (live.phase == Phase::Cancelled && live.path == app.path && !runs_.empty()) {
       form_.from = TrainFrom::Continue;  // a stopped run is the one to go on with
@@ -219,7 +207,8 @@ TrainingPanel::Request TrainingPanel::draw(AppState& app, const Fonts& fonts, fl
     if (ended && live.phase != Phase::Failed)
       app.status = {live.phase == Phase::Done ? Message::Ok : Message::Info,
                     std::string("Training ") + phase_name(live.phase)};
-    if (live.phase == Phase::Failed) app.status = {Message::Error, "Training failed: " + live.error};
+    if (live.phase == Phase::Failed)
+      app.status = {Message::Error, "Training failed: " + live.error};
     seen_phase_ = live.phase;
   }
   fill_form(app);
@@ -249,8 +238,9 @@ void TrainingPanel::settings_column(AppState& app, const Fonts& fonts, float, fl
   ImGui::PopFont();
   const Analysis& a = app.doc.analysis();
   const Shape in = input_shape(app.doc);
-  ImGui::TextDisabled("input %s \xC2\xB7 %s params \xC2\xB7 %s MACs", in.empty() ? "?" : shape_str(in).c_str(),
-                      format_si(double(a.total_params)).c_str(), format_si(double(a.total_macs)).c_str());
+  ImGui::TextDisabled(
+      "input %s \xC2\xB7 %s params \xC2\xB7 %s MACs", in.empty() ? "?" : shape_str(in).c_str(),
+      format_si(double(a.total_params)).c_str(), format_si(double(a.total_macs)).c_str());
   if (!load_error_.empty()) {
     ImGui::PushStyleColor(ImGuiCol_Text, palette::kError);
     ImGui::PushTextWrapPos(0);
@@ -271,7 +261,8 @@ void TrainingPanel::settings_column(AppState& app, const Fonts& fonts, float, fl
   }
   if (form_.from == TrainFrom::ProjectWeights && !weights_fit) form_.from = TrainFrom::Scratch;
   if (form_.from == TrainFrom::Continue && runs_.empty()) form_.from = TrainFrom::Scratch;
-  if (ImGui::RadioButton("fresh weights", form_.from == TrainFrom::Scratch)) form_.from = TrainFrom::Scratch;
+  if (ImGui::RadioButton("fresh weights", form_.from == TrainFrom::Scratch))
+    form_.from = TrainFrom::Scratch;
   probe::note("train:from_scratch");
   ImGui::BeginDisabled(!weights_fit);
   if (ImGui::RadioButton("the project's weights", form_.from == TrainFrom::ProjectWeights))
@@ -279,8 +270,9 @@ void TrainingPanel::settings_column(AppState& app, const Fonts& fonts, float, fl
   probe::note("train:from_weights");
   ImGui::EndDisabled();
   if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-    ImGui::SetTooltip(weights_fit ? "Fine-tune: a new run that starts from the weights stored in the project"
-                                  : "The project has no weights that fit this graph");
+    ImGui::SetTooltip(
+        weights_fit ? "Fine-tune: a new run that starts from the weights stored in the project"
+                    : "The project has no weights that fit this graph");
   ImGui::BeginDisabled(runs_.empty());
   char cont[96];
   if (runs_.empty())
@@ -301,8 +293,9 @@ void TrainingPanel::settings_column(AppState& app, const Fonts& fonts, float, fl
   probe::note("train:from_continue");
   ImGui::EndDisabled();
   if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
-    ImGui::SetTooltip("Resume exactly where the last run stopped (weights and optimiser state), "
-                      "with its settings, up to the epochs given below");
+    ImGui::SetTooltip(
+        "Resume exactly where the last run stopped (weights and optimiser state), "
+        "with its settings, up to the epochs given below");
   ImGui::Spacing();
 
   TrainSettings& s = form_.s;
@@ -315,8 +308,9 @@ void TrainingPanel::settings_column(AppState& app, const Fonts& fonts, float, fl
     ImGui::Combo("##dataset", &form_.dataset, kDatasets, 3);
     probe::note("train:dataset");
     if (form_.dataset == 2) {
-      row_label("Folder", "One sub-folder per class, PNG or JPEG images; a \"test\" split is "
-                          "taken from a test/ sibling or held out");
+      row_label("Folder",
+                "One sub-folder per class, PNG or JPEG images; a \"test\" split is "
+                "taken from a test/ sibling or held out");
       ImGui::InputTextWithHint("##folder", "/path/to/images", form_.folder, sizeof form_.folder);
     }
     ImGui::EndDisabled();
@@ -377,7 +371,8 @@ void TrainingPanel::settings_column(AppState& app, const Fonts& fonts, float, fl
     }
   } else {
     const bool paused = session_.live().paused;
-    if (ImGui::Button(paused ? "\xE2\x96\xB6 Resume" : "\xE2\x9D\x9A\xE2\x9D\x9A Pause", ImVec2(bw, 0))) {
+    if (ImGui::Button(paused ? "\xE2\x96\xB6 Resume" : "\xE2\x9D\x9A\xE2\x9D\x9A Pause",
+                      ImVec2(bw, 0))) {
       if (paused)
         session_.resume();
       else
@@ -421,7 +416,8 @@ void TrainingPanel::update_curves(bool is_live, const TrainingLive& live) {
   const std::vector<EpochResult>* epochs = &live.epochs;
   if (is_live) {
     step_x_.insert(step_x_.end(), live.step_x.begin() + long(step_x_.size()), live.step_x.end());
-    step_y_.insert(step_y_.end(), live.step_loss.begin() + long(step_y_.size()), live.step_loss.end());
+    step_y_.insert(step_y_.end(), live.step_loss.begin() + long(step_y_.size()),
+                   live.step_loss.end());
   } else if (selected_ >= 0 && selected_ < int(runs_.size())) {
     for (const CurvePoint& p : runs_[size_t(selected_)].curve)
       if (p.key == "train_loss") {
@@ -481,16 +477,18 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
       case Phase::Evaluating: {
         char b[160];
         std::snprintf(b, sizeof b, "%s epoch %lld of %lld \xC2\xB7 step %lld of %lld",
-                      live.phase == Phase::Evaluating ? "Evaluating" : "Training",
-                      (long long)epoch, (long long)live.settings.epochs,
-                      (long long)(live.last.step + 1), (long long)live.last.steps_per_epoch);
+                      live.phase == Phase::Evaluating ? "Evaluating" : "Training", (long long)epoch,
+                      (long long)live.settings.epochs, (long long)(live.last.step + 1),
+                      (long long)live.last.steps_per_epoch);
         state = b;
         if (live.paused) state = "Paused \xE2\x80\x94 " + state;
         col = live.paused ? palette::kWarning : palette::kAccent;
         break;
       }
       case Phase::Done:
-        state = "Done" + (live.epochs.empty() ? std::string() : ": test top-1 " + pct(live.epochs.back().test_top1));
+        state =
+            "Done" + (live.epochs.empty() ? std::string()
+                                          : ": test top-1 " + pct(live.epochs.back().test_top1));
         col = palette::kOk;
         break;
       case Phase::Cancelled:
@@ -519,38 +517,43 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
     const double ips = live.last.images_per_s;
     const double left_s =
         ips > 0 ? double(live.total - live.done) * double(live.settings.batch) / ips : -1;
-    std::snprintf(overlay, sizeof overlay, "%.0f%%   %s img/s   %s elapsed%s%s", 100.0 * frac,
-                  ips > 0 ? format_count(int64_t(ips)).c_str() : "\xE2\x80\x94",
-                  format_duration(live.seconds).c_str(),
-                  left_s >= 0 && session_.active() ? "   about " : "",
-                  left_s >= 0 && session_.active() ? (format_duration(left_s) + " left").c_str() : "");
-    ImGui::PushStyleColor(ImGuiCol_PlotHistogram, live.paused ? palette::kWarning : palette::kAccent);
+    std::snprintf(
+        overlay, sizeof overlay, "%.0f%%   %s img/s   %s elapsed%s%s", 100.0 * frac,
+        ips > 0 ? format_count(int64_t(ips)).c_str() : "\xE2\x80\x94",
+        format_duration(live.seconds).c_str(), left_s >= 0 && session_.active() ? "   about " : "",
+        left_s >= 0 && session_.active() ? (format_duration(left_s) + " left").c_str() : "");
+    ImGui::PushStyleColor(ImGuiCol_PlotHistogram,
+                          live.paused ? palette::kWarning : palette::kAccent);
     ImGui::ProgressBar(frac, ImVec2(-FLT_MIN, 0), overlay);
     ImGui::PopStyleColor();
     probe::note("train:progress");
     if (live.train_images > 0)
-      ImGui::TextDisabled("%s training images, %s test images, batch %lld, loss %.4f, accuracy %s this epoch",
-                          format_count(live.train_images).c_str(), format_count(live.test_images).c_str(),
-                          (long long)live.settings.batch, live.last.loss, pct(live.last.top1).c_str());
+      ImGui::TextDisabled(
+          "%s training images, %s test images, batch %lld, loss %.4f, accuracy %s this epoch",
+          format_count(live.train_images).c_str(), format_count(live.test_images).c_str(),
+          (long long)live.settings.batch, live.last.loss, pct(live.last.top1).c_str());
     else
       ImGui::TextDisabled(" ");
   } else if (selected_ >= 0 && selected_ < int(runs_.size())) {
     const TrainingRun& r = runs_[size_t(selected_)];
     ImGui::PushFont(fonts.bold);
-    ImGui::Text("Run %d of %zu \xC2\xB7 %s \xC2\xB7 %s", selected_ + 1, runs_.size(), r.dataset.c_str(),
-                r.status.c_str());
+    ImGui::Text("Run %d of %zu \xC2\xB7 %s \xC2\xB7 %s", selected_ + 1, runs_.size(),
+                r.dataset.c_str(), r.status.c_str());
     ImGui::PopFont();
     double best = 0;
     for (const EpochResult& e : epochs_) best = std::max(best, e.test_top1);
-    ImGui::TextDisabled("%zu of %lld epochs \xC2\xB7 best test top-1 %s \xC2\xB7 batch %lld, lr %.2e \xC2\xB7 started %s",
-                        epochs_.size(), (long long)shown.epochs, pct(best).c_str(), (long long)shown.batch,
-                        shown.lr, r.created.c_str());
+    ImGui::TextDisabled(
+        "%zu of %lld epochs \xC2\xB7 best test top-1 %s \xC2\xB7 batch %lld, lr %.2e \xC2\xB7 "
+        "started %s",
+        epochs_.size(), (long long)shown.epochs, pct(best).c_str(), (long long)shown.batch,
+        shown.lr, r.created.c_str());
     ImGui::TextDisabled(" ");
   } else {
     ImGui::PushFont(fonts.bold);
     ImGui::TextUnformatted("No training runs in this project yet");
     ImGui::PopFont();
-    ImGui::TextDisabled("Choose the settings on the left and press Start. Curves appear here as it learns.");
+    ImGui::TextDisabled(
+        "Choose the settings on the left and press Start. Curves appear here as it learns.");
     ImGui::TextDisabled(" ");
   }
   ImGui::Spacing();
@@ -644,7 +647,8 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
           ImGui::TableNextColumn();
           ImGui::Text("%.2e", e.lr);
           ImGui::TableNextColumn();
-          ImGui::Text("%s", e.images_per_s > 0 ? format_count(int64_t(e.images_per_s)).c_str() : "\xE2\x80\x94");
+          ImGui::Text("%s", e.images_per_s > 0 ? format_count(int64_t(e.images_per_s)).c_str()
+                                               : "\xE2\x80\x94");
         }
         ImGui::PopFont();
         ImGui::EndTable();

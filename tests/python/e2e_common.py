@@ -241,3 +241,20 @@ def same_tensors(check: "fwtest.Checker", label: str, got: Dict[str, np.ndarray]
 def assets_dir() -> str:
     """$FORMWORK_ASSETS (ctest sets it), else the repository's assets/."""
     return os.environ.get("FORMWORK_ASSETS") or os.path.normpath(os.path.join(fwtest.HERE, "..", "..", "assets"))
+
+
+def sample_without_searches(path: str) -> str:
+    """Copies the bundled sample project to ``path`` without its stored searches (the sample holds
+    a finished search and a proxy study for the GUI to show): the search tests see only what they
+    run. Returns ``path``."""
+    import shutil
+    import sqlite3
+    shutil.copy(os.path.join(os.environ.get("FORMWORK_ASSETS", "assets"), "sample.formwork"), path)
+    con = sqlite3.connect(path)
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
+    for t in ("search_results", "searches"):
+        if t in tables:
+            con.execute(f"DELETE FROM {t}")
+    con.commit()
+    con.close()
+    return path

@@ -60,17 +60,7 @@ def write_json(path, obj):
 
 
 def fresh_project(d, name="p.formwork", space=SPACE):
-    p = os.path.join(d, name)
-    shutil.copy(os.path.join(os.environ.get("FORMWORK_ASSETS", "assets"), "sample.formwork"), p)
-    # The sample may hold a finished search of its own (the GUI's search view shows it): start from
-    # none, so that each test sees only what it ran.
-    con = sqlite3.connect(p)
-    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
-    for t in ("search_results", "searches"):
-        if t in tables:
-            con.execute(f"DELETE FROM {t}")
-    con.commit()
-    con.close()
+    p = E.sample_without_searches(os.path.join(d, name))
     if space is not None:
         fwtest.run_formwork(["space", p, "--set", write_json(os.path.join(d, name + ".space.json"), space)])
     else:

@@ -46,15 +46,7 @@ def mpirun():
 
 
 def project(d, name):
-    p = os.path.join(d, name)
-    shutil.copy(os.path.join(os.environ.get("FORMWORK_ASSETS", "assets"), "sample.formwork"), p)
-    con = sqlite3.connect(p)
-    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
-    for t in ("search_results", "searches"):
-        if t in tables:
-            con.execute(f"DELETE FROM {t}")
-    con.commit()
-    con.close()
+    p = E.sample_without_searches(os.path.join(d, name))
     with open(p + ".json", "w") as f:
         json.dump(SPACE, f)
     fwtest.run_formwork(["space", p, "--set", p + ".json"], quiet=True)
