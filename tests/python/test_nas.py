@@ -30,7 +30,6 @@ Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN or Fashion-MNIST missing).
 """
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -137,8 +136,6 @@ def test_random_and_export(check, d):
             continue
         j = os.path.join(d, f"sub{r['id']}.json")
         fwtest.run_formwork(["export", p, "--result", str(r["id"]), "--json", j])
-        graph = json.load(open(j))
-        nodes = {n.get("path", n.get("name")): n for n in graph.get("nodes", [])}
         info = json.loads(fwtest.run_formwork(["info", j, "--json"], quiet=True).stdout)
         check.equal(f"result {r['id']}: info params == stored params", info["params"], r["metrics"]["params"])
         check.equal(f"result {r['id']}: info macs == stored macs", info["macs"], r["metrics"]["macs"])
