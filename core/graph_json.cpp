@@ -69,7 +69,8 @@ struct Reader {
 
   PortRef ref(const json& j, const std::string& where) const {
     if (j.is_null()) return {};
-    if (!j.is_object()) fail(where + ": a connection must be an object {\"node\", \"port\"} or null");
+    if (!j.is_object())
+      fail(where + ": a connection must be an object {\"node\", \"port\"} or null");
     PortRef r;
     r.node = NodeId(integer(j, "node", where, 0, true));
     r.port = int(integer(j, "port", where, 0, false));
@@ -129,7 +130,7 @@ Graph graph_from_json(const std::string& text, const std::string& what) {
   json root;
   try {
     root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors and numbers that do not fit a double
     rd.fail(std::string("not valid JSON (") + e.what() + ")");
   }
   if (!root.is_object()) rd.fail("not a Formwork architecture (the top level is not an object)");
@@ -141,7 +142,8 @@ Graph graph_from_json(const std::string& text, const std::string& what) {
     rd.fail("architecture format version " + std::to_string(version) +
             " is newer than this Formwork supports (" + std::to_string(kGraphFormatVersion) +
             "); update Formwork");
-  if (version < 1) rd.fail("architecture format version " + std::to_string(version) + " is invalid");
+  if (version < 1)
+    rd.fail("architecture format version " + std::to_string(version) + " is invalid");
 
   Graph g;
   if (auto m = root.find("meta"); m != root.end()) g.meta = rd.attrs(*m, "meta");
@@ -211,7 +213,9 @@ Graph graph_from_json(const std::string& text, const std::string& what) {
     auto check = [&](const PortRef& r, const std::string& port, bool is_output) {
       if (!r.connected()) return;
       const Node* src = g.find(r.node);
-      if (!src) rd.fail(where + ": " + port + " names node " + std::to_string(r.node) + ", which does not exist");
+      if (!src)
+        rd.fail(where + ": " + port + " names node " + std::to_string(r.node) +
+                ", which does not exist");
       if (r.group_input) {
         const NodeId group = is_output ? n.id : n.parent;
         if (r.node != group)
@@ -231,8 +235,10 @@ Graph graph_from_json(const std::string& text, const std::string& what) {
                 std::to_string(r.node) + ", which has " +
                 std::to_string(op_def(src->kind).outputs.size()));
     };
-    for (size_t i = 0; i < n.inputs.size(); ++i) check(n.inputs[i], "input " + std::to_string(i), false);
-    for (size_t i = 0; i < n.outputs.size(); ++i) check(n.outputs[i], "output " + std::to_string(i), true);
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      check(n.inputs[i], "input " + std::to_string(i), false);
+    for (size_t i = 0; i < n.outputs.size(); ++i)
+      check(n.outputs[i], "output " + std::to_string(i), true);
   }
   return g;
 }

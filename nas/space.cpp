@@ -232,7 +232,7 @@ SearchSpace SearchSpace::from_json(const std::string& text, const std::string& w
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors and numbers that do not fit a double
     throw Error(where + ": not valid JSON (" + std::string(e.what()) + ")");
   }
   if (!j.is_object()) throw Error(where + ": expected a JSON object with \"choices\"");
@@ -348,7 +348,7 @@ Pick pick_from_choices_json(const SearchSpace& s, const std::string& text) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors and numbers that do not fit a double
     throw Error("subnet choices: not valid JSON (" + std::string(e.what()) + ")");
   }
   if (!j.is_object()) throw Error("subnet choices: expected an object label -> value");

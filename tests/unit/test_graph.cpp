@@ -15,13 +15,18 @@ struct Small {
   Graph g;
   NodeId in, conv, act, pool, fc, out;
   Small() {
-    in = g.add(kNoNode, "input", "input", {{"channels", int64_t(3)}, {"height", int64_t(16)}, {"width", int64_t(16)}});
+    in = g.add(kNoNode, "input", "input",
+               {{"channels", int64_t(3)}, {"height", int64_t(16)}, {"width", int64_t(16)}});
     conv = g.add(kNoNode, "conv2d", "conv",
-                 {{"in_channels", int64_t(3)}, {"out_channels", int64_t(8)}, {"kernel", int64_t(3)},
-                  {"stride", int64_t(2)}, {"padding", int64_t(1)}});
+                 {{"in_channels", int64_t(3)},
+                  {"out_channels", int64_t(8)},
+                  {"kernel", int64_t(3)},
+                  {"stride", int64_t(2)},
+                  {"padding", int64_t(1)}});
     act = g.add(kNoNode, "gelu", "act");
     pool = g.add(kNoNode, "global_avg_pool", "pool");
-    fc = g.add(kNoNode, "linear", "fc", {{"in_features", int64_t(8)}, {"out_features", int64_t(4)}});
+    fc =
+        g.add(kNoNode, "linear", "fc", {{"in_features", int64_t(8)}, {"out_features", int64_t(4)}});
     out = g.add(kNoNode, "output", "output");
     g.connect({in, 0}, conv);
     g.connect({conv, 0}, act);
@@ -92,8 +97,8 @@ TEST(Graph, RefusesBadConnections) {
   EXPECT_THROW(g.connect({stem_conv, 0}, head, 0), Error);  // different groups
   EXPECT_THROW(g.connect({head, 0}, head, 0), Error);       // itself
   EXPECT_THROW(g.connect({head, 3}, g.top_level_of_kind("output")[0], 0), Error);  // no port 3
-  EXPECT_THROW(g.add(kNoNode, "conv2d", "c", {{"groups", int64_t(3)}}), Error);      // 64 % 3
-  EXPECT_THROW(g.add(kNoNode, "conv2d", "c", {{"kernel", int64_t(0)}}), Error);      // limits
+  EXPECT_THROW(g.add(kNoNode, "conv2d", "c", {{"groups", int64_t(3)}}), Error);    // 64 % 3
+  EXPECT_THROW(g.add(kNoNode, "conv2d", "c", {{"kernel", int64_t(0)}}), Error);    // limits
   EXPECT_THROW(g.add(kNoNode, "nonsense", "c"), Error);
 }
 
@@ -113,7 +118,8 @@ TEST(Graph, CompositeRebuildsFromAttributes) {
   Analysis a = analyze(g);
   EXPECT_TRUE(a.ok()) << first_problem(g);
   // A value the block cannot be built with is refused and the block keeps its old state.
-  EXPECT_THROW(g.set_attr(block, "token_mixer", std::string("attention")), Error);  // GroupNorm on tokens
+  EXPECT_THROW(g.set_attr(block, "token_mixer", std::string("attention")),
+               Error);  // GroupNorm on tokens
   EXPECT_EQ(g.node(block).attrs.s("token_mixer"), "sepconv");
   EXPECT_TRUE(analyze(g).ok());
 }
@@ -180,6 +186,10 @@ TEST(GraphJson, ClearErrors) {
     return std::string("no error");
   };
   EXPECT_NE(err("{").find("a.json: not valid JSON"), std::string::npos);
+  // A number that does not fit a double is a bad file too, not an internal error.
+  EXPECT_NE(
+      err(R"({"format": "formwork-graph", "version": 1e999})").find("a.json: not valid JSON ("),
+      std::string::npos);
   EXPECT_NE(err("[]").find("not a Formwork architecture"), std::string::npos);
   EXPECT_NE(err(R"({"format":"formwork-graph","version":9,"nodes":[]})").find("version 9 is newer"),
             std::string::npos);

@@ -71,6 +71,11 @@ TEST(NasSpace, ParsesTheContractsFileAndCountsSubnets) {
 
 TEST(NasSpace, RefusesMalformedFiles) {
   EXPECT_NE(error_of([] { parse("{"); }).find("s.json: not valid JSON"), std::string::npos);
+  // A number that does not fit a double is a bad file too, not an internal error.
+  EXPECT_NE(error_of([] {
+              parse(R"({"choices": [{"node": "stages.1", "attr": "depth", "values": [1e999]}]})");
+            }).find("s.json: not valid JSON ("),
+            std::string::npos);
   EXPECT_EQ(error_of([] { parse(R"({"choice": []})"); }),
             "s.json: unknown key 'choice' (expected \"choices\" and \"constraints\")");
   EXPECT_EQ(error_of([] {
