@@ -19,6 +19,9 @@ set -euo pipefail
 #  tests     poppler-utils (pdftoppm: renders exported PDFs), xvfb xauth (GUI screenshots headless), python3-torch python3-numpy
 #            python3-pil (oracles, for /usr/bin/python3), libopenblas0-pthread (PyTorch's BLAS)
 #  search    libopenmpi-dev openmpi-bin (MPI scale-out: mpirun -np K formwork nas ...)
+#  ONNX      libonnx-dev libprotobuf-dev (core/export/: ONNX's protobuf schema and checker),
+#            python3-onnx (the tests' onnx.checker), nodejs + npm (ONNX Runtime from npm,
+#            onnxruntime-node, installed into tests/node/ with --ignore-scripts: the oracle)
 #  data      dataset-fashion-mnist
 PACKAGES=(
   cmake ninja-build g++ libgtest-dev
@@ -27,6 +30,7 @@ PACKAGES=(
   libgl1-mesa-dri libglx-mesa0 libxcursor1 libxrandr2 libxinerama1 libxi6
   qt6-base-dev poppler-utils
   libopenmpi-dev openmpi-bin
+  libonnx-dev libprotobuf-dev python3-onnx nodejs
   xvfb xauth python3-torch python3-numpy python3-pil libopenblas0-pthread
   dataset-fashion-mnist
 )
@@ -59,6 +63,8 @@ installed() {
 # ---- 1. Debian packages ------------------------------------------------------------------------
 missing=()
 for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
+# npm: Debian's package, unless an npm is there already (NodeSource's nodejs carries its own).
+command -v npm >/dev/null 2>&1 || installed npm || missing+=(npm)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
   step "Debian packages: all ${#PACKAGES[@]} installed"
@@ -104,12 +110,29 @@ for lib in libblas.so.3 liblapack.so.3; do
   fi
 done
 
-# ---- 3. The oracles' interpreter --------------------------------------------------------------
+# ---- 3. ONNX Runtime (npm), the ONNX export's oracle ------------------------------------------
+# tests/node/package-lock.json pins onnxruntime-node; its prebuilt CPU library ships in the
+# package, so no install script runs (--ignore-scripts) and nothing is downloaded at build time.
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ort_dir="$root/tests/node"
+ort_version=$(sed -n 's/.*"onnxruntime-node": "\(.*\)".*/\1/p' "$ort_dir/package.json")
+have_ort=$(node -p "require('$ort_dir/node_modules/onnxruntime-node/package.json').version" 2>/dev/null || true)
+if [[ $have_ort == "$ort_version" ]]; then
+  step "ONNX Runtime: onnxruntime-node $have_ort in tests/node"
+else
+  step "ONNX Runtime: npm ci --ignore-scripts onnxruntime-node $ort_version (tests/node)"
+  if ! (cd "$ort_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null); then
+    die "npm ci in $ort_dir failed (needs the npm registry once)"
+  fi
+  step "ONNX Runtime: installed $(node -p "require('$ort_dir/node_modules/onnxruntime-node/package.json').version")"
+fi
+
+# ---- 4. The oracles' interpreter --------------------------------------------------------------
 # The PyTorch cross-checks run with Debian's /usr/bin/python3 (a python3 earlier on PATH, e.g.
 # pyenv's, has no python3-torch).
-if versions=$(/usr/bin/python3 -c 'import torch, numpy, PIL; print("torch", torch.__version__, "numpy", numpy.__version__, "PIL", PIL.__version__)' 2>&1); then
+if versions=$(/usr/bin/python3 -c 'import torch, numpy, PIL, onnx; print("torch", torch.__version__, "numpy", numpy.__version__, "PIL", PIL.__version__, "onnx", onnx.__version__)' 2>&1); then
   step "oracles: /usr/bin/python3 with $versions"
 else
-  die "/usr/bin/python3 cannot import torch/numpy/PIL: $versions"
+  die "/usr/bin/python3 cannot import torch/numpy/PIL/onnx: $versions"
 fi
 step "ready"
