@@ -7,8 +7,13 @@
 #include "core/analysis.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/export/model_export.h"
 #include "core/format.h"
 #include "core/graph_json.h"
+#include "core/init.h"
+#include "core/safetensors.h"
+#include "core/weights.h"
+#include "nas/mpi.h"
 #include "nas/search.h"
 #include "views/circuit.h"
 #include "views/graph_diagram.h"
@@ -66,6 +71,35 @@ NodeId find_level(const Graph& g, const std::string& spec, const std::string& pa
   return id;
 }
 
+// The weights an ONNX file carries: --weights W, fresh ones from --init-seed S, or the project's
+// own when they fit the graph exactly (a search result's subnet usually has other shapes).
+TensorMap export_weights(const LoadedArch& la, const std::string& file, const Analysis& an,
+                         const std::string& weights, const std::optional<uint64_t>& init_seed) {
+  if (!weights.empty()) {
+    TensorMap w = read_safetensors(weights);
+    require_weights_match(an, w, weights, la.spec);
+    return w;
+  }
+  if (init_seed) return init_weights(an, *init_seed);
+  if (!la.project.weights.empty()) {
+    const WeightsMatch m = match_weights(an, la.project.weights);
+    if (m.exact()) return la.project.weights;
+    throw Error("the weights stored in " + file + " do not match " + la.spec + " (" +
+                m.summary() + "); pass --weights W.safetensors or --init-seed S");
+  }
+  throw Error(la.spec + ": no weights to put in the ONNX file; pass --weights W.safetensors, or "
+              "--init-seed S for freshly initialised ones (`formwork weights init` makes a file)");
+}
+
+// The model's name in the files: the template's, or the file's stem ("sample", "sample_result_7").
+std::string export_name(const std::string& spec, int64_t result) {
+  std::string name = spec;
+  if (const size_t slash = name.find_last_of('/'); slash != std::string::npos) name.erase(0, slash + 1);
+  if (const size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0) name.resize(dot);
+  if (result > 0) name += "_result_" + std::to_string(result);
+  return name;
+}
+
 }  // namespace
 
 void register_export(CLI::App& app) {
@@ -80,7 +114,8 @@ void register_export(CLI::App& app) {
       "(its search's base graph with the result's choices) instead of the project's graph.");
   struct Args {
     ArchArgs arch;
-    std::string svg, pdf, png, json, diagram = "graph", level;
+    std::string svg, pdf, png, json, onnx, weights, diagram = "graph", level;
+    std::optional<uint64_t> init_seed;
     int width = 0;
     int64_t result = 0;
   };
@@ -91,6 +126,14 @@ void register_export(CLI::App& app) {
   cmd->add_option("--png", a->png, "write the diagram as a PNG (*.png)");
   cmd->add_option("--json", a->json,
                   "write the architecture file (*.json; every ARCH command reads it)");
+  cmd->add_option("--onnx", a->onnx,
+                  "write the network as ONNX (*.onnx: opset 17, weights inside, input `input` "
+                  "[batch,C,H,W], output `logits`)");
+  cmd->add_option("--weights", a->weights,
+                  "--onnx: the weights (*.safetensors; default: the project's, when they fit)");
+  cmd->add_option("--init-seed", a->init_seed,
+                  "--onnx: freshly initialised weights from this seed (as `weights init --seed`)")
+      ->check(non_negative());
   cmd->add_option("--result", a->result,
                   "a project's search result: export that subnet (ids: `formwork results`)")
       ->check(CLI::PositiveNumber);
@@ -108,8 +151,16 @@ void register_export(CLI::App& app) {
     if (!a->svg.empty()) outputs.push_back({PictureFormat::Svg, a->svg});
     if (!a->pdf.empty()) outputs.push_back({PictureFormat::Pdf, a->pdf});
     if (!a->png.empty()) outputs.push_back({PictureFormat::Png, a->png});
-    if (outputs.empty() && a->json.empty())
-      throw UsageError("export: nothing to write: give --json F, --svg F, --pdf F or --png F");
+    if (outputs.empty() && a->json.empty() && a->onnx.empty())
+      throw UsageError(
+          "export: nothing to write: give --onnx F, --json F, --svg F, --pdf F or --png F");
+    if ((!a->weights.empty() || a->init_seed) && a->onnx.empty())
+      throw UsageError("--weights and --init-seed are the ONNX file's weights: they need --onnx F");
+    if (!a->weights.empty() && a->init_seed)
+      throw UsageError("--weights and --init-seed both give the weights: choose one");
+    if (!a->onnx.empty() && !onnx_export_available())
+      throw Error("this build has no ONNX export: cannot write " + a->onnx +
+                  " (install libonnx-dev libprotobuf-dev and rebuild)");
     if (width->count() > 0 && a->png.empty())
       throw UsageError("--width is the width of the PNG: it needs --png F");
     if (a->result > 0 && !ends_with(a->arch.arch, ".formwork"))
@@ -134,6 +185,18 @@ void register_export(CLI::App& app) {
         graph ? views::graph_picture(g, an, level) : views::circuit_picture(g, an, level);
 
     std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
+    if (!a->onnx.empty()) {
+      if (!an.ok()) {
+        try {
+          require_valid(an);
+        } catch (const Error& e) {
+          throw Error(la.spec + " has problems, nothing exported: " + e.what());
+        }
+      }
+      const TensorMap weights = export_weights(la, a->arch.arch, an, a->weights, a->init_seed);
+      const ExportInfo info{export_name(a->arch.arch, a->result), kFormworkBuild};
+      files.push_back({a->onnx, onnx_model_bytes(g, an, weights, info)});
+    }
     if (!a->json.empty()) {
       Graph arch = g;
       arch.meta.erase(kSearchSpaceMeta);
@@ -143,6 +206,10 @@ void register_export(CLI::App& app) {
     for (const auto& [format, path] : outputs)
       files.push_back({path, views::encode_picture(picture, format, path, a->width)});
     write_files_atomic(files);
+    if (!a->onnx.empty())
+      std::printf("wrote %s (ONNX opset 17, %s parameters, %s)\n", a->onnx.c_str(),
+                  format_count(an.total_params).c_str(),
+                  format_si(static_cast<double>(files.front().second.size())).append("B").c_str());
     if (!a->json.empty())
       std::printf("wrote %s (architecture, %s parameters)\n", a->json.c_str(),
                   format_count(an.total_params).c_str());

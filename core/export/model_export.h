@@ -11,7 +11,8 @@
 //   editor shows. A leaf op without a mapping is refused naming the node and the op.
 // - PyTorch: one Python file (torch only) with one nn.Module class per kind of block and a model
 //   class whose state_dict names are Formwork's parameter names; a small safetensors reader and a
-//   __main__ so that `python3 F.py W.safetensors X.npy Y.npy` writes the logits of `formwork infer`.
+//   __main__ so that `python3 F.py W.safetensors X.npy Y.npy` writes the logits of `formwork
+//   infer`.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -23,7 +24,7 @@
 namespace fw {
 
 struct ExportInfo {
-  std::string model_name;        // graph name for ONNX, class name stem for PyTorch ("caformer_s18")
+  std::string model_name;  // graph name for ONNX, class name stem for PyTorch ("caformer_s18")
   std::string producer_version;  // Formwork's version and commit ("0.1.0+abc123")
 };
 
