@@ -1,15 +1,18 @@
 #!/usr/bin/python3
-"""Inference speed of Formwork against PyTorch, measured in the same run (a benchmark, not a test).
+"""Inference speed of Formwork against PyTorch and ONNX Runtime, measured in the same run (a
+benchmark, not a test).
 
 For each model and batch size it runs `formwork bench ARCH --batch B --threads T --json` and the
 same model built by tests/python/fwref in PyTorch with torch.set_num_threads(T) (Debian's
 PyTorch; install libopenblas0-pthread for its fast BLAS), both warmed up and timed as the median
 of repeats, and prints the ratio Formwork/PyTorch of the median latencies (< 1: Formwork is
-faster). It also reports the peak resident memory of `formwork infer` on poolformer_s12,
-batch 1, 3x224x224.
+faster). The second peer is ONNX Runtime (npm onnxruntime-node in tests/node, run by node through
+tests/node/ort_run.js): the same model exported by `formwork export --onnx`, the same batch,
+intra-op threads = T, graph optimisations all, sequential execution; ratio Formwork/ORT likewise.
+It also reports the peak resident memory of `formwork infer` on poolformer_s12, batch 1, 3x224x224.
 
 Usage: /usr/bin/python3 tests/bench/bench_vs_torch.py [--formwork build/app/formwork]
-       [--threads 2] [--models poolformer_s12,caformer_s18] [--batches 1,8] [--size 224]
+       [--threads 2] [--models poolformer_s12,caformer_s18] [--batches 1,8] [--size 224] [--no-ort]
 """
 import argparse
 import json
@@ -35,6 +38,17 @@ def torch_median_ms(model, x, repeats, warmup):
             model(x)
             times.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(times)
+
+
+ORT_DIR = os.path.normpath(os.path.join(HERE, "..", "node"))
+
+
+def ort_median_ms(onnx_path, x_path, threads, repeats):
+    out = subprocess.run(["node", os.path.join(ORT_DIR, "ort_run.js"), onnx_path, x_path, "--bench", str(repeats),
+                          "--threads", str(threads)], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"ONNX Runtime failed: {out.stderr.strip()}")
+    return json.loads(out.stdout)["median_ms"]
 
 
 def peak_rss_mb(formwork, threads):
@@ -71,7 +85,11 @@ def main():
     ap.add_argument("--batches", default="1,8")
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--no-ort", action="store_true", help="leave ONNX Runtime out")
     args = ap.parse_args()
+    use_ort = not args.no_ort and os.path.isdir(os.path.join(ORT_DIR, "node_modules", "onnxruntime-node"))
+    if not args.no_ort and not use_ort:
+        print("(ONNX Runtime is not installed in tests/node: scripts/setup.sh installs it; running without it)")
     rss = peak_rss_mb(args.formwork, args.threads)
 
     import numpy as np
@@ -82,9 +100,15 @@ def main():
     size = f"3,{args.size},{args.size}"
     rows = []
     print(f"threads {args.threads}, input 3x{args.size}x{args.size}, median of {args.repeats} after warm-up")
-    print(f"{'model':<16} {'batch':>5} {'formwork ms':>12} {'pytorch ms':>11} {'ratio':>7}")
+    print(f"{'model':<16} {'batch':>5} {'formwork ms':>12} {'pytorch ms':>11} {'ratio':>7}"
+          + (f" {'ORT ms':>9} {'ratio':>7}" if use_ort else ""))
+    tmp = tempfile.TemporaryDirectory()
     for name in args.models.split(","):
         model = fwref.build(name, num_classes=1000, input_size=(3, args.size, args.size)).eval()
+        onnx_path = os.path.join(tmp.name, f"{name}.onnx")
+        if use_ort:
+            subprocess.run([args.formwork, "export", name, "--input-size", size, "--init-seed", "0", "--onnx", onnx_path],
+                           check=True, capture_output=True)
         for b in [int(v) for v in args.batches.split(",")]:
             out = subprocess.run([args.formwork, "bench", name, "--batch", str(b), "--threads", str(args.threads),
                                   "--input-size", size, "--repeats", str(args.repeats), "--json"],
@@ -95,8 +119,14 @@ def main():
             fw_ms = json.loads(out.stdout)["median_ms"]
             x = torch.randn(b, 3, args.size, args.size)
             pt_ms = torch_median_ms(model, x, args.repeats, warmup=3)
+            line = f"{name:<16} {b:>5} {fw_ms:>12.2f} {pt_ms:>11.2f} {fw_ms / pt_ms:>7.2f}"
+            if use_ort:
+                x_path = os.path.join(tmp.name, f"x{b}.npy")
+                np.save(x_path, x.numpy())
+                ort_ms = ort_median_ms(onnx_path, x_path, args.threads, args.repeats)
+                line += f" {ort_ms:>9.2f} {fw_ms / ort_ms:>7.2f}"
             rows.append((name, b, fw_ms, pt_ms))
-            print(f"{name:<16} {b:>5} {fw_ms:>12.2f} {pt_ms:>11.2f} {fw_ms / pt_ms:>7.2f}", flush=True)
+            print(line, flush=True)
 
     print(f"peak RSS, formwork infer poolformer_s12 batch 1, 3x224x224: {rss:.0f} MB")
     return 0
