@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/analysis.h"
+#include "core/job.h"
 #include "core/tensor.h"
 
 namespace fw {
@@ -26,6 +27,9 @@ namespace fw {
 struct ExportInfo {
   std::string model_name;  // graph name for ONNX, class name stem for PyTorch ("caformer_s18")
   std::string producer_version;  // Formwork's version and commit ("0.1.0+abc123")
+  // Optional (the GUI's background export): progress {done, total} over the ops, then the
+  // serialisation; a cancel request ends the export with fw::Error("export cancelled").
+  JobControl* control = nullptr;
 };
 
 // Whether this build has the ONNX exporter (libonnx-dev found at configure time).

@@ -479,8 +479,16 @@ std::vector<uint8_t> onnx_model_bytes(const Graph& g, const Analysis& a, const T
     b.initializer(p.name, p.shape, t.ptr());
   }
 
+  // Progress: one step per op, then the checker and the serialisation (two more).
+  const auto step = [&](size_t done) {
+    if (!info.control) return;
+    if (info.control->cancelled()) throw Error("export cancelled");
+    info.control->total = static_cast<int64_t>(fg.ops.size() + 2);
+    info.control->done = static_cast<int64_t>(done);
+  };
   std::vector<std::vector<std::string> > values(fg.ops.size());
   for (size_t i = 0; i < fg.ops.size(); ++i) {
+    step(i);
     const FlatOp& op = fg.ops[i];
     if (op.def->id == "input") {
       set_shape(graph->add_input(), "input", op.out_shapes.at(0));
@@ -501,7 +509,9 @@ std::vector<uint8_t> onnx_model_bytes(const Graph& g, const Analysis& a, const T
   id->add_output("logits");
   set_shape(graph->add_output(), "logits", last.out_shapes.at(out.port));
 
+  step(fg.ops.size());
   check(model);
+  step(fg.ops.size() + 1);
   const size_t size = model.ByteSizeLong();
   if (size > static_cast<size_t>(INT_MAX))
     throw Error("the model is " + std::to_string(size >> 20) +
@@ -509,6 +519,7 @@ std::vector<uint8_t> onnx_model_bytes(const Graph& g, const Analysis& a, const T
   std::vector<uint8_t> bytes(size);
   if (!model.SerializeToArray(bytes.data(), static_cast<int>(size)))
     throw Error("could not serialise the ONNX model");
+  step(fg.ops.size() + 2);
   return bytes;
 }
 
