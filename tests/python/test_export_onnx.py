@@ -173,6 +173,16 @@ def search_subnets(check, d):
     check.ok("subnets with different mixers", len(picks) >= 3, str(seen))
     info = json.loads(fwtest.run_formwork(["info", sample, "--json"]).stdout)
     chw = tuple(info["input"])
+    # The project itself: its stored (trained) weights go into the file.
+    onnx_path = os.path.join(d, "sample.onnx")
+    if E.run(check, "sample: export --onnx with the project's weights", ["export", sample, "--onnx", onnx_path]):
+        compare(check, "sample (stored weights)", d, [sample], onnx_path, chw, "sample", o1=False)
+    # A subnet of another shape cannot take the project's weights: refused, naming the fix.
+    other = next((r for r in picks if r[1].get("stages.1.dim") not in (None, 64)), None)
+    if check.ok("a subnet with another width", other is not None):
+        E.expect_error(check, "subnet with the project's weights", ["export", sample, "--result", str(other[0]), "--onnx",
+                                                                   os.path.join(d, "no.onnx")], 1,
+                       ["do not match", "--init-seed"])
     for rid, choices in picks:
         label = f"sample result {rid}"
         onnx_path = os.path.join(d, f"result{rid}.onnx")
@@ -184,8 +194,16 @@ def search_subnets(check, d):
         fwtest.run_formwork(["weights", "init", arch, "--seed", "5", "--out", wpath])
         weights = fwref.load_safetensors(wpath, as_float32=True)
         classes = json.loads(fwtest.run_formwork(["info", arch, "--json"]).stdout)["num_classes"]
+        # --init-seed S puts `weights init --seed S`'s tensors in the file.
         check_model_file(check, f"{label} ({choices})", onnx_path, weights, chw, classes)
-        compare(check, label, d, [arch, "--weights", wpath], onnx_path, chw, f"result{rid}")
+        compare(check, f"{label} (init)", d, [arch, "--weights", wpath], onnx_path, chw, f"result{rid}", o1=False)
+        # With perturbed weights every block shows in the logits.
+        ppath = os.path.join(d, f"result{rid}-pert.safetensors")
+        fwref.save_safetensors(ppath, E.perturb(weights, rid))
+        if E.run(check, f"{label}: export --onnx --weights", ["export", sample, "--result", str(rid), "--weights", ppath,
+                                                             "--onnx", onnx_path]) is None:
+            continue
+        compare(check, label, d, [arch, "--weights", ppath], onnx_path, chw, f"result{rid}p")
 
 
 # ---- every leaf op of core/OPS.md, with the attribute variants the templates do not use ----------
