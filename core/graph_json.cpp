@@ -1,9 +1,12 @@
 #include "core/graph_json.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/format.h"
 
 namespace fw {
 
@@ -152,6 +155,7 @@ Graph graph_from_json(const std::string& text, const std::string& what) {
 
   // First pass: create every node; second pass: check references now that all exist.
   std::vector<NodeId> order;
+  std::unordered_map<NodeId, int> depth;  // nesting level of each node (parents come first)
   for (size_t i = 0; i < nodes->size(); ++i) {
     const json& j = (*nodes)[i];
     std::string where = "nodes[" + std::to_string(i) + "]";
@@ -191,14 +195,24 @@ Graph graph_from_json(const std::string& text, const std::string& what) {
     if (auto pos = j.find("pos"); pos != j.end() && !pos->is_null()) {
       if (!pos->is_array() || pos->size() != 2 || !(*pos)[0].is_number() || !(*pos)[1].is_number())
         rd.fail(where + ": 'pos' must be [x, y]");
-      n.x = (*pos)[0].get<float>();
-      n.y = (*pos)[1].get<float>();
+      const double x = (*pos)[0].get<double>(), y = (*pos)[1].get<double>();
+      if (!(std::fabs(x) <= kMaxPosition && std::fabs(y) <= kMaxPosition))
+        rd.fail(where + ": 'pos' [" + format_number(x) + ", " + format_number(y) +
+                "] is outside the canvas (at most " + format_number(kMaxPosition) +
+                " from the origin)");
+      n.x = static_cast<float>(x);
+      n.y = static_cast<float>(y);
     }
+    int level = 0;
     if (n.parent != kNoNode) {
       const Node* p = g.find(n.parent);
       if (p && op_def(p->kind).cls == OpClass::Leaf)
         rd.fail(where + ": parent " + std::to_string(n.parent) + " is a " + p->kind +
                 ", which cannot contain nodes");
+      if (auto it = depth.find(n.parent); it != depth.end()) level = it->second + 1;
+      if (level > kMaxGraphDepth)
+        rd.fail(where + ": groups nested more than " + std::to_string(kMaxGraphDepth) +
+                " levels deep (Formwork's limit)");
     }
     try {
       g.insert_raw(std::move(n));
@@ -206,6 +220,7 @@ Graph graph_from_json(const std::string& text, const std::string& what) {
       rd.fail(e.what());
     }
     order.push_back(NodeId(rd.integer(j, "id", where, 0, true)));
+    depth[order.back()] = level;
   }
   for (NodeId id : order) {
     const Node& n = g.node(id);

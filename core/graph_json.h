@@ -4,7 +4,7 @@
 //   kinds, attributes (ints stay ints, floats stay floats), edges, hierarchy, positions, meta.
 // - Loading checks what it can without shapes: format tag and version (a newer version is refused
 //   with its number), known op kinds, attribute types and limits, port counts, references to
-//   existing nodes, parents before children. Every error names `what` (the file) and the node.
+//   existing nodes, parents before children, nesting depth and positions (the limits below). Every error names `what` (the file) and the node.
 //   Shape problems are left to analyze().
 #pragma once
 #include <string>
@@ -14,6 +14,10 @@
 namespace fw {
 
 constexpr int kGraphFormatVersion = 1;
+// Limits a file is checked against: groups nested deeper than this (the templates nest 4 deep)
+// and editor positions farther from the origin are refused when the file is read.
+constexpr int kMaxGraphDepth = 256;
+constexpr double kMaxPosition = 1e7;
 
 std::string graph_to_json(const Graph& g, int indent = 1);
 Graph graph_from_json(const std::string& text, const std::string& what);

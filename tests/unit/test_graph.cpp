@@ -1,6 +1,9 @@
 // Graph building, editing, validation messages, shape inference and the JSON format.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "core/analysis.h"
 #include "core/error.h"
 #include "core/graph_json.h"
@@ -208,4 +211,101 @@ TEST(GraphJson, ClearErrors) {
                 {"id":1,"kind":"gelu"},{"id":1,"kind":"gelu"}]})")
                 .find("duplicate node id 1"),
             std::string::npos);
+}
+
+namespace {
+
+// input -> relu × n -> output as a file, the nodes listed in `order` (forward, reverse or shuffled).
+std::string relu_chain_json(int n, const std::string& order) {
+  std::vector<std::string> nodes;
+  nodes.push_back(R"({"id":1,"kind":"input","name":"input","attrs":{"channels":3,"height":4,"width":4}})");
+  for (int i = 0; i < n; ++i)
+    nodes.push_back("{\"id\":" + std::to_string(i + 2) + ",\"kind\":\"relu\",\"name\":\"r" +
+                    std::to_string(i) + "\",\"inputs\":[{\"node\":" + std::to_string(i + 1) +
+                    ",\"port\":0}]}");
+  nodes.push_back("{\"id\":" + std::to_string(n + 2) +
+                  ",\"kind\":\"output\",\"name\":\"output\",\"inputs\":[{\"node\":" +
+                  std::to_string(n + 1) + ",\"port\":0}]}");
+  if (order == "reverse") std::reverse(nodes.begin(), nodes.end());
+  if (order == "shuffled")  // a fixed permutation: stride 7919 through the list
+    for (size_t i = 0; i < nodes.size(); ++i) std::swap(nodes[i], nodes[(i * 7919) % nodes.size()]);
+  std::string text = R"({"format":"formwork-graph","version":1,"nodes":[)";
+  for (size_t i = 0; i < nodes.size(); ++i) text += (i ? "," : "") + nodes[i];
+  return text + "]}";
+}
+
+// Groups nested `depth` levels, an identity inside the innermost.
+std::string nested_json(int depth) {
+  std::string nodes = R"({"id":1,"kind":"input","name":"input","attrs":{"channels":3,"height":4,"width":4}})";
+  const int leaf = depth + 2;
+  for (int i = 0; i < depth; ++i) {
+    const int id = i + 2, parent = i == 0 ? 0 : i + 1;
+    const std::string in = i == 0 ? R"({"node":1,"port":0})"
+                                  : "{\"node\":" + std::to_string(parent) + ",\"port\":0,\"group_input\":true}";
+    nodes += ",{\"id\":" + std::to_string(id) + ",\"parent\":" + std::to_string(parent) +
+             ",\"kind\":\"group\",\"name\":\"g\",\"inputs\":[" + in + "],\"outputs\":[{\"node\":" +
+             std::to_string(i + 1 == depth ? leaf : id + 1) + ",\"port\":0}]}";
+  }
+  nodes += ",{\"id\":" + std::to_string(leaf) + ",\"parent\":" + std::to_string(depth + 1) +
+           R"(,"kind":"identity","name":"id","inputs":[{"node":)" + std::to_string(depth + 1) +
+           R"(,"port":0,"group_input":true}]})";
+  nodes += ",{\"id\":" + std::to_string(leaf + 1) +
+           R"(,"kind":"output","name":"output","inputs":[{"node":2,"port":0}]})";
+  return R"({"format":"formwork-graph","version":1,"nodes":[)" + nodes + "]}";
+}
+
+}  // namespace
+
+// #16: the analysis was quadratic in the node count when nodes were not listed in a
+// topological order (20,000 nodes: 11 s). Kahn's algorithm makes every order linear; a
+// forward-listed graph keeps its order.
+TEST(Graph, AnalysisIsLinearInAnyNodeOrder) {
+  const int n = 100000;
+  for (const char* order : {"forward", "reverse", "shuffled"}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const Graph g = graph_from_json(relu_chain_json(n, order), "chain.json");
+    const Analysis a = analyze(g);
+    ASSERT_TRUE(a.ok()) << order << ": " << a.problems.front().message;
+    const FlatGraph fg = flatten(g, a);
+    ASSERT_EQ(fg.ops.size(), size_t(n + 1)) << order;  // input and the relus (output is not an op)
+    for (int i = 1; i <= n; ++i) ASSERT_EQ(fg.ops[i].inputs.at(0).op, i - 1) << order;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // Not a timing assertion of speed: a quadratic pass over 10^5 nodes takes minutes.
+    EXPECT_LT(s, 60.0) << order;
+  }
+}
+
+// #16: groups nested thousands deep overflowed the stack in the analysis (exit 139). The file
+// reader refuses nesting beyond kMaxGraphDepth with one line; up to it, everything works.
+TEST(GraphJson, RefusesNestingBeyondTheLimit) {
+  const Graph ok = graph_from_json(nested_json(kMaxGraphDepth), "deep.json");
+  EXPECT_TRUE(analyze(ok).ok());
+  for (int depth : {kMaxGraphDepth + 2, 100000}) {
+    try {
+      graph_from_json(nested_json(depth), "deep.json");
+      ADD_FAILURE() << depth << " levels were accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("nested more than 256 levels"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+// #16: a position that does not fit a float became inf, which the file writer stored as null and
+// the reader then refused: `new` wrote a project it could not reopen. Now refused on reading.
+TEST(GraphJson, RefusesPositionsOffTheCanvas) {
+  for (const char* pos : {"[1e300, 0]", "[0, -1e39]", "[2e7, 0]"}) {
+    const std::string text =
+        std::string(R"({"format":"formwork-graph","version":1,"nodes":[{"id":1,"kind":"gelu","pos":)") +
+        pos + "}]}";
+    try {
+      graph_from_json(text, "far.json");
+      ADD_FAILURE() << pos << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("outside the canvas"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NO_THROW(graph_from_json(
+      R"({"format":"formwork-graph","version":1,"nodes":[{"id":1,"kind":"gelu","pos":[-9999999, 5e6]}]})",
+      "near.json"));
 }
