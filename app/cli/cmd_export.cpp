@@ -1,4 +1,5 @@
-// formwork export ARCH OUT...: the diagram outputs of CONTRACT.md "Export" (--svg, --pdf, --png
+// formwork export ARCH OUT...: the outputs of CONTRACT.md "Export": the PyTorch file (--torch,
+// core/export/model_export.h), the architecture file (--json) and diagrams (--svg, --pdf, --png
 // with --diagram graph|circuit and --level MODULE). The picture is the one the GUI draws for that
 // view and level (views/graph_diagram.h, views/circuit.h); the files are written all or none.
 #include <cstdio>
@@ -7,8 +8,10 @@
 #include "core/analysis.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/export/model_export.h"
 #include "core/format.h"
 #include "core/graph_json.h"
+#include "nas/mpi.h"
 #include "nas/search.h"
 #include "views/circuit.h"
 #include "views/graph_diagram.h"
@@ -66,12 +69,37 @@ NodeId find_level(const Graph& g, const std::string& spec, const std::string& pa
   return id;
 }
 
+// The model's name in the files: the template's, or the file's stem ("sample", "sample_result_7").
+std::string export_name(const std::string& spec, int64_t result) {
+  std::string name = spec;
+  if (const size_t slash = name.find_last_of('/'); slash != std::string::npos) name.erase(0, slash + 1);
+  if (const size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0) name.resize(dot);
+  if (result > 0) name += "_result_" + std::to_string(result);
+  return name;
+}
+
+// A model file (--torch) needs a graph without problems: the first one, as one error line.
+void refuse_problems(const Analysis& an, const std::string& spec) {
+  if (an.ok()) return;
+  try {
+    require_valid(an);
+  } catch (const Error& e) {
+    throw Error(spec + " has problems, nothing exported: " + e.what());
+  }
+}
+
 }  // namespace
 
 void register_export(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "export", "The network as an architecture file (--json) or diagrams (--svg, --pdf, --png)");
+      "export",
+      "The network as a PyTorch file (--torch), an architecture file (--json) or diagrams (--svg, "
+      "--pdf, --png)");
   cmd->footer(
+      "--torch writes one Python file (torch only): an nn.Module class per kind of block and the "
+      "model's class, whose state_dict names are Formwork's parameter names, with a safetensors "
+      "reader; `python3 F.py W.safetensors X.npy Y.npy` writes the logits `formwork infer` gives "
+      "(it needs no weights: W comes from `weights export` or `weights init`). "
       "--diagram graph is the editor's picture of the level (its nodes, ports, links and shapes; "
       "problems marked); --diagram circuit is the level's neural circuit diagram. SVG keeps text "
       "as text and is sized in px; PDF is one vector page, 1 unit = 1 pt; PNG is --width pixels "
@@ -80,7 +108,7 @@ void register_export(CLI::App& app) {
       "(its search's base graph with the result's choices) instead of the project's graph.");
   struct Args {
     ArchArgs arch;
-    std::string svg, pdf, png, json, diagram = "graph", level;
+    std::string svg, pdf, png, json, torch, diagram = "graph", level;
     int width = 0;
     int64_t result = 0;
   };
@@ -91,6 +119,9 @@ void register_export(CLI::App& app) {
   cmd->add_option("--png", a->png, "write the diagram as a PNG (*.png)");
   cmd->add_option("--json", a->json,
                   "write the architecture file (*.json; every ARCH command reads it)");
+  cmd->add_option("--torch", a->torch,
+                  "write the network as one PyTorch file (*.py: nn.Modules with Formwork's "
+                  "parameter names, a safetensors reader, a __main__ that runs it)");
   cmd->add_option("--result", a->result,
                   "a project's search result: export that subnet (ids: `formwork results`)")
       ->check(CLI::PositiveNumber);
@@ -108,8 +139,9 @@ void register_export(CLI::App& app) {
     if (!a->svg.empty()) outputs.push_back({PictureFormat::Svg, a->svg});
     if (!a->pdf.empty()) outputs.push_back({PictureFormat::Pdf, a->pdf});
     if (!a->png.empty()) outputs.push_back({PictureFormat::Png, a->png});
-    if (outputs.empty() && a->json.empty())
-      throw UsageError("export: nothing to write: give --json F, --svg F, --pdf F or --png F");
+    if (outputs.empty() && a->json.empty() && a->torch.empty())
+      throw UsageError(
+          "export: nothing to write: give --torch F, --json F, --svg F, --pdf F or --png F");
     if (width->count() > 0 && a->png.empty())
       throw UsageError("--width is the width of the PNG: it needs --png F");
     if (a->result > 0 && !ends_with(a->arch.arch, ".formwork"))
@@ -134,6 +166,12 @@ void register_export(CLI::App& app) {
         graph ? views::graph_picture(g, an, level) : views::circuit_picture(g, an, level);
 
     std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
+    if (!a->torch.empty()) {
+      refuse_problems(an, la.spec);
+      const ExportInfo info{export_name(a->arch.arch, a->result), kFormworkBuild};
+      const std::string text = torch_module_source(g, an, info);
+      files.push_back({a->torch, std::vector<uint8_t>(text.begin(), text.end())});
+    }
     if (!a->json.empty()) {
       Graph arch = g;
       arch.meta.erase(kSearchSpaceMeta);
@@ -143,6 +181,9 @@ void register_export(CLI::App& app) {
     for (const auto& [format, path] : outputs)
       files.push_back({path, views::encode_picture(picture, format, path, a->width)});
     write_files_atomic(files);
+    if (!a->torch.empty())
+      std::printf("wrote %s (PyTorch module, %s parameters)\n", a->torch.c_str(),
+                  format_count(an.total_params).c_str());
     if (!a->json.empty())
       std::printf("wrote %s (architecture, %s parameters)\n", a->json.c_str(),
                   format_count(an.total_params).c_str());
