@@ -390,14 +390,15 @@ class TorchWriter {
   }
 
   // ---- parameters of a node
-  std::map<std::string, const ParamInfo*> local_params(NodeId id) const {
-    std::map<std::string, const ParamInfo*> out;
+  // A node's parameters by local name, in their ParamsFn order.
+  std::vector<std::pair<std::string, const ParamInfo*>> local_params(NodeId id) const {
+    std::vector<std::pair<std::string, const ParamInfo*>> out;
     const auto it = params_of_.find(id);
     if (it == params_of_.end()) return out;
     const std::string base = g_.path(id);
     for (int i : it->second) {
       const ParamInfo& p = a_.params[i];
-      out[base.empty() ? p.name : p.name.substr(base.size() + 1)] = &p;
+      out.emplace_back(base.empty() ? p.name : p.name.substr(base.size() + 1), &p);
     }
     return out;
   }
@@ -585,9 +586,15 @@ class TorchWriter {
     }
     if (const PyEntry* e = block_class(n.kind); e && builds_as_its_class(g_, id)) {
       need(e->id);
+      // The leading integer attributes (sizes: dim, depth, channels...) always, the others where
+      // they differ from the default.
       std::vector<std::string> args;
-      for (const AttrSpec& s : op_def(n.kind).attrs)
-        if (!(n.attrs.get(s.name) == s.def)) args.push_back(s.name + "=" + py_value(n.attrs.get(s.name)));
+      bool leading = true;
+      for (const AttrSpec& s : op_def(n.kind).attrs) {
+        leading = leading && s.type == AttrType::Int;
+        if (leading || !(n.attrs.get(s.name) == s.def))
+          args.push_back(s.name + "=" + py_value(n.attrs.get(s.name)));
+      }
       return call(e->id, args, lead, indent);
     }
     if (is_chain(id)) {
@@ -815,7 +822,25 @@ class TorchWriter {
             (block_class(n.kind) ? ", its children edited since its attributes built them" : "") +
             "): its children, in order.";
     }
-    std::string out = "class " + cls + "(nn.Module):\n    \"\"\"" + doc + "\"\"\"\n\n";
+    // The docstring, wrapped at kLineWidth.
+    std::string wrapped, line = "    \"\"\"";
+    size_t start = 0;
+    bool empty = true;
+    while (start < doc.size()) {
+      size_t end = doc.find(' ', start);
+      if (end == std::string::npos) end = doc.size();
+      const std::string word = doc.substr(start, end - start);
+      if (!empty && line.size() + 1 + word.size() > kLineWidth - 3) {
+        wrapped += line + "\n";
+        line = "    " + word;
+      } else {
+        line += (empty ? "" : " ") + word;
+      }
+      empty = false;
+      start = end + 1;
+    }
+    wrapped += line + "\"\"\"\n";
+    std::string out = "class " + cls + "(nn.Module):\n" + wrapped + "\n";
     if (root && graph_inputs.size() == 1) {
       const NodeInfo* in = a_.of(graph_inputs[0]);
       if (in && !in->out.empty())
