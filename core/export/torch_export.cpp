@@ -895,38 +895,43 @@ class TorchWriter {
     return s;
   }
 
+  // The file's command line: `python3 F.py W X Y` ("@model": the model's class).
   std::string main_function() const {
-    std::string s = "def main(argv):\n";
-    s += "    prog = os.path.basename(argv[0])\n";
-    s += "    if len(argv) != 4:\n";
-    s += "        print(f\"usage: python3 {prog} WEIGHTS.safetensors INPUT.npy OUTPUT.npy\\n\"\n";
-    s += "              f\"runs " + model_class_ +
-         " with WEIGHTS on INPUT (float32 [B, C, H, W]) and writes its \"\n";
-    s += "              f\"logits (float32) to OUTPUT\", file=sys.stderr)\n";
-    s += "        return 2\n";
-    s += "    weights, inputs, outputs = argv[1:]\n";
-    s += "    try:\n";
-    s += "        model = " + model_class_ + "()\n";
-    s += "        model.load_state_dict(load_safetensors(weights), strict=True)\n";
-    s += "        model.eval()\n";
-    s += "        x = load_npy(inputs)\n";
-    s += "        want = (\"B\",) + tuple(model.input_size)\n";
-    s += "        if x.dim() != 4 or tuple(x.shape[1:]) != tuple(model.input_size):\n";
-    s += "            raise ValueError(f\"{inputs}: an input of shape {list(x.shape)}; "
-         "the model takes {list(want)}\")\n";
-    s += "        with torch.no_grad():\n";
-    s += "            y = model(x)\n";
-    s += "        save_npy(outputs, y)\n";
-    s += "    except OSError as e:\n";
-    s += "        print(f\"{prog}: error: {e.filename or ''}: {e.strerror or e}\", file=sys.stderr)\n";
-    s += "        return 1\n";
-    s += "    except (ValueError, RuntimeError, KeyError) as e:\n";
-    s += "        message = \" \".join(str(e).split())\n";
-    s += "        print(f\"{prog}: error: {message}\", file=sys.stderr)\n";
-    s += "        return 1\n";
-    s += "    print(f\"wrote {outputs}: logits {list(y.shape)}\")\n";
-    s += "    return 0\n\n\n";
-    s += "if __name__ == \"__main__\":\n    sys.exit(main(sys.argv))\n";
+    std::string s = R"PY(def main(argv):
+    prog = os.path.basename(argv[0])
+    if len(argv) != 4:
+        print(f"usage: python3 {prog} WEIGHTS.safetensors INPUT.npy OUTPUT.npy\n"
+              f"runs @model with WEIGHTS on INPUT (float32 [B, C, H, W]) and writes its "
+              f"logits (float32) to OUTPUT", file=sys.stderr)
+        return 2
+    weights, inputs, outputs = argv[1:]
+    try:
+        model = @model()
+        model.load_state_dict(load_safetensors(weights), strict=True)
+        model.eval()
+        x = load_npy(inputs)
+        if x.dim() != 4 or tuple(x.shape[1:]) != tuple(model.input_size):
+            want = ["B", *model.input_size]
+            raise ValueError(f"{inputs}: an input of shape {list(x.shape)}; the model takes {want}")
+        with torch.no_grad():
+            y = model(x)
+        save_npy(outputs, y)
+    except OSError as e:
+        print(f"{prog}: error: {e.filename or ''}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except (ValueError, RuntimeError, KeyError) as e:
+        message = " ".join(str(e).split())
+        print(f"{prog}: error: {message}", file=sys.stderr)
+        return 1
+    print(f"wrote {outputs}: logits {list(y.shape)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
+)PY";
+    for (size_t at = s.find("@model"); at != std::string::npos; at = s.find("@model", at))
+      s.replace(at, 6, model_class_);
     return s;
   }
 
