@@ -20,44 +20,22 @@ namespace fw::gui {
 
 namespace {
 
-const char* format_title(NetworkFormat f) {
-  switch (f) {
-    case NetworkFormat::Onnx:
-      return "Export ONNX";
-    case NetworkFormat::Torch:
-      return "Export PyTorch";
-    case NetworkFormat::Json:
-      return "Export architecture";
-  }
-  return "";
-}
+struct FormatText {
+  const char* extension;
+  const char* title;  // the file browser's
+  const char* what;   // the status line's, as the CLI's "wrote F (...)"
+};
 
-// "ONNX opset 17", as the CLI's "wrote F (...)" line.
-const char* format_what(NetworkFormat f) {
-  switch (f) {
-    case NetworkFormat::Onnx:
-      return "ONNX opset 17";
-    case NetworkFormat::Torch:
-      return "PyTorch module";
-    case NetworkFormat::Json:
-      return "architecture";
-  }
-  return "";
+const FormatText& text_of(NetworkFormat f) {
+  static const FormatText texts[] = {{".onnx", "Export ONNX", "ONNX opset 17"},
+                                     {".py", "Export PyTorch", "PyTorch module"},
+                                     {".json", "Export architecture", "architecture"}};
+  return texts[static_cast<int>(f)];
 }
 
 }  // namespace
 
-const char* network_format_extension(NetworkFormat f) {
-  switch (f) {
-    case NetworkFormat::Onnx:
-      return ".onnx";
-    case NetworkFormat::Torch:
-      return ".py";
-    case NetworkFormat::Json:
-      return ".json";
-  }
-  return "";
-}
+const char* network_format_extension(NetworkFormat f) { return text_of(f).extension; }
 
 std::vector<uint8_t> network_file_bytes(NetworkFormat f, const Graph& g, const std::string& name,
                                         const TensorMap& weights, JobControl* control) {
@@ -99,7 +77,7 @@ void NetworkExport::open(AppState& app, NetworkExportRequest request) {
   req_ = std::move(request);
   const std::string ext = network_format_extension(req_.format);
   FileKind kind;
-  kind.title = format_title(req_.format);
+  kind.title = text_of(req_.format).title;
   kind.filter = "*" + ext;
   kind.what = std::string(ext.c_str() + 1) + " files";
   kind.extensions = {ext};
@@ -194,7 +172,7 @@ void NetworkExport::finish(AppState& app) {
                 " (nothing was written)";
   else
     app.status = {Message::Ok, "Exported " + req_.name + " to " + path_ + " (" +
-                                   format_what(req_.format) + ", " +
+                                   text_of(req_.format).what + ", " +
                                    format_si(static_cast<double>(bytes)).append("B") + ")"};
   path_.clear();
 }

@@ -33,7 +33,7 @@
 
 namespace fw::gui {
 
-enum class NetworkFormat { Onnx, Torch, Json };
+enum class NetworkFormat { Onnx, Torch, Json };  // (text_of in network_export.cpp follows it)
 
 // ".onnx", ".py", ".json".
 const char* network_format_extension(NetworkFormat f);

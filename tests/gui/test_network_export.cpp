@@ -41,6 +41,20 @@ bool formwork(const std::string& args, const std::string& log) {
   return std::system(cmd.c_str()) == 0;
 }
 
+// Whether `formwork export ARGS OPTION DIR/cli.EXT` writes exactly the bytes `gui`.
+::testing::AssertionResult same_as_cli(const std::string& gui, const std::string& args,
+                                       const std::string& option, const std::string& dir) {
+  const std::string file = dir + "/cli" + (option == "--torch" ? ".py" : ".onnx");
+  if (!formwork("export " + args + " " + option + " " + file, dir + "/log"))
+    return ::testing::AssertionFailure() << "formwork export failed: " << read_bytes(dir + "/log");
+  const std::string cli = read_bytes(file);
+  if (cli != gui)
+    return ::testing::AssertionFailure() << "the GUI's file (" << gui.size()
+                                         << " bytes) differs from `formwork export " << args
+                                         << "`'s (" << cli.size() << " bytes)";
+  return ::testing::AssertionSuccess();
+}
+
 struct Fixture {
   std::string dir;
   UiDriver ui;
@@ -54,28 +68,38 @@ struct Fixture {
     fs::remove_all(dir);
   }
   fw::gui::NetworkExport& ex() { return ui.view->network_export(); }
+  // Opens a template, an architecture or a project file; true when it opened.
+  bool open(const std::string& spec) {
+    const bool ok = fw::gui::open_spec(ui.app, spec);
+    EXPECT_TRUE(ok) << ui.app.error;
+    ui.frame(2);
+    return ok;
+  }
   // A copy of the bundled sample project in the test's folder, opened.
   std::string open_sample() {
     const std::string project = dir + "/sample.formwork";
     fs::copy_file(kSample, project);
-    EXPECT_TRUE(fw::gui::open_spec(ui.app, project)) << ui.app.error;
-    ui.frame(2);
+    open(project);
     return project;
   }
-  // File → Export network ▸ ITEM with the mouse; true when the file browser came up for it.
-  bool menu(const std::string& item) {
+  // File → Export network ▸ ITEM with the mouse (false when an item was not drawn).
+  bool choose(const std::string& item) {
     ui.frame();
     ui.click(ui.at("menubar:file"));
     ui.frame();
-    const ImVec2 sub = ui.at("menu:export_network");
-    if (sub.x < 0) return false;
-    ui.mouse(sub);
-    ui.frame(3);
-    const ImVec2 p = ui.at("menu:" + item);
-    if (p.x < 0) return false;
-    ui.click(p);
+    for (const std::string& key : {std::string("menu:export_network"), "menu:" + item}) {
+      const ImVec2 p = ui.at(key);
+      if (p.x < 0) return false;
+      ui.mouse(p);  // hovering opens the submenu
+      ui.frame(3);
+    }
+    ui.click(ui.at("menu:" + item));
     ui.frame(2);
-    return ui.view->dialog() == "files" && ex().choosing_file();
+    return true;
+  }
+  // The same; true when the file browser came up for it.
+  bool menu(const std::string& item) {
+    return choose(item) && ui.view->dialog() == "files" && ex().choosing_file();
   }
   // Names the file in the open browser (a name, or "" for the one it suggests) and confirms.
   void save_as(const std::string& name) {
@@ -123,17 +147,14 @@ TEST(NetworkExportUi, OnnxOfTheSampleCarriesItsStoredWeightsAndEqualsTheCommandL
       << ui.app.status.text;
   EXPECT_NE(ui.app.status.text.find("B)"), std::string::npos) << ui.app.status.text;
   // `formwork export` of the same project: the same bytes (its own checker passed on them).
-  ASSERT_TRUE(formwork("export " + project + " --onnx " + fx.dir + "/cli.onnx", fx.dir + "/log"))
-      << read_bytes(fx.dir + "/log");
-  EXPECT_TRUE(gui == read_bytes(fx.dir + "/cli.onnx")) << "the GUI's ONNX differs from the CLI's";
+  EXPECT_TRUE(same_as_cli(gui, project, "--onnx", fx.dir));
 }
 
 TEST(NetworkExportUi, ATemplateHasNoWeightsTheModalOffersFreshOnesFromTheSeed) {
   if (!fw::onnx_export_available()) GTEST_SKIP() << "this build has no ONNX export";
   Fixture fx("template");
   UiDriver& ui = fx.ui;
-  ASSERT_TRUE(fw::gui::open_spec(ui.app, kTemplate)) << ui.app.error;
-  ui.frame(2);
+  ASSERT_TRUE(fx.open(kTemplate));
   ASSERT_TRUE(fx.menu("export_onnx"));
   fx.save_as("");
   ASSERT_EQ(ui.view->dialog(), "export_weights");
@@ -159,10 +180,7 @@ TEST(NetworkExportUi, ATemplateHasNoWeightsTheModalOffersFreshOnesFromTheSeed) {
   const std::string file = fx.dir + "/" + kTemplate + ".onnx";
   const std::string gui = read_bytes(file);
   ASSERT_GT(gui.size(), 1000u);
-  ASSERT_TRUE(formwork("export " + kTemplate + " --init-seed 0 --onnx " + fx.dir + "/cli.onnx",
-                       fx.dir + "/log"))
-      << read_bytes(fx.dir + "/log");
-  EXPECT_TRUE(gui == read_bytes(fx.dir + "/cli.onnx")) << "seed 0 differs from --init-seed 0";
+  EXPECT_TRUE(same_as_cli(gui, kTemplate + " --init-seed 0", "--onnx", fx.dir));
 
   // Another seed gives other weights.
   ASSERT_TRUE(fx.menu("export_onnx"));
@@ -215,11 +233,8 @@ TEST(NetworkExportUi, ASearchSubnetIsExportedFromTheSearchView) {
   EXPECT_TRUE(ui.app.error.empty()) << ui.app.error;
   const std::string gui = read_bytes(fx.dir + "/" + name + ".onnx");
   ASSERT_GT(gui.size(), 1000u);
-  ASSERT_TRUE(formwork("export " + project + " --result " + std::to_string(id) +
-                           " --init-seed 0 --onnx " + fx.dir + "/cli.onnx",
-                       fx.dir + "/log"))
-      << read_bytes(fx.dir + "/log");
-  EXPECT_TRUE(gui == read_bytes(fx.dir + "/cli.onnx")) << "the subnet's ONNX differs from the CLI's";
+  EXPECT_TRUE(
+      same_as_cli(gui, project + " --result " + std::to_string(id) + " --init-seed 0", "--onnx", fx.dir));
 
   // Its architecture file is the subnet: reopened, it has the result's graph.
   ui.click(ui.at("search:export_subnet"));
@@ -252,16 +267,14 @@ TEST(NetworkExportUi, TheArchitectureFileReopensAsTheSameGraph) {
   EXPECT_NE(ui.app.status.text.find("Exported sample to " + file + " (architecture, "),
             std::string::npos)
       << ui.app.status.text;
-  ASSERT_TRUE(fw::gui::open_spec(ui.app, file)) << ui.app.error;
-  ui.frame(2);
+  ASSERT_TRUE(fx.open(file));
   EXPECT_EQ(fw::graph_to_json(ui.app.doc.graph()), fw::graph_to_json(expected));
 }
 
 TEST(NetworkExportUi, ThePyTorchFileEqualsTheCommandLines) {
   Fixture fx("torch");
   UiDriver& ui = fx.ui;
-  ASSERT_TRUE(fw::gui::open_spec(ui.app, kTemplate)) << ui.app.error;
-  ui.frame(2);
+  ASSERT_TRUE(fx.open(kTemplate));
   ASSERT_TRUE(fx.menu("export_torch"));
   fx.save_as("");
   EXPECT_FALSE(fx.ex().asking_weights()) << "a PyTorch file needs no weights";
@@ -270,17 +283,14 @@ TEST(NetworkExportUi, ThePyTorchFileEqualsTheCommandLines) {
   const std::string gui = read_bytes(fx.dir + "/" + kTemplate + ".py");
   ASSERT_NE(gui.find("import torch"), std::string::npos);
   EXPECT_NE(ui.app.status.text.find("(PyTorch module, "), std::string::npos) << ui.app.status.text;
-  ASSERT_TRUE(formwork("export " + kTemplate + " --torch " + fx.dir + "/cli.py", fx.dir + "/log"))
-      << read_bytes(fx.dir + "/log");
-  EXPECT_EQ(gui, read_bytes(fx.dir + "/cli.py"));
+  EXPECT_TRUE(same_as_cli(gui, kTemplate, "--torch", fx.dir));
 }
 
 TEST(NetworkExportUi, AGraphWithProblemsIsRefusedWithTheCommandLinesReason) {
   Fixture fx("problems");
   UiDriver& ui = fx.ui;
   const std::string arch = std::string(FORMWORK_GUI_TEST_DATA_DIR) + "/channel_mismatch.json";
-  ASSERT_TRUE(fw::gui::open_spec(ui.app, arch)) << ui.app.error;
-  ui.frame(2);
+  ASSERT_TRUE(fx.open(arch));
   ASSERT_FALSE(ui.app.doc.analysis().ok());
   EXPECT_FALSE(formwork("export " + arch + " --torch " + fx.dir + "/x.py", fx.dir + "/log"));
   const std::string said = read_bytes(fx.dir + "/log");
@@ -290,13 +300,7 @@ TEST(NetworkExportUi, AGraphWithProblemsIsRefusedWithTheCommandLinesReason) {
   std::string reason = said.substr(at + marker.size());
   while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
   for (const char* item : {"export_onnx", "export_torch"}) {
-    ui.frame();
-    ui.click(ui.at("menubar:file"));
-    ui.frame();
-    ui.mouse(ui.at("menu:export_network"));
-    ui.frame(3);
-    ui.click(ui.at(std::string("menu:") + item));
-    ui.frame(2);
+    ASSERT_TRUE(fx.choose(item));
     EXPECT_EQ(ui.view->dialog(), "error") << item;
     EXPECT_EQ(ui.app.error, "channel_mismatch has problems, nothing exported: " + reason) << item;
     ui.click(ui.at("error:ok"));
@@ -309,8 +313,7 @@ TEST(NetworkExportUi, AGraphWithProblemsIsRefusedWithTheCommandLinesReason) {
 TEST(NetworkExportUi, AFolderThatCannotBeWrittenIsAnErrorAndNothingIsWritten) {
   Fixture fx("unwritable");
   UiDriver& ui = fx.ui;
-  ASSERT_TRUE(fw::gui::open_spec(ui.app, kTemplate)) << ui.app.error;
-  ui.frame(2);
+  ASSERT_TRUE(fx.open(kTemplate));
   ASSERT_TRUE(fx.menu("export_torch"));
   fx.ex().files().set_name(fx.dir + "/no_such_dir/model.py");
   fx.ex().files().request_confirm();
@@ -327,8 +330,7 @@ TEST(NetworkExportUi, CancelLeavesAnExistingFileAsItWas) {
   UiDriver& ui = fx.ui;
   const std::string file = fx.dir + "/model.onnx";
   { std::ofstream(file) << "the old file"; }
-  ASSERT_TRUE(fw::gui::open_spec(ui.app, "poolformer_m48")) << ui.app.error;
-  ui.frame(2);
+  ASSERT_TRUE(fx.open("poolformer_m48"));
   ASSERT_TRUE(fx.menu("export_onnx"));
   fx.save_as("model.onnx");
   // The browser asks before replacing the existing file.
