@@ -1,5 +1,6 @@
-// formwork export ARCH OUT...: the diagram outputs of CONTRACT.md "Export" (--svg, --pdf, --png
-// with --diagram graph|circuit and --level MODULE). The picture is the one the GUI draws for that
+// formwork export ARCH OUT...: the outputs of CONTRACT.md "Export": the ONNX model (--onnx) and the
+// PyTorch file (--torch, core/export/model_export.h), the architecture file (--json) and diagrams
+// (--svg, --pdf, --png with --diagram graph|circuit and --level MODULE). The picture is the one the GUI draws for that
 // view and level (views/graph_diagram.h, views/circuit.h); the files are written all or none.
 #include <cstdio>
 
@@ -100,12 +101,28 @@ std::string export_name(const std::string& spec, int64_t result) {
   return name;
 }
 
+// A model file (--torch) needs a graph without problems: the first one, as one error line.
+void refuse_problems(const Analysis& an, const std::string& spec) {
+  if (an.ok()) return;
+  try {
+    require_valid(an);
+  } catch (const Error& e) {
+    throw Error(spec + " has problems, nothing exported: " + e.what());
+  }
+}
+
 }  // namespace
 
 void register_export(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "export", "The network as an architecture file (--json) or diagrams (--svg, --pdf, --png)");
+      "export",
+      "The network as ONNX (--onnx), a PyTorch file (--torch), an architecture file (--json) or "
+      "diagrams (--svg, --pdf, --png)");
   cmd->footer(
+      "--torch writes one Python file (torch only): an nn.Module class per kind of block and the "
+      "model's class, whose state_dict names are Formwork's parameter names, with a safetensors "
+      "reader; `python3 F.py W.safetensors X.npy Y.npy` writes the logits `formwork infer` gives "
+      "(it needs no weights: W comes from `weights export` or `weights init`). "
       "--diagram graph is the editor's picture of the level (its nodes, ports, links and shapes; "
       "problems marked); --diagram circuit is the level's neural circuit diagram. SVG keeps text "
       "as text and is sized in px; PDF is one vector page, 1 unit = 1 pt; PNG is --width pixels "
@@ -114,7 +131,7 @@ void register_export(CLI::App& app) {
       "(its search's base graph with the result's choices) instead of the project's graph.");
   struct Args {
     ArchArgs arch;
-    std::string svg, pdf, png, json, onnx, weights, diagram = "graph", level;
+    std::string svg, pdf, png, json, onnx, torch, weights, diagram = "graph", level;
     std::optional<uint64_t> init_seed;
     int width = 0;
     int64_t result = 0;
@@ -134,6 +151,9 @@ void register_export(CLI::App& app) {
   cmd->add_option("--init-seed", a->init_seed,
                   "--onnx: freshly initialised weights from this seed (as `weights init --seed`)")
       ->check(non_negative());
+  cmd->add_option("--torch", a->torch,
+                  "write the network as one PyTorch file (*.py: nn.Modules with Formwork's "
+                  "parameter names, a safetensors reader, a __main__ that runs it)");
   cmd->add_option("--result", a->result,
                   "a project's search result: export that subnet (ids: `formwork results`)")
       ->check(CLI::PositiveNumber);
@@ -151,9 +171,9 @@ void register_export(CLI::App& app) {
     if (!a->svg.empty()) outputs.push_back({PictureFormat::Svg, a->svg});
     if (!a->pdf.empty()) outputs.push_back({PictureFormat::Pdf, a->pdf});
     if (!a->png.empty()) outputs.push_back({PictureFormat::Png, a->png});
-    if (outputs.empty() && a->json.empty() && a->onnx.empty())
-      throw UsageError(
-          "export: nothing to write: give --onnx F, --json F, --svg F, --pdf F or --png F");
+    if (outputs.empty() && a->json.empty() && a->onnx.empty() && a->torch.empty())
+      throw UsageError("export: nothing to write: give --onnx F, --torch F, --json F, --svg F, "
+                       "--pdf F or --png F");
     if ((!a->weights.empty() || a->init_seed) && a->onnx.empty())
       throw UsageError("--weights and --init-seed are the ONNX file's weights: they need --onnx F");
     if (!a->weights.empty() && a->init_seed)
@@ -186,16 +206,16 @@ void register_export(CLI::App& app) {
 
     std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
     if (!a->onnx.empty()) {
-      if (!an.ok()) {
-        try {
-          require_valid(an);
-        } catch (const Error& e) {
-          throw Error(la.spec + " has problems, nothing exported: " + e.what());
-        }
-      }
+      refuse_problems(an, la.spec);
       const TensorMap weights = export_weights(la, a->arch.arch, an, a->weights, a->init_seed);
       const ExportInfo info{export_name(a->arch.arch, a->result), kFormworkBuild};
       files.push_back({a->onnx, onnx_model_bytes(g, an, weights, info)});
+    }
+    if (!a->torch.empty()) {
+      refuse_problems(an, la.spec);
+      const ExportInfo info{export_name(a->arch.arch, a->result), kFormworkBuild};
+      const std::string text = torch_module_source(g, an, info);
+      files.push_back({a->torch, std::vector<uint8_t>(text.begin(), text.end())});
     }
     if (!a->json.empty()) {
       Graph arch = g;
@@ -210,6 +230,9 @@ void register_export(CLI::App& app) {
       std::printf("wrote %s (ONNX opset 17, %s parameters, %s)\n", a->onnx.c_str(),
                   format_count(an.total_params).c_str(),
                   format_si(static_cast<double>(files.front().second.size())).append("B").c_str());
+    if (!a->torch.empty())
+      std::printf("wrote %s (PyTorch module, %s parameters)\n", a->torch.c_str(),
+                  format_count(an.total_params).c_str());
     if (!a->json.empty())
       std::printf("wrote %s (architecture, %s parameters)\n", a->json.c_str(),
                   format_count(an.total_params).c_str());

@@ -63,6 +63,39 @@ void EditorView::do_save_as() {
   files_.open(FileBrowser::Mode::Save, dir, name);
 }
 
+NetworkExportRequest EditorView::export_request(NetworkFormat format, const Graph& g,
+                                                const std::string& name) {
+  view_model_.sync(app_);  // the open project's weights, read once per project
+  NetworkExportRequest r;
+  r.format = format;
+  r.graph = g;
+  r.name = name;
+  if (!app_.path.empty()) r.dir = fs::path(app_.path).parent_path().string();
+  if (app_.source == Source::Project && view_model_.project_path() == app_.path) {
+    r.weights = view_model_.weights_snapshot();
+    r.weights_source = fs::path(app_.path).filename().string();
+  }
+  return r;
+}
+
+// The document's network, named as `formwork export` names it: the file's stem, else the template.
+void EditorView::export_network(NetworkFormat format) {
+  const Graph& g = app_.doc.graph();
+  std::string name = "model";
+  if (!app_.path.empty())
+    name = fs::path(app_.path).stem().string();
+  else if (g.meta.has("template"))
+    name = attr_to_string(g.meta.get("template"));
+  network_export_.open(app_, export_request(format, g, name));
+}
+
+// The opened search result: "sample_result_12", as `formwork export sample.formwork --result 12`.
+void EditorView::export_subnet(NetworkFormat format) {
+  if (search_panel_.opened() == 0) return;
+  network_export_.open(app_, export_request(format, search_panel_.preview().doc.graph(),
+                                            search_panel_.subnet_export_name()));
+}
+
 void EditorView::proceed(Pending what, const std::string& arg) {
   switch (what) {
     case Pending::New:
@@ -168,6 +201,15 @@ void EditorView::run(Action a, const std::string& arg) {
     case Action::ExportDiagram:
       diagram_export_.open(app);
       break;
+    case Action::ExportOnnx:
+      export_network(NetworkFormat::Onnx);
+      break;
+    case Action::ExportTorch:
+      export_network(NetworkFormat::Torch);
+      break;
+    case Action::ExportJson:
+      export_network(NetworkFormat::Json);
+      break;
     case Action::Quit:
       guarded(Pending::Quit, "");
       break;
@@ -271,7 +313,7 @@ void EditorView::run(Action a, const std::string& arg) {
 
 bool EditorView::animating() const {
   return app_.editor.refusal.until > 0 || gallery_.is_open() || training_.active() ||
-         search_.active() || settling();
+         search_.active() || network_export_.active() || settling();
 }
 
 bool EditorView::settling() const {
@@ -319,7 +361,9 @@ std::string EditorView::dialog() const {
   if (unsaved_visible_) return "unsaved";
   if (stop_training_visible_) return "training";
   if (error_visible_) return "error";
-  if (files_.is_open() || diagram_export_.is_open()) return "files";
+  if (network_export_.asking_weights()) return "export_weights";
+  if (files_.is_open() || diagram_export_.is_open() || network_export_.choosing_file())
+    return "files";
   if (gallery_.is_open()) return "templates";
   return "";
 }
@@ -454,6 +498,9 @@ void EditorView::layout(const Fonts& fonts) {
         save_subnet_ = true;
         break;
       }
+      case SearchPanel::Request::ExportSubnet:
+        export_subnet(search_panel_.export_format());
+        break;
       case SearchPanel::Request::None:
         break;
     }
@@ -755,6 +802,7 @@ void EditorView::dialogs(const Fonts& fonts) {
   }
 
   diagram_export_.draw(app_, fonts);
+  network_export_.draw(app_, fonts);
 
   // New from template.
   if (gallery_.draw(fonts)) new_from_template(app_, gallery_.chosen(), gallery_.options());

@@ -30,6 +30,7 @@
 #include "app/panels/circuit_panel.h"
 #include "app/panels/gradcam_panel.h"
 #include "app/panels/input_panel.h"
+#include "app/panels/network_export.h"
 #include "app/panels/inspector.h"
 #include "app/panels/node_list.h"
 #include "app/panels/palette.h"
@@ -67,6 +68,8 @@ class EditorView {
   EditorCanvas& canvas() { return canvas_; }
   FileBrowser& files() { return files_; }
   DiagramExport& diagram_export() { return diagram_export_; }
+  // File → Export network ▸ and the Search view's "Export…" of a subnet.
+  NetworkExport& network_export() { return network_export_; }
   TemplateGallery& gallery() { return gallery_; }
   PaletteState& palette() { return palette_; }
   InspectorState& inspector() { return inspector_; }
@@ -96,7 +99,8 @@ class EditorView {
   std::vector<std::string> views = {"editor", "training", "attention", "gradcam", "circuit", "nas"};
   // True while the view wants frames without input (progress, timed messages).
   bool animating() const;
-  // The prompt in front, for tests: "", "unsaved", "training", "error", "files", "templates".
+  // The prompt in front, for tests: "", "unsaved", "training", "error", "files", "templates",
+  // "export_weights" (the ONNX export's question about weights).
   std::string dialog() const;
 
  private:
@@ -115,11 +119,16 @@ class EditorView {
   void guarded(Pending what, const std::string& arg);
   void proceed(Pending what, const std::string& arg);
   void do_save_as();
+  // Export network ▸ (the document's graph) and a search subnet's "Export…".
+  void export_network(NetworkFormat format);
+  void export_subnet(NetworkFormat format);
+  NetworkExportRequest export_request(NetworkFormat format, const Graph& g, const std::string& name);
 
   AppState& app_;
   EditorCanvas canvas_;
   FileBrowser files_;
   DiagramExport diagram_export_;
+  NetworkExport network_export_;
   TemplateGallery gallery_;
   PaletteState palette_;
   InspectorState inspector_;

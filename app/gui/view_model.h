@@ -64,6 +64,8 @@ class ViewModel {
   const std::optional<InputPipeline>& pipeline() const { return pipeline_; }
   const std::string& pipeline_error() const { return pipeline_error_; }
   const ProjectData& project() const { return project_; }
+  // The project's stored weights, shared read-only (a background export keeps them alive).
+  std::shared_ptr<const TensorMap> weights_snapshot() const { return weights_; }
   const std::string& project_path() const { return path_; }
   // Bumped whenever anything above changed (views re-derive their lists).
   int64_t version() const { return version_; }

@@ -143,6 +143,23 @@ MenuChoice draw_main_menu(const AppState& app, const PanelVisibility& panels,
     probe::note("menu:export_diagram");
     if (ImGui::IsItemHovered())
       ImGui::SetTooltip("The level shown, as a picture: SVG, PDF or PNG (by the file's extension)");
+    const bool network_menu = ImGui::BeginMenu("Export network");
+    probe::note("menu:export_network");
+    if (network_menu) {
+      if (ImGui::MenuItem("ONNX\xE2\x80\xA6")) c.action = Action::ExportOnnx;
+      probe::note("menu:export_onnx");
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("ONNX opset 17 with the weights inside (the project's, or fresh ones)");
+      if (ImGui::MenuItem("PyTorch\xE2\x80\xA6")) c.action = Action::ExportTorch;
+      probe::note("menu:export_torch");
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("One Python file: nn.Modules whose state_dict names are Formwork's");
+      if (ImGui::MenuItem("Architecture (JSON)\xE2\x80\xA6")) c.action = Action::ExportJson;
+      probe::note("menu:export_json");
+      if (ImGui::IsItemHovered())
+        ImGui::SetTooltip("The architecture file (every formwork command reads it)");
+      ImGui::EndMenu();
+    }
     ImGui::Separator();
     if (ImGui::MenuItem("Quit", "Ctrl+Q")) c.action = Action::Quit;
     ImGui::EndMenu();

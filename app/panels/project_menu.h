@@ -22,6 +22,9 @@ enum class Action {
   Save,
   SaveAs,
   ExportDiagram,  // the level shown, as the graph diagram (app/panels/diagram_export.h)
+  ExportOnnx,     // the network (app/panels/network_export.h)
+  ExportTorch,
+  ExportJson,
   Quit,
   // Edit
   Undo,

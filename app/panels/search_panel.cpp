@@ -509,6 +509,12 @@ std::string SearchPanel::subnet_file_name() const {
   return stem + "_" + std::to_string(opened_) + ".formwork";
 }
 
+std::string SearchPanel::subnet_export_name() const {
+  const std::string stem =
+      data_path_.empty() ? "subnet" : std::filesystem::path(data_path_).stem().string();
+  return stem + "_result_" + std::to_string(opened_);
+}
+
 std::string SearchPanel::save_subnet_as(const AppState& app, const std::string& given) {
   if (opened_ == 0) return "no subnet is open";
   std::string path = given;
@@ -544,7 +550,7 @@ std::string SearchPanel::save_subnet_as(const AppState& app, const std::string& 
 SearchPanel::Request SearchPanel::draw(AppState& app, const Fonts& fonts, float height) {
   sync(app, true);
   rebuild();
-  pending_save_as_ = pending_subnet_save_ = false;
+  pending_save_as_ = pending_subnet_save_ = pending_export_ = false;
   if (probe::enabled()) {
     probe::fact("search", shown_);
     probe::fact("search.results", std::to_string(records_.size()));
@@ -558,6 +564,7 @@ SearchPanel::Request SearchPanel::draw(AppState& app, const Fonts& fonts, float 
   ImGui::SameLine();
   results_area(app, fonts, ImVec2(ImGui::GetContentRegionAvail().x, height));
   if (pending_subnet_save_) return Request::SaveSubnetAs;
+  if (pending_export_) return Request::ExportSubnet;
   return pending_save_as_ ? Request::SaveAs : Request::None;
 }
 
@@ -1270,6 +1277,27 @@ void SearchPanel::subnet_tab(AppState& app, const Fonts& fonts, ImVec2 size) {
   ImGui::SameLine();
   if (ImGui::Button("Save as project\xE2\x80\xA6")) pending_subnet_save_ = true;
   probe::note("search:save_subnet");
+  ImGui::SameLine();
+  if (ImGui::Button("Export\xE2\x80\xA6")) ImGui::OpenPopup("subnet_export");
+  probe::note("search:export_subnet");
+  if (ImGui::IsItemHovered())
+    ImGui::SetTooltip("This subnet as ONNX, a PyTorch file or an architecture file");
+  if (ImGui::BeginPopup("subnet_export")) {
+    const struct {
+      const char *label, *key;
+      NetworkFormat format;
+    } formats[] = {{"ONNX\xE2\x80\xA6", "search:export_onnx", NetworkFormat::Onnx},
+                   {"PyTorch\xE2\x80\xA6", "search:export_torch", NetworkFormat::Torch},
+                   {"Architecture (JSON)\xE2\x80\xA6", "search:export_json", NetworkFormat::Json}};
+    for (const auto& f : formats) {
+      if (ImGui::Selectable(f.label)) {
+        export_format_ = f.format;
+        pending_export_ = true;
+      }
+      probe::note(f.key);
+    }
+    ImGui::EndPopup();
+  }
   if (probe::enabled()) {
     probe::fact("subnet", std::to_string(opened_));
     std::string c;

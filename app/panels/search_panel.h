@@ -10,8 +10,9 @@
 // objectives) drawn as a step line through its points and the base network marked, and a
 // sortable, filterable table of every result. Hovering a point shows its choices and metrics;
 // clicking a point or a row opens that subnet in a "Subnet #id" tab: its graph on an editor
-// canvas with the nodes that differ from the base selected, and "Make it the base" (replaces the
-// document's graph, one undo step, the search space kept) and "Save as project…".
+// canvas with the nodes that differ from the base selected, "Make it the base" (replaces the
+// document's graph, one undo step, the search space kept), "Save as project…" and "Export…" (ONNX,
+// PyTorch or the architecture file, app/panels/network_export.h, carried out by the view).
 //
 // A search writes into the project file (nas/session.h): Start needs the document saved as a
 // *.formwork project (the view asks for Save As otherwise, and saves unsaved changes first).
@@ -34,6 +35,7 @@
 #include "app/gui/editor_canvas.h"
 #include "app/gui/search_session.h"
 #include "app/gui/style.h"
+#include "app/panels/network_export.h"
 #include "app/panels/space_panel.h"
 #include "core/project_store.h"
 #include "nas/search.h"
@@ -57,7 +59,7 @@ class SearchPanel {
  public:
   explicit SearchPanel(SearchRun& run);
 
-  enum class Request { None, SaveAs, SaveSubnetAs };
+  enum class Request { None, SaveAs, SaveSubnetAs, ExportSubnet };
   // Draws the view into the current window's remaining content region.
   Request draw(AppState& app, const Fonts& fonts, float height);
   // Every frame, whichever view is in front: takes what the running search committed into the
@@ -106,6 +108,10 @@ class SearchPanel {
   // search space carried over). "" or the error line.
   std::string save_subnet_as(const AppState& app, const std::string& path);
   std::string subnet_file_name() const;
+  // "Export…" of the opened subnet: the format chosen (Request::ExportSubnet), and the model's
+  // name, as `formwork export PROJECT --result ID` names it ("sample_result_12").
+  NetworkFormat export_format() const { return export_format_; }
+  std::string subnet_export_name() const;
 
  private:
   void settings_column(AppState& app, const Fonts& fonts, float width, float height);
@@ -121,7 +127,8 @@ class SearchPanel {
   SearchRun& run_;
   SearchForm form_;
   std::string message_;
-  bool pending_save_as_ = false, pending_subnet_save_ = false;
+  bool pending_save_as_ = false, pending_subnet_save_ = false, pending_export_ = false;
+  NetworkFormat export_format_ = NetworkFormat::Onnx;
 
   // The open project's searches and results.
   ProjectData data_;

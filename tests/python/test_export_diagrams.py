@@ -14,8 +14,9 @@
     an existing output untouched: exit 1 for an unknown level (the line lists levels there), an op
     as a graph level, an unwritable output (missing directory, a parent that is a file: the other
     outputs of the call are not written either), the same file twice, an unknown ARCH; exit 2 for
-    --width without --png, --width 0, an unknown --diagram, no output, and options the contract
-    gives other issues (--onnx, --torch, --weights; --json writes the architecture, py.test_nas).
+    --width without --png, --width 0, an unknown --diagram, no output, --weights without --onnx;
+    exit 1 for --onnx of a template with no weights (the ONNX file is py.test_export_onnx's, the
+    architecture py.test_nas's, the PyTorch file py.test_export_torch's).
 A build without Qt 6 must say so instead, for each format (and Qt 6 must then be missing: a build
 that missed an installed Qt fails). Needs poppler-utils (pdftoppm) and python3-pil; no PyTorch.
 Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN unset).
@@ -227,9 +228,12 @@ def main():
         fails("--width 0", [*C, "--png", out_png, "--width", "0"], 2, ["--width"])
         fails("an unknown --diagram", [*C, "--svg", out_svg, "--diagram", "tree"], 2, ["--diagram", "tree"])
         fails("no output", [*C, "--level", "stages"], 2, ["--svg", "--pdf", "--png"])
-        for opt, value in (("--onnx", "m.onnx"), ("--torch", "m.py"), ("--weights", "w.safetensors")):
-            fails(f"{opt}: not an option of export yet", [*C, "--svg", out_svg, opt, os.path.join(bad, value)],
-                  2, [opt])
+        # The ONNX file's options (py.test_export_onnx checks the file): --weights needs --onnx;
+        # --onnx of a template without weights is refused, and the picture beside it not written.
+        fails("--weights without --onnx", [*C, "--svg", out_svg, "--weights", os.path.join(bad, "w.safetensors")],
+              2, ["--weights", "--onnx"])
+        fails("--onnx without weights", [*C, "--svg", out_svg, "--onnx", os.path.join(bad, "m.onnx")],
+              1, ["--weights", "--init-seed"])
     return check.finish()
 
 
