@@ -180,7 +180,8 @@ void write_files_atomic(const std::vector<std::pair<std::string, std::vector<uin
     f.path = files[i].first;
     f.target = resolve_target(f.path);
     split_path(f.target, f.dir, f.base);
-    if (f.base.empty() || f.base == "." || f.base == "..") throw Error(f.path + ": not a file name");
+    if (f.base.empty() || f.base == "." || f.base == "..")
+      throw Error(f.path + ": not a file name");
     for (size_t k = 0; k < i; ++k)
       if (staged[k].target == f.target) throw_same_target(f.path, staged[k].path);
     f.exists = stat(f.target.c_str(), &f.old) == 0;
@@ -228,7 +229,8 @@ void write_dir_atomic(const std::string& dir, const std::function<void(const std
   static std::atomic<unsigned> counter{0};
   const std::string tmp = parent + "/" + temp_prefix(base) + std::to_string(getpid()) + "-d" +
                           std::to_string(counter++);
-  if (mkdir(tmp.c_str(), 0777) != 0) throw_errno(dir, ("cannot create a directory in " + parent).c_str(), errno);
+  if (mkdir(tmp.c_str(), 0777) != 0)
+    throw_errno(dir, ("cannot create a directory in " + parent).c_str(), errno);
   try {
     body(tmp);
     if (replace && rmdir(target.c_str()) != 0) throw_errno(dir, "cannot replace", errno);
@@ -268,7 +270,8 @@ void write_file_atomic_at(const std::string& path,
 }
 
 std::vector<uint8_t> read_file_bytes(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore the flag).
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw_errno(path, "cannot open", errno);
   auto fail = [&](int err) {
     close(fd);
@@ -277,6 +280,16 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
   struct stat st;
   if (fstat(fd, &st) != 0) fail(errno);
   if (S_ISDIR(st.st_mode)) fail(EISDIR);
+  if (!S_ISREG(st.st_mode)) {
+    // A FIFO blocks forever and /dev/zero never ends: inputs are regular files only.
+    close(fd);
+    const char* what = S_ISFIFO(st.st_mode)   ? "a FIFO"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a file";
+    throw Error(path + ": cannot read " + what + "; give a regular file");
+  }
   std::vector<uint8_t> bytes(st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
   size_t have = 0;
   uint8_t extra[65536];  // the file grew since fstat, or is not a regular file

@@ -112,3 +112,24 @@ TEST(AtomicFile, ReportsErrnoText) {
 }
 
 }  // namespace
+
+// #16: a FIFO given as an input blocked forever and /dev/zero grew without bound; inputs are
+// regular files only, refused at once with what the path is.
+TEST(AtomicFile, ReadsRegularFilesOnly) {
+  ScratchDir dir;
+  const std::string fifo = dir.file("pipe.json");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  auto refusal = [](const std::string& path) {
+    try {
+      fw::read_file_bytes(path);
+    } catch (const fw::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("read");
+  };
+  EXPECT_NE(refusal(fifo).find("pipe.json: cannot read a FIFO"), std::string::npos) << refusal(fifo);
+  EXPECT_NE(refusal("/dev/zero").find("/dev/zero: cannot read a character device"), std::string::npos);
+  const std::string file = dir.file("a.txt");
+  write_text(file, "abc");
+  EXPECT_EQ(read_text(file), "abc");
+}
