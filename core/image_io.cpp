@@ -11,6 +11,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/format.h"
 
 namespace fw {
 namespace {
@@ -104,12 +105,66 @@ Image8 read_image(const std::string& path, int channels) {
   return decode_image(read_file_bytes(path), channels, path);  // names the file on I/O errors
 }
 
+namespace {
+
+// Which of the formats Formwork decodes the bytes start with, or nullptr. stb_image picks its
+// decoder from the content and also reads PNM, TGA, PSD, HDR, PIC and GIF, formats nobody needs
+// here and where its decoders are weakest (CVE-2021-42716: 16-bit PNM); only these three reach it.
+const char* image_format(const uint8_t* p, size_t n) {
+  static constexpr uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (n >= 8 && std::equal(p, p + 8, kPng)) return "PNG";
+  if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF) return "JPEG";
+  if (n >= 2 && p[0] == 'B' && p[1] == 'M') return "BMP";
+  return nullptr;
+}
+
+// Checks the signature and the header's size before any pixel is decoded: a few hundred bytes can
+// claim gigapixels.
+void check_image_header(const uint8_t* p, size_t n, const std::string& path, int* w, int* h,
+                        int* c) {
+  if (!image_format(p, n))
+    throw Error(
+        path +
+        ": cannot decode image (not a PNG, JPEG or BMP file: Formwork decodes those three only)");
+  if (n > size_t(std::numeric_limits<int>::max()))
+    throw Error(path + ": cannot decode image (file too large)");
+  // A PNG's size is in its IHDR chunk (read here: stb refuses more than 2^30 bytes with no more
+  // than "too large"); the other formats' headers go through stb_image's info.
+  const bool png = image_format(p, n)[1] == 'N';
+  if (png && n >= 26 && std::equal(p + 12, p + 16, "IHDR")) {
+    auto be32 = [&](size_t i) {
+      return int64_t(p[i]) << 24 | int64_t(p[i + 1]) << 16 | int64_t(p[i + 2]) << 8 | p[i + 3];
+    };
+    const int64_t pw = be32(16), ph = be32(20);
+    const int colour = p[25];
+    const int pc = colour == 0 ? 1 : colour == 4 ? 2 : colour == 6 ? 4 : 3;
+    if (pw * ph > kMaxImagePixels || pw > std::numeric_limits<int>::max() ||
+        ph > std::numeric_limits<int>::max()) {
+      *w = int(std::min<int64_t>(pw, std::numeric_limits<int>::max()));
+      *h = int(std::min<int64_t>(ph, std::numeric_limits<int>::max()));
+      *c = pc;
+      throw Error(path + ": the image header says " + std::to_string(pw) + "x" +
+                  std::to_string(ph) + " pixels, which would need " +
+                  format_si(double(pw) * double(ph) * pc, " ") + "B to decode (at most " +
+                  std::to_string(kMaxImagePixels >> 20) + " megapixels are decoded)");
+    }
+  }
+  if (!stbi_info_from_memory(p, int(n), w, h, c))
+    throw Error(path + ": cannot decode image (" + stbi_failure_reason() + ")");
+  const double bytes = double(*w) * double(*h) * *c;
+  if (*w <= 0 || *h <= 0 || double(*w) * double(*h) > double(kMaxImagePixels))
+    throw Error(path + ": the image header says " + std::to_string(*w) + "x" + std::to_string(*h) +
+                " pixels, which would need " + format_si(bytes, " ") + "B to decode (at most " +
+                std::to_string(kMaxImagePixels >> 20) + " megapixels are decoded)");
+}
+
+}  // namespace
+
 Image8 decode_image(const std::vector<uint8_t>& bytes, int channels, const std::string& path) {
   FW_ASSERT(channels == 0 || channels == 1 || channels == 3 || channels == 4,
             "decode_image: channels must be 0 (as stored), 1, 3 or 4");
-  if (bytes.size() > size_t(std::numeric_limits<int>::max()))
-    throw Error(path + ": cannot decode image (file too large)");
   int w = 0, h = 0, n = 0;
+  check_image_header(bytes.data(), bytes.size(), path, &w, &h, &n);
   // Decoded as stored (1 to 4 channels), then converted as PIL's Image.convert does.
   unsigned char* px = stbi_load_from_memory(bytes.data(), int(bytes.size()), &w, &h, &n, 0);
   if (!px) throw Error(path + ": cannot decode image (" + stbi_failure_reason() + ")");
@@ -135,7 +190,13 @@ Image8 decode_image(const std::vector<uint8_t>& bytes, int channels, const std::
 
 bool image_info(const std::string& path, ImageInfo& info) {
   int w = 0, h = 0, n = 0;
-  if (!stbi_info(path.c_str(), &w, &h, &n)) return false;
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = read_file_bytes(path);
+    check_image_header(bytes.data(), bytes.size(), path, &w, &h, &n);
+  } catch (const Error&) {
+    return false;
+  }
   info = {w, h, n};
   return true;
 }

@@ -5,8 +5,10 @@
 //
 // - Image8: height x width x channels bytes, interleaved (HWC), row-major; channels 1 (gray),
 //   3 (RGB) or 4 (RGBA, only when asked for).
-// - read_image(path, channels): decodes PNG, JPEG (baseline and progressive), BMP, GIF (first
-//   frame), TGA, PSD, PNM. `channels` 0 keeps the file's own count (gray+alpha comes back as
+// - read_image(path, channels): decodes PNG, JPEG (baseline and progressive) and BMP, and nothing
+//   else: the signature is checked before stb sees the bytes (stb would also take PNM, TGA, PSD,
+//   GIF... by their content, whatever the file's name), and the header's size too: more than
+//   kMaxImagePixels pixels is refused with the memory it would need, before decoding. `channels` 0 keeps the file's own count (gray+alpha comes back as
 //   gray, RGBA as RGB: alpha is dropped); 1 converts colour to gray as PIL's convert("L") does
 //   (ITU-R 601-2 luma, (19595R + 38470G + 7471B + 2^15) >> 16); 3 converts to RGB (gray is
 //   replicated); 4 adds an opaque alpha where there is none. 16-bit PNGs are reduced to 8 bits.
@@ -41,13 +43,16 @@ struct Image8 {
   }
 };
 
+constexpr int64_t kMaxImagePixels = int64_t(1) << 28;  // 2^28 pixels (16384 x 16384)
+
 struct ImageInfo {
   int width = 0, height = 0, channels = 0;
 };
 
 Image8 read_image(const std::string& path, int channels = 0);
 Image8 decode_image(const std::vector<uint8_t>& bytes, int channels, const std::string& name);
-// Returns false (and leaves `info` alone) when the header cannot be read.
+// Returns false (and leaves `info` alone) when the header cannot be read or read_image would
+// refuse the file (its format or size).
 bool image_info(const std::string& path, ImageInfo& info);
 Image8 resize_bilinear(const Image8& img, int width, int height);
 // PIL's BICUBIC (Keys cubic, a = -0.5; timm's eval resize), byte for byte as above.

@@ -127,8 +127,10 @@ TEST(AtomicFile, ReadsRegularFilesOnly) {
     }
     return std::string("read");
   };
-  EXPECT_NE(refusal(fifo).find("pipe.json: cannot read a FIFO"), std::string::npos) << refusal(fifo);
-  EXPECT_NE(refusal("/dev/zero").find("/dev/zero: cannot read a character device"), std::string::npos);
+  EXPECT_NE(refusal(fifo).find("pipe.json: cannot read a FIFO"), std::string::npos)
+      << refusal(fifo);
+  EXPECT_NE(refusal("/dev/zero").find("/dev/zero: cannot read a character device"),
+            std::string::npos);
   const std::string file = dir.file("a.txt");
   write_text(file, "abc");
   EXPECT_EQ(read_text(file), "abc");

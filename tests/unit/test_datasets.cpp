@@ -349,3 +349,61 @@ TEST(ImageIo, PngRoundTripAndJpegDecode) {
 
 }  // namespace
 }  // namespace fw
+
+namespace fw {
+namespace {
+
+void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  std::fwrite(b.data(), 1, b.size(), f);
+  std::fclose(f);
+}
+
+std::string decode_error(const std::string& path) {
+  try {
+    read_image(path);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "decoded";
+}
+
+}  // namespace
+
+// #16: stb_image picks its decoder from the content, so a 16-bit PNM named .png reached its PNM
+// decoder (CVE-2021-42716, a heap over-read); and a few bytes of header could claim gigapixels.
+// Only PNG, JPEG and BMP signatures reach stb, and the header's size is checked before decoding.
+TEST(ImageIo, DecodesOnlyPngJpegBmpAndChecksTheSizeFirst) {
+  ScratchDir dir;
+  // A 16-bit binary PGM, 2x2, named .png.
+  const std::string pnm = dir.file("trap.png");
+  const std::string pgm = std::string("P5\n2 2\n65535\n") + std::string(8, '\x7f');
+  write_bytes(pnm, std::vector<uint8_t>(pgm.begin(), pgm.end()));
+  EXPECT_NE(decode_error(pnm).find("trap.png: cannot decode image (not a PNG, JPEG or BMP file"),
+            std::string::npos)
+      << decode_error(pnm);
+  ImageInfo info;
+  EXPECT_FALSE(image_info(pnm, info));
+  // A PNG header claiming 30000x30000 RGB pixels, and nothing else.
+  std::vector<uint8_t> png = {0x89, 'P',  'N', 'G', '\r', '\n', 0x1a, '\n', 0,    0, 0,
+                              13,   'I',  'H', 'D', 'R',  0,    0,    0x75, 0x30, 0, 0,
+                              0x75, 0x30, 8,   2,   0,    0,    0,    0,    0,    0, 0};
+  const std::string huge = dir.file("huge.png");
+  write_bytes(huge, png);
+  const std::string e = decode_error(huge);
+  EXPECT_NE(e.find("30000x30000 pixels, which would need 2.70 GB"), std::string::npos) << e;
+  EXPECT_FALSE(image_info(huge, info));
+  // A real PNG still decodes.
+  Image8 img(3, 2, 3);
+  img.data[0] = 200;
+  const std::string ok = dir.file("ok.png");
+  write_png(ok, img);
+  const Image8 back = read_image(ok);
+  EXPECT_EQ(back.width, 3);
+  EXPECT_EQ(back.data[0], 200);
+  ASSERT_TRUE(image_info(ok, info));
+  EXPECT_EQ(info.width, 3);
+}
+
+}  // namespace fw

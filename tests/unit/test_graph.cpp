@@ -215,10 +215,12 @@ TEST(GraphJson, ClearErrors) {
 
 namespace {
 
-// input -> relu × n -> output as a file, the nodes listed in `order` (forward, reverse or shuffled).
+// input -> relu × n -> output as a file, the nodes listed in `order` (forward, reverse or
+// shuffled).
 std::string relu_chain_json(int n, const std::string& order) {
   std::vector<std::string> nodes;
-  nodes.push_back(R"({"id":1,"kind":"input","name":"input","attrs":{"channels":3,"height":4,"width":4}})");
+  nodes.push_back(
+      R"({"id":1,"kind":"input","name":"input","attrs":{"channels":3,"height":4,"width":4}})");
   for (int i = 0; i < n; ++i)
     nodes.push_back("{\"id\":" + std::to_string(i + 2) + ",\"kind\":\"relu\",\"name\":\"r" +
                     std::to_string(i) + "\",\"inputs\":[{\"node\":" + std::to_string(i + 1) +
@@ -236,15 +238,18 @@ std::string relu_chain_json(int n, const std::string& order) {
 
 // Groups nested `depth` levels, an identity inside the innermost.
 std::string nested_json(int depth) {
-  std::string nodes = R"({"id":1,"kind":"input","name":"input","attrs":{"channels":3,"height":4,"width":4}})";
+  std::string nodes =
+      R"({"id":1,"kind":"input","name":"input","attrs":{"channels":3,"height":4,"width":4}})";
   const int leaf = depth + 2;
   for (int i = 0; i < depth; ++i) {
     const int id = i + 2, parent = i == 0 ? 0 : i + 1;
-    const std::string in = i == 0 ? R"({"node":1,"port":0})"
-                                  : "{\"node\":" + std::to_string(parent) + ",\"port\":0,\"group_input\":true}";
+    const std::string in =
+        i == 0 ? R"({"node":1,"port":0})"
+               : "{\"node\":" + std::to_string(parent) + ",\"port\":0,\"group_input\":true}";
     nodes += ",{\"id\":" + std::to_string(id) + ",\"parent\":" + std::to_string(parent) +
-             ",\"kind\":\"group\",\"name\":\"g\",\"inputs\":[" + in + "],\"outputs\":[{\"node\":" +
-             std::to_string(i + 1 == depth ? leaf : id + 1) + ",\"port\":0}]}";
+             ",\"kind\":\"group\",\"name\":\"g\",\"inputs\":[" + in +
+             "],\"outputs\":[{\"node\":" + std::to_string(i + 1 == depth ? leaf : id + 1) +
+             ",\"port\":0}]}";
   }
   nodes += ",{\"id\":" + std::to_string(leaf) + ",\"parent\":" + std::to_string(depth + 1) +
            R"(,"kind":"identity","name":"id","inputs":[{"node":)" + std::to_string(depth + 1) +
@@ -296,7 +301,8 @@ TEST(GraphJson, RefusesNestingBeyondTheLimit) {
 TEST(GraphJson, RefusesPositionsOffTheCanvas) {
   for (const char* pos : {"[1e300, 0]", "[0, -1e39]", "[2e7, 0]"}) {
     const std::string text =
-        std::string(R"({"format":"formwork-graph","version":1,"nodes":[{"id":1,"kind":"gelu","pos":)") +
+        std::string(
+            R"({"format":"formwork-graph","version":1,"nodes":[{"id":1,"kind":"gelu","pos":)") +
         pos + "}]}";
     try {
       graph_from_json(text, "far.json");
