@@ -1,5 +1,6 @@
 #include "core/idx.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/format.h"
 
 namespace fw {
 namespace {
@@ -54,16 +56,38 @@ void check_data_size(size_t header, size_t size, uint64_t need, const std::strin
                 desc + ")");
 }
 
+// Bytes per element of an IDX type code (0x08 ubyte ... 0x0E double); 1 for unknown codes (the
+// readers refuse those by their magic).
+size_t idx_element_size(uint8_t type) {
+  switch (type) {
+    case 0x0B:
+      return 2;
+    case 0x0C:
+    case 0x0D:
+      return 4;
+    case 0x0E:
+      return 8;
+    default:
+      return 1;
+  }
+}
+
+size_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? size_t(pages) * size_t(page) : SIZE_MAX;
+}
+
 }  // namespace
 
-std::vector<uint8_t> gunzip(const uint8_t* data, size_t size, const std::string& what) {
+std::vector<uint8_t> gunzip(const uint8_t* data, size_t size, const std::string& what,
+                            size_t max_out, bool stop_at_max) {
   std::vector<uint8_t> out;
   // The gzip trailer holds the uncompressed size mod 2^32: a good first guess for one member
   // (bounded by deflate's best ratio so that a forged trailer cannot make a huge allocation).
   if (size >= 18) {
     const size_t isize = size_t(data[size - 4]) | size_t(data[size - 3]) << 8 |
                          size_t(data[size - 2]) << 16 | size_t(data[size - 1]) << 24;
-    out.resize(std::min(isize, size * 1032) + 1);
+    out.resize(std::min({isize, size * 1032, max_out}) + 1);
   }
   size_t produced = 0;
   z_stream zs{};
@@ -85,7 +109,17 @@ std::vector<uint8_t> gunzip(const uint8_t* data, size_t size, const std::string&
         zs.avail_in = static_cast<uInt>(slice);
         fed += slice;
       }
-      if (out.size() - produced < (1 << 16)) out.resize(std::max(out.size() * 2, size_t(1) << 20));
+      if (produced > max_out) {
+        inflateEnd(&zs);
+        if (stop_at_max) {
+          out.resize(max_out);
+          return out;
+        }
+        throw Error(what + ": the gzip data inflates to more than the " + std::to_string(max_out) +
+                    " bytes its IDX header describes");
+      }
+      if (out.size() - produced < (1 << 16))
+        out.resize(std::min(std::max(out.size() * 2, size_t(1) << 20), max_out + (1 << 16) + 1));
       const size_t room = std::min<size_t>(out.size() - produced, std::numeric_limits<uInt>::max());
       zs.next_out = out.data() + produced;
       zs.avail_out = static_cast<uInt>(room);
@@ -114,9 +148,26 @@ std::vector<uint8_t> gunzip(const uint8_t* data, size_t size, const std::string&
 
 std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
   std::vector<uint8_t> bytes = read_file_bytes(path);
-  if (bytes.size() >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
-    return gunzip(bytes.data(), bytes.size(), path);
-  return bytes;
+  if (bytes.size() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b) return bytes;
+  // The header first (magic, then up to 255 sizes), then no more than header + data.
+  const std::vector<uint8_t> head = gunzip(bytes.data(), bytes.size(), path, 4 + 4 * 255, true);
+  size_t limit = SIZE_MAX;
+  if (head.size() >= 4) {
+    const size_t ndims = head[3];
+    const size_t header = 4 + 4 * ndims;
+    if (head.size() >= header) {
+      long double need = 1;
+      for (size_t i = 0; i < ndims; ++i) need *= be32(head.data() + 4 + 4 * i);
+      need *= idx_element_size(head[2]);
+      const long double total = header + need;
+      if (total > static_cast<long double>(physical_memory_bytes()))
+        throw Error(path + ": the IDX header describes " + format_si(double(total), " ") +
+                    "B of data, more than this machine's memory (" +
+                    format_si(double(physical_memory_bytes()), " ") + "B)");
+      limit = static_cast<size_t>(total);
+    }
+  }
+  return gunzip(bytes.data(), bytes.size(), path, limit);
 }
 
 IdxImages parse_idx_images(const uint8_t* data, size_t size, const std::string& what) {

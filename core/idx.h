@@ -55,9 +55,14 @@ struct IdxPair {
 IdxPair read_idx_pair(const std::string& images_path, const std::string& labels_path,
                       int num_classes);
 
-// The whole file; inflated when it starts with the gzip magic. Used by the readers above.
+// The whole file; inflated when it starts with the gzip magic. Used by the readers above. A gzip
+// file is inflated no further than its IDX header says the data goes (the header is inflated
+// first), so a small file cannot inflate to gigabytes before its size is checked.
 std::vector<uint8_t> read_maybe_gzip(const std::string& path);
-// Inflates gzip data (one or more members); `what` names the source in messages.
-std::vector<uint8_t> gunzip(const uint8_t* data, size_t size, const std::string& what);
+// Inflates gzip data (one or more members); `what` names the source in messages. At most
+// `max_out` bytes: with `stop_at_max` the first max_out bytes are returned (a header peek),
+// otherwise more is an error naming the limit.
+std::vector<uint8_t> gunzip(const uint8_t* data, size_t size, const std::string& what,
+                            size_t max_out = SIZE_MAX, bool stop_at_max = false);
 
 }  // namespace fw

@@ -136,5 +136,24 @@ TEST(Idx, RealFashionMnist) {
   EXPECT_EQ(test.labels[0], 9);
 }
 
+// #16: a gzip IDX file was inflated whole before its size was checked, so a few kilobytes could
+// inflate to gigabytes. Now the header is inflated first and the data no further than it says.
+TEST(Idx, GzipIsInflatedNoFurtherThanTheHeaderSays) {
+  ScratchDir dir;
+  // 2 images of 4x4 claimed, 64 MiB of zeros behind them (compresses to ~64 KB).
+  std::vector<uint8_t> file = idx_images_bytes(2, 4, 4, ramp(2 * 16));
+  file.resize(file.size() + (size_t(64) << 20), 0);
+  write_bytes(dir.file("bomb.gz"), gzip_bytes(file));
+  EXPECT_ERROR_HAS(
+      read_idx_images(dir.file("bomb.gz")),
+      "bomb.gz: the gzip data inflates to more than the 48 bytes its IDX header describes");
+  // A header claiming 2^32 x 2^16 x 2^16 bytes: refused before inflating the data.
+  std::vector<uint8_t> huge = idx_images_bytes(1, 1, 1, ramp(1));
+  huge[4] = huge[5] = huge[6] = huge[7] = 0xff;  // count 2^32 - 1
+  huge[8] = 0xff;                                // rows ~2^32
+  write_bytes(dir.file("huge.gz"), gzip_bytes(huge));
+  EXPECT_ERROR_HAS(read_idx_images(dir.file("huge.gz")), "more than this machine's memory");
+}
+
 }  // namespace
 }  // namespace fw
