@@ -1,7 +1,8 @@
 // formwork export ARCH OUT...: the outputs of CONTRACT.md "Export": the ONNX model (--onnx) and the
 // PyTorch file (--torch, core/export/model_export.h), the architecture file (--json) and diagrams
-// (--svg, --pdf, --png with --diagram graph|circuit and --level MODULE). The picture is the one the GUI draws for that
-// view and level (views/graph_diagram.h, views/circuit.h); the files are written all or none.
+// (--svg, --pdf, --png with --diagram graph|circuit and --level MODULE). The picture is the one the
+// GUI draws for that view and level (views/graph_diagram.h, views/circuit.h); the files are written
+// all or none.
 #include <cstdio>
 
 #include "app/cli/cli.h"
@@ -85,30 +86,22 @@ TensorMap export_weights(const LoadedArch& la, const std::string& file, const An
   if (!la.project.weights.empty()) {
     const WeightsMatch m = match_weights(an, la.project.weights);
     if (m.exact()) return la.project.weights;
-    throw Error("the weights stored in " + file + " do not match " + la.spec + " (" +
-                m.summary() + "); pass --weights W.safetensors or --init-seed S");
+    throw Error("the weights stored in " + file + " do not match " + la.spec + " (" + m.summary() +
+                "); pass --weights W.safetensors or --init-seed S");
   }
-  throw Error(la.spec + ": no weights to put in the ONNX file; pass --weights W.safetensors, or "
+  throw Error(la.spec +
+              ": no weights to put in the ONNX file; pass --weights W.safetensors, or "
               "--init-seed S for freshly initialised ones (`formwork weights init` makes a file)");
 }
 
 // The model's name in the files: the template's, or the file's stem ("sample", "sample_result_7").
 std::string export_name(const std::string& spec, int64_t result) {
   std::string name = spec;
-  if (const size_t slash = name.find_last_of('/'); slash != std::string::npos) name.erase(0, slash + 1);
+  if (const size_t slash = name.find_last_of('/'); slash != std::string::npos)
+    name.erase(0, slash + 1);
   if (const size_t dot = name.rfind('.'); dot != std::string::npos && dot > 0) name.resize(dot);
   if (result > 0) name += "_result_" + std::to_string(result);
   return name;
-}
-
-// A model file (--torch) needs a graph without problems: the first one, as one error line.
-void refuse_problems(const Analysis& an, const std::string& spec) {
-  if (an.ok()) return;
-  try {
-    require_valid(an);
-  } catch (const Error& e) {
-    throw Error(spec + " has problems, nothing exported: " + e.what());
-  }
 }
 
 }  // namespace
@@ -172,8 +165,9 @@ void register_export(CLI::App& app) {
     if (!a->pdf.empty()) outputs.push_back({PictureFormat::Pdf, a->pdf});
     if (!a->png.empty()) outputs.push_back({PictureFormat::Png, a->png});
     if (outputs.empty() && a->json.empty() && a->onnx.empty() && a->torch.empty())
-      throw UsageError("export: nothing to write: give --onnx F, --torch F, --json F, --svg F, "
-                       "--pdf F or --png F");
+      throw UsageError(
+          "export: nothing to write: give --onnx F, --torch F, --json F, --svg F, "
+          "--pdf F or --png F");
     if ((!a->weights.empty() || a->init_seed) && a->onnx.empty())
       throw UsageError("--weights and --init-seed are the ONNX file's weights: they need --onnx F");
     if (!a->weights.empty() && a->init_seed)
@@ -201,18 +195,20 @@ void register_export(CLI::App& app) {
     const Analysis an = analyze(g);
     const bool graph = a->diagram == "graph";
     const NodeId level = find_level(g, la.spec, a->level, graph);
-    const views::Picture picture =
-        graph ? views::graph_picture(g, an, level) : views::circuit_picture(g, an, level);
+    // The picture is laid out only when a picture file is asked for.
+    const views::Picture picture = outputs.empty() ? views::Picture{}
+                                   : graph         ? views::graph_picture(g, an, level)
+                                                   : views::circuit_picture(g, an, level);
 
     std::vector<std::pair<std::string, std::vector<uint8_t>>> files;
     if (!a->onnx.empty()) {
-      refuse_problems(an, la.spec);
+      require_exportable(an, la.spec);
       const TensorMap weights = export_weights(la, a->arch.arch, an, a->weights, a->init_seed);
       const ExportInfo info{export_name(a->arch.arch, a->result), kFormworkBuild};
       files.push_back({a->onnx, onnx_model_bytes(g, an, weights, info)});
     }
     if (!a->torch.empty()) {
-      refuse_problems(an, la.spec);
+      require_exportable(an, la.spec);
       const ExportInfo info{export_name(a->arch.arch, a->result), kFormworkBuild};
       const std::string text = torch_module_source(g, an, info);
       files.push_back({a->torch, std::vector<uint8_t>(text.begin(), text.end())});

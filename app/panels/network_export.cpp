@@ -64,13 +64,10 @@ void NetworkExport::open(AppState& app, NetworkExportRequest request) {
     return;
   }
   if (request.format != NetworkFormat::Json) {
-    const Analysis an = analyze(request.graph);
-    if (!an.ok()) {
-      try {
-        require_valid(an);
-      } catch (const std::exception& e) {
-        app.error = request.name + " has problems, nothing exported: " + e.what();
-      }
+    try {
+      require_exportable(analyze(request.graph), request.name);
+    } catch (const std::exception& e) {
+      app.error = e.what();
       return;
     }
   }
@@ -100,11 +97,11 @@ void NetworkExport::chosen(const std::string& path) {
     weights_reason_ = "The weights stored in " + req_.weights_source + " do not match " +
                       req_.name + " (" + m.summary() + ").";
   } else {
-    weights_reason_ = req_.name + " has no stored weights (" +
-                      (req_.weights_source.empty()
-                           ? std::string("only a project keeps trained weights")
-                           : req_.weights_source + " holds none") +
-                      ").";
+    weights_reason_ =
+        req_.name + " has no stored weights (" +
+        (req_.weights_source.empty() ? std::string("only a project keeps trained weights")
+                                     : req_.weights_source + " holds none") +
+        ").";
   }
   asking_ = true;
 }
@@ -168,8 +165,8 @@ void NetworkExport::finish(AppState& app) {
   }
   outcome_.reset();
   if (!error.empty())
-    app.error = "Cannot export " + req_.name + " to " + path_ + ": " + error +
-                " (nothing was written)";
+    app.error =
+        "Cannot export " + req_.name + " to " + path_ + ": " + error + " (nothing was written)";
   else
     app.status = {Message::Ok, "Exported " + req_.name + " to " + path_ + " (" +
                                    text_of(req_.format).what + ", " +
@@ -218,8 +215,9 @@ void NetworkExport::progress_window(const Fonts& fonts) {
   if (!has_job() || !outcome_) return;
   const float fs = ImGui::GetFontSize();
   const ImGuiViewport* vp = ImGui::GetMainViewport();
-  ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + vp->WorkSize.x - fs, vp->WorkPos.y + vp->WorkSize.y - fs * 2.5f),
-                          ImGuiCond_Always, ImVec2(1, 1));
+  ImGui::SetNextWindowPos(
+      ImVec2(vp->WorkPos.x + vp->WorkSize.x - fs, vp->WorkPos.y + vp->WorkSize.y - fs * 2.5f),
+      ImGuiCond_Always, ImVec2(1, 1));
   ImGui::SetNextWindowSize(ImVec2(fs * 24, 0));
   const ImGuiWindowFlags flags = ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoCollapse |
                                  ImGuiWindowFlags_NoResize | ImGuiWindowFlags_NoMove |

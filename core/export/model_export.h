@@ -32,6 +32,10 @@ struct ExportInfo {
   JobControl* control = nullptr;
 };
 
+// Refuses a graph with problems before anything is built: fw::Error "WHAT has problems, nothing
+// exported: <the first problem>" (the command line's and the GUI's line).
+void require_exportable(const Analysis& a, const std::string& what);
+
 // Whether this build has the ONNX exporter (libonnx-dev found at configure time).
 bool onnx_export_available();
 // The serialised ONNX ModelProto. `weights` must match the graph's parameters exactly
