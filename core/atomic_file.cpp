@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <climits>
@@ -269,7 +270,7 @@ void write_file_atomic_at(const std::string& path,
   replace_atomically(path, [&](TempFile& tmp) { body(tmp.path()); });
 }
 
-std::vector<uint8_t> read_file_bytes(const std::string& path) {
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore the flag).
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw_errno(path, "cannot open", errno);
@@ -290,7 +291,8 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
                                               : "not a file";
     throw Error(path + ": cannot read " + what + "; give a regular file");
   }
-  std::vector<uint8_t> bytes(st.st_size > 0 ? static_cast<size_t>(st.st_size) : 0);
+  std::vector<uint8_t> bytes(
+      std::min(st.st_size > 0 ? static_cast<size_t>(st.st_size) : size_t(0), max_bytes));
   size_t have = 0;
   uint8_t extra[65536];  // the file grew since fstat, or is not a regular file
   for (;;) {
@@ -304,9 +306,10 @@ std::vector<uint8_t> read_file_bytes(const std::string& path) {
     if (n == 0) break;
     if (!into_bytes) bytes.insert(bytes.end(), extra, extra + n);
     have += static_cast<size_t>(n);
+    if (have >= max_bytes) break;
   }
   close(fd);
-  bytes.resize(have);
+  bytes.resize(std::min(have, max_bytes));
   return bytes;
 }
 

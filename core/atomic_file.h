@@ -56,7 +56,8 @@ void write_dir_atomic(const std::string& dir, const std::function<void(const std
 
 void write_all(int fd, const void* data, size_t size, const std::string& what);
 
-std::vector<uint8_t> read_file_bytes(const std::string& path);
+// At most `max_bytes` from the start (a header peek) when given; regular files only.
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes = SIZE_MAX);
 
 // "No space left on device" for ENOSPC; thread-safe strerror.
 std::string errno_text(int err);

@@ -190,10 +190,18 @@ Image8 decode_image(const std::vector<uint8_t>& bytes, int channels, const std::
 
 bool image_info(const std::string& path, ImageInfo& info) {
   int w = 0, h = 0, n = 0;
-  std::vector<uint8_t> bytes;
+  // The header is near the start: read 256 KiB (past a JPEG's EXIF and ICC segments), the whole
+  // file only when that was not enough.
+  constexpr size_t kPeek = size_t(256) << 10;
   try {
-    bytes = read_file_bytes(path);
-    check_image_header(bytes.data(), bytes.size(), path, &w, &h, &n);
+    std::vector<uint8_t> bytes = read_file_bytes(path, kPeek);
+    try {
+      check_image_header(bytes.data(), bytes.size(), path, &w, &h, &n);
+    } catch (const Error&) {
+      if (bytes.size() < kPeek) throw;
+      bytes = read_file_bytes(path);
+      check_image_header(bytes.data(), bytes.size(), path, &w, &h, &n);
+    }
   } catch (const Error&) {
     return false;
   }

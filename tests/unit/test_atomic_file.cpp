@@ -134,4 +134,5 @@ TEST(AtomicFile, ReadsRegularFilesOnly) {
   const std::string file = dir.file("a.txt");
   write_text(file, "abc");
   EXPECT_EQ(read_text(file), "abc");
+  EXPECT_EQ(fw::read_file_bytes(file, 2), (Bytes{'a', 'b'}));  // a header peek
 }
