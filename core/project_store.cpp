@@ -10,6 +10,7 @@
 #include <cstring>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -427,25 +428,13 @@ ProjectData load_project(const std::string& path) {
   return checked(read_project(mem), path);
 }
 
-namespace {
-// The appender's own migration saves while it holds the lock.
-thread_local bool t_saving_under_own_lock = false;
-
-// A search writing `path` (ProjectAppender's lock) would lose its rows to a rename over it.
-void refuse_if_search_writes(const std::string& path) {
-  if (t_saving_under_own_lock) return;
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  const bool locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  close(fd);
-  if (locked)
-    throw Error(path + ": a search is writing this project; save again when it has finished");
-}
-}  // namespace
-
-void save_project(const std::string& path, const ProjectData& data) {
+void save_project(const std::string& path, const ProjectData& data, const ProjectLock* held) {
   check_weights(data, path);
-  refuse_if_search_writes(path);
+  std::optional<ProjectLock> own;
+  if (held)
+    FW_ASSERT(held->covers(path), "save_project: the lock held is for another file");
+  else
+    own.emplace(path, "saving");
   write_file_atomic_at(path, [&](const std::string& tmp) {
     SqliteDb db(tmp, SQLITE_OPEN_READWRITE, path);
     // The temp file is private until renamed, and atomic_file fsyncs it: no journal, no syncs.
@@ -468,51 +457,21 @@ struct ProjectAppender::Db {
 
 ProjectAppender::ProjectAppender(const std::string& path) : path_(path) {
   check_file(path);
-  lock_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (lock_fd_ < 0) throw Error(path + ": cannot open (" + errno_text(errno) + ")");
-  if (flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    const int err = errno;
-    close(lock_fd_);
-    lock_fd_ = -1;
-    if (err == EWOULDBLOCK) throw Error(path + ": another search is writing this project");
-    throw Error(path + ": cannot lock (" + errno_text(err) + ")");
+  lock_ = std::make_unique<ProjectLock>(path, "search");
+  int64_t version = 0;
+  {
+    SqliteDb probe(path, SQLITE_OPEN_READONLY, path);
+    version = probe.pragma_int("user_version");
   }
-  try {
-    int64_t version = 0;
-    {
-      SqliteDb probe(path, SQLITE_OPEN_READONLY, path);
-      version = probe.pragma_int("user_version");
-    }
-    if (version < kProjectSchemaVersion) {
-      // Bring the file to the newest schema (atomically), then lock the new file.
-      t_saving_under_own_lock = true;
-      try {
-        save_project(path, load_project(path));
-      } catch (...) {
-        t_saving_under_own_lock = false;
-        throw;
-      }
-      t_saving_under_own_lock = false;
-      close(lock_fd_);
-      lock_fd_ = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (lock_fd_ < 0 || flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-        throw Error(path + ": another search is writing this project");
-    } else {
-      (void)load_project(path);  // every check a load makes (schema, tables, rows)
-    }
-    db_ = new Db(path);
-    db_->db.exec("PRAGMA synchronous = FULL");
-  } catch (...) {
-    if (lock_fd_ >= 0) close(lock_fd_);
-    lock_fd_ = -1;
-    throw;
-  }
+  if (version < kProjectSchemaVersion)
+    save_project(path, load_project(path), lock_.get());  // to the newest schema, atomically
+  else
+    (void)load_project(path);  // every check a load makes (schema, tables, rows)
+  db_ = std::make_unique<Db>(path);
+  db_->db.exec("PRAGMA synchronous = FULL");
 }
 
-ProjectAppender::~ProjectAppender() {
-  delete db_;
-  if (lock_fd_ >= 0) close(lock_fd_);  // releases the lock
-}
+ProjectAppender::~ProjectAppender() = default;
 
 void ProjectAppender::add_search(const SearchRow& row) {
   {

@@ -62,10 +62,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/project_lock.h"
 #include "core/safetensors.h"  // TensorMap
 #include "core/tensor.h"
 
@@ -104,12 +106,12 @@ struct SearchResult {
   std::string metrics_json;  // metric -> number (null: not finite)
   std::string created;       // ISO 8601 time
   // version 3:
-  int64_t seq = 0;           // place in its search's proposal order
-  int64_t parent = 0;        // id of the result it was bred from; 0: none
+  int64_t seq = 0;     // place in its search's proposal order
+  int64_t parent = 0;  // id of the result it was bred from; 0: none
   int64_t generation = 0;
-  std::string status = "ok"; // ok, failed, invalid, filtered
-  std::string reason;        // why, when not ok
-  double seconds = 0;        // evaluation wall time
+  std::string status = "ok";  // ok, failed, invalid, filtered
+  std::string reason;         // why, when not ok
+  double seconds = 0;         // evaluation wall time
 
   bool operator==(const SearchResult&) const = default;
 };
@@ -131,22 +133,27 @@ struct ProjectData {
   TensorMap weights;     // parameter name -> float32 tensor
   std::map<std::string, std::string> meta;
   std::map<std::string, std::pair<std::string, std::vector<uint8_t>>>
-      blobs;                      // name -> (mime, bytes)
-  std::vector<TrainingRun> runs;  // with their curves
+      blobs;                                 // name -> (mime, bytes)
+  std::vector<TrainingRun> runs;             // with their curves
   std::vector<SearchResult> search_results;  // ordered by id
-  std::vector<SearchRow> searches;            // ordered by name
+  std::vector<SearchRow> searches;           // ordered by name
   std::map<std::string, std::string> views;  // view name -> settings JSON
 };
 
 // 2. Load and save -------------------------------------------------------------------------------
 
 ProjectData load_project(const std::string& path);
-void save_project(const std::string& path, const ProjectData& data);
+// Takes the project's write lock (core/project_lock.h) for the save, or uses `held`, a lock the
+// caller holds for its whole read-modify-write (or its whole training run). Another writer
+// holding it: fw::Error naming it, "p.formwork: formwork nas (pid 77, search, since ...) is
+// writing this project; try again when it has finished", and the file is left as it was.
+void save_project(const std::string& path, const ProjectData& data,
+                  const ProjectLock* held = nullptr);
 
 // Incremental writes for a running search, one SQLite transaction each on the project file itself
-// (no rewrite: a kill between two leaves every earlier one in the file). Opening takes an
-// exclusive advisory lock (flock) held until destruction, so a second search on the same project
-// fails at once: "p.formwork: another search is writing this project". A file of an older schema
+// (no rewrite: a kill between two leaves every earlier one in the file). Opening takes the
+// project's write lock (core/project_lock.h) until destruction, so a second search, a training
+// run or a save of the same project fails, naming the search. A file of an older schema
 // is first brought to the newest by save_project(load_project(path)) (atomic, as always).
 class ProjectAppender {
  public:
@@ -155,9 +162,9 @@ class ProjectAppender {
   ProjectAppender(const ProjectAppender&) = delete;
   ProjectAppender& operator=(const ProjectAppender&) = delete;
 
-  void add_search(const SearchRow& row);          // fw::Error if the name exists
-  void update_search(const SearchRow& row);       // by name (a grown budget)
-  void append_result(const SearchResult& r);      // r.id must be free (non-zero)
+  void add_search(const SearchRow& row);      // fw::Error if the name exists
+  void update_search(const SearchRow& row);   // by name (a grown budget)
+  void append_result(const SearchResult& r);  // r.id must be free (non-zero)
   // Rows appended between begin_group() and end_group() share one transaction (one sync).
   void begin_group();
   void end_group();
@@ -166,10 +173,10 @@ class ProjectAppender {
 
  private:
   std::string path_;
-  int lock_fd_ = -1;
+  std::unique_ptr<ProjectLock> lock_;  // declared before db_: the database closes first
   bool in_group_ = false;
   struct Db;
-  Db* db_ = nullptr;
+  std::unique_ptr<Db> db_;
 };
 
 // 4. Test hooks ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/error.h"
+#include "core/project_lock.h"
 #include "nas/mpi.h"
 
 namespace fw::cli {
@@ -75,6 +76,8 @@ int run(int argc, char** argv) {
   register_nas(app);
   register_results(app);
   register_study(app);
+  // Names this process in a project's lock file ("formwork train (pid 1234, training, ...)").
+  if (argc > 1 && argv[1][0] != '-') set_process_description(std::string("formwork ") + argv[1]);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "app/cli/cli.h"
 #include "core/analysis.h"
@@ -57,6 +58,9 @@ void register_space(CLI::App& app) {
   cmd->add_flag("--json", a->json, "print the space as JSON, with \"size\"");
   cmd->callback([a] {
     require_project(a->project, "space");
+    // Changing the space is a read-modify-write of the project: under its write lock.
+    std::optional<ProjectLock> lock;
+    if (!a->set.empty() || a->clear) lock.emplace(a->project, "changing the search space");
     ProjectData p = load_project(a->project);
     Graph g = graph_from_json(p.graph_json, a->project);
     SearchSpace s;
@@ -77,7 +81,7 @@ void register_space(CLI::App& app) {
       else
         g.meta.set(kSearchSpaceMeta, v);
       p.graph_json = graph_to_json(g);
-      save_project(a->project, p);
+      save_project(a->project, p, &*lock);
     } else {
       s = graph_space(g);
       if (!s.empty()) s = check_space(g, s);

@@ -50,8 +50,8 @@ void require_same_network(const Engine& e, const ProjectRun& run, const std::str
     for (const auto& p : a.params) sig.push_back({p.name, p.shape});
     return sig;
   };
-  if (signature(e.analysis) != signature(run.analysis) || e.input_shape() != run.analysis.of(
-          run.graph.top_level_of_kind("input").at(0))->out.at(0))
+  if (signature(e.analysis) != signature(run.analysis) ||
+      e.input_shape() != run.analysis.of(run.graph.top_level_of_kind("input").at(0))->out.at(0))
     throw UsageError("train --resume: " + e.arch.spec + " is another network than the one " + out +
                      " is training; give " + out + " itself (or the same architecture) as ARCH");
 }
@@ -59,7 +59,8 @@ void require_same_network(const Engine& e, const ProjectRun& run, const std::str
 }  // namespace
 
 void register_train(CLI::App& app) {
-  auto* cmd = app.add_subcommand("train", "Train on a dataset; weights, curves and settings go into the project");
+  auto* cmd = app.add_subcommand(
+      "train", "Train on a dataset; weights, curves and settings go into the project");
   cmd->footer(
       "AdamW (no decay on biases, norms, scales, embeddings), linear warm-up then cosine learning "
       "rate per step, label-smoothing cross-entropy, seeded shuffling and augmentation (random "
@@ -76,7 +77,8 @@ void register_train(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--dataset", a->s.dataset, "fashion-mnist, fashion-mnist-placed or DIR (with --resume: the run's)");
+  cmd->add_option("--dataset", a->s.dataset,
+                  "fashion-mnist, fashion-mnist-placed or DIR (with --resume: the run's)");
   cmd->add_option("--epochs", a->s.epochs, "epochs")->required()->check(CLI::Range(1, 100000));
   cmd->add_option("--batch", a->s.batch, "batch size (default 128)")->check(CLI::Range(1, 65536));
   cmd->add_option("--lr", a->s.lr, "peak learning rate (default 2e-3)")->check(CLI::PositiveNumber);
@@ -88,7 +90,8 @@ void register_train(CLI::App& app) {
   cmd->add_option("--clip-grad", a->s.clip_grad, "max gradient norm (default 0: off)");
   cmd->add_flag("--no-augment", a->no_augment, "no random crop / flip");
   cmd->add_option("--seed", a->s.seed, "seed (default 0)")->check(non_negative());
-  cmd->add_option("--limit", a->s.limit, "train on the first N samples only")->check(non_negative());
+  cmd->add_option("--limit", a->s.limit, "train on the first N samples only")
+      ->check(non_negative());
   cmd->add_option("--eval-limit", a->s.eval_limit, "evaluate on the first N test samples only")
       ->check(non_negative());
   cmd->add_option("--out", a->out, "project file to write (*.formwork)")->required();
@@ -104,19 +107,27 @@ void register_train(CLI::App& app) {
     if (!ends_with(a->out, ".formwork"))
       throw UsageError("train: --out must be a *.formwork project file");
     a->s.augment = !a->no_augment;
-    if (!a->resume && cmd->count("--dataset") == 0) throw UsageError("train: --dataset is required");
+    if (!a->resume && cmd->count("--dataset") == 0)
+      throw UsageError("train: --dataset is required");
     if (a->new_settings && !a->resume) throw UsageError("train: --new-settings goes with --resume");
     if (a->resume && !a->engine.weights.empty())
-      throw UsageError("train: --resume continues from the project's own weights; leave out --weights");
+      throw UsageError(
+          "train: --resume continues from the project's own weights; leave out --weights");
     if (!a->resume) a->s.check();
     struct stat st;
     const bool exists = ::stat(a->out.c_str(), &st) == 0;
     if (exists && !a->resume && !a->force)
-      throw Error(a->out + ": already exists; use --resume to continue its training or --force to start over");
+      throw Error(
+          a->out +
+          ": already exists; use --resume to continue its training or --force to start over");
     if (a->resume && !exists) throw Error(a->out + ": no such project to resume");
 
     // The run: a new one (from --weights, the project's weights or a fresh initialisation), or
     // the continuation of the run stored in --out (kernels/train/project_run.h).
+    // The project's write lock, before anything is read (--out may be ARCH itself); a resumed
+    // run takes it in resume_run, before reading the run.
+    std::unique_ptr<ProjectLock> lock;
+    if (!a->resume) lock = std::make_unique<ProjectLock>(a->out, "training");
     auto e = load_engine(a->engine, /*with_weights=*/false);
     ProjectRun run;
     if (a->resume) {
@@ -129,8 +140,8 @@ void register_train(CLI::App& app) {
       });
       const std::vector<std::string> diff = given.differences(run.settings);
       if (!diff.empty() && !a->new_settings)
-        throw UsageError("train --resume: " + a->out + "'s run has other settings: " +
-                         format_list(diff) +
+        throw UsageError("train --resume: " + a->out +
+                         "'s run has other settings: " + format_list(diff) +
                          "; leave them out to continue the run as it was, or add --new-settings "
                          "to continue with them");
       given.epochs = run.settings.epochs;
@@ -150,13 +161,14 @@ void register_train(CLI::App& app) {
       ProjectData base;
       if (e->arch.source == "project") base = e->arch.project;
       run = start_run(a->out, std::move(base), e->arch.graph, std::move(weights), a->s,
-                      a->engine.arch.arch);
+                      a->engine.arch.arch, std::move(lock));
     }
     const TrainSettings& s = run.settings;
     std::fprintf(stderr, "loading %s...\n", s.dataset.c_str());
     const TrainData data = load_run_data(run);
     if (a->keep_samples > 0) keep_samples(run.project, data.test, a->keep_samples);
-    std::fprintf(stderr, "training %s on %s: %lld train / %lld test images, %lld epochs, batch %lld\n",
+    std::fprintf(stderr,
+                 "training %s on %s: %lld train / %lld test images, %lld epochs, batch %lld\n",
                  a->engine.arch.arch.c_str(), s.dataset.c_str(), (long long)data.train.size(),
                  (long long)data.test.size(), (long long)s.epochs, (long long)s.batch);
 
@@ -169,7 +181,9 @@ void register_train(CLI::App& app) {
         run, data, *e->backend, ctl, [&](const StepInfo& st) { progress_line(st, tty); },
         [&](const EpochResult& r) {
           last = r;
-          std::fprintf(stderr, "%sepoch %lld/%lld: train loss %.4f acc %.2f%% | test loss %.4f top-1 %.2f%% top-5 %.2f%% | %.0f img/s, %.1f s\n",
+          std::fprintf(stderr,
+                       "%sepoch %lld/%lld: train loss %.4f acc %.2f%% | test loss %.4f top-1 "
+                       "%.2f%% top-5 %.2f%% | %.0f img/s, %.1f s\n",
                        tty ? "\r\033[K" : "", (long long)r.epoch, (long long)s.epochs, r.train_loss,
                        100 * r.train_top1, r.test_loss, 100 * r.test_top1, 100 * r.test_top5,
                        r.images_per_s, r.seconds);
@@ -195,18 +209,23 @@ void register_eval(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--dataset", a->dataset, "fashion-mnist, fashion-mnist-placed or DIR")->required();
-  cmd->add_option("--split", a->split, "train or test (default test)")->check(CLI::IsMember({"train", "test"}));
+  cmd->add_option("--dataset", a->dataset, "fashion-mnist, fashion-mnist-placed or DIR")
+      ->required();
+  cmd->add_option("--split", a->split, "train or test (default test)")
+      ->check(CLI::IsMember({"train", "test"}));
   cmd->add_option("--batch", a->batch, "batch size (default 256)")->check(CLI::Range(1, 65536));
   cmd->add_option("--limit", a->limit, "first N samples only")->check(non_negative());
   cmd->add_flag("--json", a->json, "print JSON: top1, top5 (fractions), loss, n");
-  cmd->add_option("--out", a->out, "also write every item's logits (*.npy float32 [n, K], dataset order)");
-  cmd->footer("Items are prepared as in training: the project's stored normalisation (else the "
-              "dataset's own train-split statistics), Fashion-MNIST padded to the input size, "
-              "other datasets resized. Accuracy ranks logits as PyTorch does (equal logits: the "
-              "lower class index first).");
+  cmd->add_option("--out", a->out,
+                  "also write every item's logits (*.npy float32 [n, K], dataset order)");
+  cmd->footer(
+      "Items are prepared as in training: the project's stored normalisation (else the "
+      "dataset's own train-split statistics), Fashion-MNIST padded to the input size, "
+      "other datasets resized. Accuracy ranks logits as PyTorch does (equal logits: the "
+      "lower class index first).");
   cmd->callback([a] {
-    if (!a->out.empty() && !ends_with(a->out, ".npy")) throw UsageError("eval: --out must be a *.npy file");
+    if (!a->out.empty() && !ends_with(a->out, ".npy"))
+      throw UsageError("eval: --out must be a *.npy file");
     auto e = load_engine(a->engine);
     Normalization stored;
     if (std::optional<InputPipeline> p = project_input_pipeline(e->arch.project, e->input_shape()))
@@ -214,12 +233,16 @@ void register_eval(CLI::App& app) {
     const TrainData d = load_train_data(e->arch.graph, e->analysis, a->dataset, stored, 0, a->limit,
                                         /*need_train=*/false, a->split);
     Tensor logits;
-    const EvalResult r =
-        evaluate(*e->executor, d.test, d.norm, d.channels, a->batch, nullptr, a->out.empty() ? nullptr : &logits);
+    const EvalResult r = evaluate(*e->executor, d.test, d.norm, d.channels, a->batch, nullptr,
+                                  a->out.empty() ? nullptr : &logits);
     if (!a->out.empty()) write_npy(a->out, logits);
     if (a->json) {
-      std::printf("%s\n", nlohmann::ordered_json({{"top1", r.top1}, {"top5", r.top5}, {"loss", r.loss},
-                                                  {"n", r.n}, {"dataset", a->dataset}, {"split", a->split}})
+      std::printf("%s\n", nlohmann::ordered_json({{"top1", r.top1},
+                                                  {"top5", r.top5},
+                                                  {"loss", r.loss},
+                                                  {"n", r.n},
+                                                  {"dataset", a->dataset},
+                                                  {"split", a->split}})
                               .dump(1)
                               .c_str());
     } else {

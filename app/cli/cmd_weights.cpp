@@ -4,8 +4,8 @@
 
 #include "app/cli/cli.h"
 #include "core/analysis.h"
-#include "core/format.h"
 #include "core/error.h"
+#include "core/format.h"
 #include "core/graph_json.h"
 #include "core/init.h"
 #include "core/safetensors.h"
@@ -30,9 +30,10 @@ void register_weights(CLI::App& app) {
   // init -----------------------------------------------------------------------------------------
   {
     auto* cmd = w->add_subcommand(
-        "init", "Write deterministic initial weights (timm's init: trunc. normal std .02 for "
-                "conv/linear weights, zero biases, ones for norm weights, layer scale as the "
-                "template says)");
+        "init",
+        "Write deterministic initial weights (timm's init: trunc. normal std .02 for "
+        "conv/linear weights, zero biases, ones for norm weights, layer scale as the "
+        "template says)");
     struct Args {
       ArchArgs arch;
       uint64_t seed = 0;
@@ -40,7 +41,9 @@ void register_weights(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     add_arch_options(cmd, a->arch);
-    cmd->add_option("--seed", a->seed, "seed (same seed, same weights)")->required()->check(non_negative());
+    cmd->add_option("--seed", a->seed, "seed (same seed, same weights)")
+        ->required()
+        ->check(non_negative());
     cmd->add_option("--out", a->out, "output file (*.safetensors)")->required();
     cmd->callback([a] {
       const LoadedArch la = load_arch(a->arch.arch, a->arch.options());
@@ -55,8 +58,9 @@ void register_weights(CLI::App& app) {
   // import ---------------------------------------------------------------------------------------
   {
     auto* cmd = w->add_subcommand(
-        "import", "Store weights in a project; lists missing, unexpected and mis-shaped tensors "
-                  "and refuses on any mismatch unless --partial");
+        "import",
+        "Store weights in a project; lists missing, unexpected and mis-shaped tensors "
+        "and refuses on any mismatch unless --partial");
     struct Args {
       std::string project, file;
       bool partial = false, reset_head = false;
@@ -70,6 +74,7 @@ void register_weights(CLI::App& app) {
                   "initialise the classifier afresh when its shapes differ (another class count: "
                   "fine-tuning a pretrained checkpoint)");
     cmd->callback([a] {
+      const ProjectLock lock(a->project, "importing weights");  // for the read-modify-write
       ProjectData p = load_project(a->project);
       const Graph g = graph_from_json(p.graph_json, a->project);
       const Analysis an = analyze(g);
@@ -104,7 +109,8 @@ void register_weights(CLI::App& app) {
                     std::to_string(m.unexpected.size()) + " unexpected, " +
                     std::to_string(m.misshaped.size()) +
                     " mis-shaped tensors (use --partial to import the matching ones)");
-      for (const std::string& n : reset) std::printf("re-initialised (--reset-head): %s\n", n.c_str());
+      for (const std::string& n : reset)
+        std::printf("re-initialised (--reset-head): %s\n", n.c_str());
       TensorMap merged;
       int64_t imported = 0, kept = 0, initialised = 0;
       for (const ParamInfo& pi : an.params) {
@@ -122,7 +128,7 @@ void register_weights(CLI::App& app) {
         }
       }
       p.weights = std::move(merged);
-      save_project(a->project, p);
+      save_project(a->project, p, &lock);
       std::printf("imported %lld tensors into %s", (long long)imported, a->project.c_str());
       if (kept || initialised)
         std::printf(" (%lld kept from the project, %lld initialised)", (long long)kept,

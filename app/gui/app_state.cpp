@@ -80,6 +80,9 @@ bool new_from_template(AppState& app, const std::string& name, const TemplateOpt
 namespace {
 
 void write_project(const AppState& app, const std::string& path, bool keep_existing_data) {
+  // The project's write lock for the whole read-modify-write: a training run or a search of
+  // another process cannot write between the read and the save (or is refused, or refuses it).
+  const ProjectLock lock(path, "saving");
   ProjectData p;
   if (keep_existing_data && fs::exists(path))
     p = load_project(path);  // weights, runs, results...: kept as they are
@@ -92,7 +95,7 @@ void write_project(const AppState& app, const std::string& path, bool keep_exist
   p.meta["modified"] = now_iso8601();
   if (app.doc.graph().meta.has("template"))
     p.meta["template"] = attr_to_string(app.doc.graph().meta.get("template"));
-  save_project(path, p);
+  save_project(path, p, &lock);
 }
 
 }  // namespace

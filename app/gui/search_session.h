@@ -5,10 +5,11 @@
 // - start(request) begins a search on request.path (a saved *.formwork project) of the graph
 //   request.graph_json (the editor's graph, its search space in its meta). Reading the project,
 //   the proxy batch, the base network's metrics (scored once, as every subnet is), the search and
-//   every commit to the file happen on the worker. A second search on the same file fails at once
-//   with the project store's reason ("another search is writing this project"): the lock is the
-//   file's, so a `formwork nas` from a shell is refused too, and the GUI's is refused while a
-//   shell's runs.
+//   every commit to the file happen on the worker. A second search on the same file fails (after
+//   the lock's 3 s wait) with the reason naming the holder ("p.formwork: formwork nas (pid N,
+//   search, since ...) is writing this project"): the lock is the project's
+//   (core/project_lock.h), so a `formwork nas` or `formwork train` from a shell is refused too,
+//   and the GUI's search is refused while a shell's job runs.
 // - pause(), resume(), cancel(): at the next subnet (JobControl.pause / cancel). A stopped search
 //   keeps every committed result; starting it again with the same settings continues it.
 // - poll() (once per frame, UI thread) moves what the worker published into live(): phase,

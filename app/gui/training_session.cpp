@@ -80,6 +80,8 @@ std::string TrainingSession::start(TrainingRequest req) {
       if (req.from == TrainFrom::Continue) {
         run = resume_run(req.path, req.settings.epochs);
       } else {
+        // Locked before it is read: nobody writes it between this read and the run's saves.
+        auto lock = std::make_unique<ProjectLock>(req.path, "training");
         ProjectData base;
         if (std::filesystem::exists(req.path)) base = load_project(req.path);
         TensorMap weights;
@@ -88,7 +90,8 @@ std::string TrainingSession::start(TrainingRequest req) {
           require_weights_match(analyze(req.graph), base.weights, req.path, "the graph");
           weights = base.weights;
         }
-        run = start_run(req.path, std::move(base), req.graph, std::move(weights), req.settings, "");
+        run = start_run(req.path, std::move(base), req.graph, std::move(weights), req.settings, "",
+                        std::move(lock));
       }
       // A continued run shows its earlier epochs too.
       const std::vector<EpochResult> before = epoch_results(run.ck.curve);

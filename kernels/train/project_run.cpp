@@ -40,15 +40,18 @@ void save_checkpoint(ProjectRun& r, const TrainCheckpoint& c, const std::string&
   run.curve = c.curve;
   run.status = status;
   run.settings_json = r.settings.to_json();
-  save_project(r.path, p);
+  save_project(r.path, p, r.lock.get());
 }
 
 }  // namespace
 
 ProjectRun start_run(const std::string& path, ProjectData base, Graph graph, TensorMap weights,
-                     const TrainSettings& settings, const std::string& source) {
+                     const TrainSettings& settings, const std::string& source,
+                     std::unique_ptr<ProjectLock> lock) {
   ProjectRun r;
   r.path = path;
+  if (lock) FW_ASSERT(lock->covers(path), "start_run: the lock held is for another file");
+  r.lock = lock ? std::move(lock) : std::make_unique<ProjectLock>(path, "training");
   r.analysis = analyze(graph);
   require_valid(r.analysis);
   r.graph = std::move(graph);
@@ -88,13 +91,20 @@ std::vector<EpochResult> epoch_results(const std::vector<CurvePoint>& curve) {
     if (e < 1) continue;
     EpochResult& r = by_epoch[e];
     r.epoch = e;
-    if (p.key == "epoch_train_loss") r.train_loss = p.value;
-    else if (p.key == "train_top1") r.train_top1 = p.value;
-    else if (p.key == "test_loss") r.test_loss = p.value;
-    else if (p.key == "test_top1") r.test_top1 = p.value;
-    else if (p.key == "test_top5") r.test_top5 = p.value;
-    else if (p.key == "lr") r.lr = p.value;
-    else if (p.key == "images_per_s") r.images_per_s = p.value;
+    if (p.key == "epoch_train_loss")
+      r.train_loss = p.value;
+    else if (p.key == "train_top1")
+      r.train_top1 = p.value;
+    else if (p.key == "test_loss")
+      r.test_loss = p.value;
+    else if (p.key == "test_top1")
+      r.test_top1 = p.value;
+    else if (p.key == "test_top5")
+      r.test_top5 = p.value;
+    else if (p.key == "lr")
+      r.lr = p.value;
+    else if (p.key == "images_per_s")
+      r.images_per_s = p.value;
   }
   std::vector<EpochResult> out;
   for (auto& [e, r] : by_epoch) out.push_back(r);
@@ -104,6 +114,7 @@ std::vector<EpochResult> epoch_results(const std::vector<CurvePoint>& curve) {
 ProjectRun resume_run(const std::string& path, int64_t epochs) {
   ProjectRun r;
   r.path = path;
+  r.lock = std::make_unique<ProjectLock>(path, "training");
   r.project = load_project(path);
   if (r.project.runs.empty()) throw Error(path + ": has no training run to resume");
   const RunSummary last = last_run(r.project);
@@ -114,8 +125,8 @@ ProjectRun resume_run(const std::string& path, int64_t epochs) {
   require_valid(r.analysis);
   r.ck.weights = r.project.weights;
   if (auto it = r.project.blobs.find(kOptimizerBlob); it != r.project.blobs.end())
-    r.ck.optimizer =
-        parse_safetensors(it->second.second.data(), it->second.second.size(), path + " (optimizer)");
+    r.ck.optimizer = parse_safetensors(it->second.second.data(), it->second.second.size(),
+                                       path + " (optimizer)");
   r.ck.epochs_done = last.epochs_done;
   r.ck.curve = r.project.runs.back().curve;
   r.stored = stored_normalization(r.project);
@@ -129,7 +140,8 @@ ProjectRun resume_run(const std::string& path, int64_t epochs) {
 TrainData load_run_data(ProjectRun& r) {
   TrainData d = load_train_data(r.graph, r.analysis, r.settings.dataset, r.stored, r.settings.limit,
                                 r.settings.eval_limit);
-  r.project.meta["input_pipeline"] = input_pipeline_to_json(input_pipeline_of(d.test, d.norm, d.channels));
+  r.project.meta["input_pipeline"] =
+      input_pipeline_to_json(input_pipeline_of(d.test, d.norm, d.channels));
   r.project.meta["input_norm"] = normalization_to_json(d.norm);
   r.project.meta["dataset"] = r.settings.dataset;
   r.project.meta["class_names"] = nlohmann::json(d.test.class_names).dump();
@@ -152,6 +164,10 @@ std::string run_training(ProjectRun& r, const TrainData& data, const Backend& ba
                          JobControl& ctl, const std::function<void(const StepInfo&)>& on_step,
                          const std::function<void(const EpochResult&)>& on_epoch) {
   FW_ASSERT(!r.project.runs.empty(), "run_training needs start_run or resume_run first");
+  struct ReleaseLock {  // once the run returns, nothing more is written: others may write again
+    ProjectRun& r;
+    ~ReleaseLock() { r.lock.reset(); }
+  } release{r};
   // The starting point, so that a run stopped before its first epoch leaves a project that
   // resumes exactly (and says it is running while it is).
   save_checkpoint(r, r.ck, "running");
@@ -166,7 +182,7 @@ std::string run_training(ProjectRun& r, const TrainData& data, const Backend& ba
     // The checkpoint holds the last completed epoch; keep it and say the run failed.
     try {
       r.project.runs.back().status = "failed";
-      save_project(r.path, r.project);
+      save_project(r.path, r.project, r.lock.get());
     } catch (const std::exception&) {
       // The original error is the one to report.
     }
@@ -174,7 +190,7 @@ std::string run_training(ProjectRun& r, const TrainData& data, const Backend& ba
   }
   if (status == "cancelled") {
     r.project.runs.back().status = "cancelled";
-    save_project(r.path, r.project);
+    save_project(r.path, r.project, r.lock.get());
   }
   return status;
 }

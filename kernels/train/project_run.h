@@ -19,8 +19,11 @@
 //      "cancelled" and saves the last completed epoch (never a partial one); when the trainer
 //      throws (divergence) it marks the run "failed", saves, and rethrows.
 // Every save goes through save_project (atomic): a crash at any point leaves the previous file.
+// The run holds the project's write lock throughout (another writer, a search or a GUI save, is
+// refused naming the run; start_run/resume_run fail naming whoever else holds it).
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "core/analysis.h"
@@ -33,8 +36,11 @@ namespace fw {
 inline constexpr const char* kOptimizerBlob = "train/optimizer.safetensors";
 
 struct ProjectRun {
-  std::string path;      // the project file written after every epoch
-  ProjectData project;   // everything else it holds is kept as it is
+  std::string path;  // the project file written after every epoch
+  // Its write lock (core/project_lock.h), held from start_run/resume_run until run_training
+  // returns (or the run is destroyed): no other process or job writes the project meanwhile.
+  std::unique_ptr<ProjectLock> lock;
+  ProjectData project;  // everything else it holds is kept as it is
   Graph graph;
   Analysis analysis;
   TrainSettings settings;
@@ -44,8 +50,11 @@ struct ProjectRun {
 
 // A new run of `graph` in `base` (an existing project's data, or empty for a new file). `weights`
 // empty: a fresh timm-style initialisation from settings.seed. `source` is recorded in meta.
+// `lock`: the project's write lock when the caller took it before reading `base` from `path`
+// (null: start_run takes it).
 ProjectRun start_run(const std::string& path, ProjectData base, Graph graph, TensorMap weights,
-                     const TrainSettings& settings, const std::string& source);
+                     const TrainSettings& settings, const std::string& source,
+                     std::unique_ptr<ProjectLock> lock = nullptr);
 
 // Continues the last run of the project at `path` up to `epochs` (0: the run's own count). Throws
 // fw::Error naming the file when there is no run, or it already has `epochs` epochs.

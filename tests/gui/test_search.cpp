@@ -250,7 +250,10 @@ TEST(SearchUi, ASecondSearchOnTheSameFileIsRefusedAndSavingOverItToo) {
   ASSERT_TRUE(ui.frames_until([&] { return fx.live().committed > 0; }, 120)) << fx.live().error;
   // While it commits results, a shell's search is refused by the lock (reading the project
   // meanwhile waits for a commit in progress instead of failing).
-  // From a shell: `formwork nas` on the same file fails at once with the lock's reason.
+  // Paused, it keeps holding the file while we go on (a writer waits up to 3 s for the lock).
+  ui.click(ui.at("search:pause"));
+  ui.frame(2);
+  // From a shell: `formwork nas` on the same file fails with the lock's reason.
   const std::string out = (fs::path(fx.dir) / "cli.txt").string();
   const std::string cmd = std::string(FORMWORK_BINARY) + " nas '" + fx.project +
                           "' --budget 3 --objectives naswot:max --name other --quiet > '" + out +
@@ -263,11 +266,12 @@ TEST(SearchUi, ASecondSearchOnTheSameFileIsRefusedAndSavingOverItToo) {
     while (std::fgets(buf, sizeof buf, f)) said += buf;
     std::fclose(f);
   }
-  EXPECT_NE(said.find("another search is writing this project"), std::string::npos) << said;
+  // The lock names the GUI's search.
+  EXPECT_NE(said.find("(pid " + std::to_string(getpid()) + ", search, since"), std::string::npos)
+      << said;
+  EXPECT_NE(said.find("is writing this project"), std::string::npos) << said;
   EXPECT_TRUE(stored_results(fx.project, "other").empty());
   ASSERT_TRUE(ui.view->search().active()) << fx.live().error;
-  ui.click(ui.at("search:pause"));  // keeps it holding the file while we go on
-  ui.frame(2);
   // From the GUI: Start says a search runs; File > Save is refused with the reason.
   EXPECT_NE(fx.panel().start_blocker(ui.app).find("search is running"), std::string::npos);
   EXPECT_EQ(ui.app.busy_path, fx.project);

@@ -2,7 +2,10 @@
 // formwork_fm32 on a small image-folder dataset in the background while frames keep coming;
 // pause, resume, stop, continue; the editor stays usable; saving over the file being trained is
 // refused; quitting asks first. Checked against the project file the run writes.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -55,6 +58,8 @@ std::string make_folder_dataset(const std::string& dir) {
     }
   return (fs::path(dir) / "data").string();
 }
+
+fw::NodeId ui_head(UiDriver& ui) { return ui.app.doc.graph().find_path("head"); }
 
 struct Fixture {
   std::string dir, project, data;
@@ -145,8 +150,9 @@ TEST(TrainingUi, RunsPausesStopsAndContinuesWhileTheEditorStaysUsable) {
   // Continue the run to kept + 2 epochs: it resumes from the project and ends "done".
   fw::gui::TrainingForm& f = ui.view->training_panel().form();
   EXPECT_EQ(f.from, TrainFrom::Continue);  // a stopped run is offered for continuing
-  f.s.epochs = kept;  // nothing left to do: Start says so
-  EXPECT_NE(ui.view->training_panel().start_blocker(ui.app).find("ask for more"), std::string::npos);
+  f.s.epochs = kept;                       // nothing left to do: Start says so
+  EXPECT_NE(ui.view->training_panel().start_blocker(ui.app).find("ask for more"),
+            std::string::npos);
   f.s.epochs = kept + 2;
   ui.frame();
   ui.click(ui.at("train:start"));
@@ -156,7 +162,62 @@ TEST(TrainingUi, RunsPausesStopsAndContinuesWhileTheEditorStaysUsable) {
   ASSERT_EQ(p.runs.size(), 1u);
   EXPECT_EQ(p.runs[0].status, "done");
   EXPECT_EQ(p.meta.at("train_epochs_done"), std::to_string(kept + 2));
-  EXPECT_NE(p.weights.at("head.fc.weight").data, stopped.at("head.fc.weight").data);  // it trained on
+  EXPECT_NE(p.weights.at("head.fc.weight").data,
+            stopped.at("head.fc.weight").data);  // it trained on
+}
+
+// Another process trains the project the GUI has open (`formwork train --out` from a shell):
+// File > Save is refused naming that process (the edit stays in the editor, the file keeps the
+// run's epochs); once the run has ended, Save keeps both the run and the edit.
+TEST(TrainingUi, SavingWhileAnotherProcessTrainsTheProjectIsRefusedNamingIt) {
+  Fixture fx("other_process");
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(FORMWORK_BINARY, "formwork", "train", fx.project.c_str(), "--out", fx.project.c_str(),
+          "--force", "--dataset", fx.data.c_str(), "--epochs", "2", "--batch", "8", "--threads",
+          "1", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Frozen (SIGSTOP) once it holds the file, so that it holds it however fast it trains.
+  const auto t0 = std::chrono::steady_clock::now();
+  while (fw::project_lock_holder(fx.project).find("formwork train") == std::string::npos &&
+         std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60))
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  kill(pid, SIGSTOP);
+  const std::string holder = fw::project_lock_holder(fx.project);
+  EXPECT_EQ(holder.rfind("formwork train (pid " + std::to_string(pid) + ", training, since ", 0),
+            0u)
+      << holder;
+
+  const fw::NodeId head = ui_head(fx.ui);
+  ASSERT_TRUE(fx.ui.app.doc.rename(head, "head2").ok);
+  EXPECT_TRUE(fx.ui.app.busy_path.empty());  // not the GUI's own job
+  EXPECT_EQ(fw::gui::save(fx.ui.app), fw::gui::SaveResult::Failed);
+  EXPECT_NE(fx.ui.app.error.find("formwork train (pid " + std::to_string(pid) + ", training"),
+            std::string::npos)
+      << fx.ui.app.error;
+  EXPECT_NE(fx.ui.app.error.find("is writing this project"), std::string::npos) << fx.ui.app.error;
+  EXPECT_TRUE(fx.ui.app.doc.dirty());
+  EXPECT_EQ(fw::load_project(fx.project).graph_json.find("head2"), std::string::npos);
+  fx.ui.app.error.clear();
+
+  kill(pid, SIGCONT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(fw::project_lock_holder(fx.project), "");
+  EXPECT_EQ(fw::gui::save(fx.ui.app), fw::gui::SaveResult::Saved) << fx.ui.app.error;
+  const fw::ProjectData p = fw::load_project(fx.project);
+  ASSERT_EQ(p.runs.size(), 1u);  // the other process's run, whole
+  EXPECT_EQ(p.runs[0].status, "done");
+  EXPECT_EQ(p.meta.at("train_epochs_done"), "2");
+  EXPECT_FALSE(p.weights.empty());
+  EXPECT_NE(p.graph_json.find("head2"), std::string::npos);  // and the GUI's edit
 }
 
 TEST(TrainingUi, ABadDatasetFailsWithItsReasonAndLeavesTheProject) {

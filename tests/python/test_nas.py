@@ -19,7 +19,8 @@ nas / results / export --result
   * determinism: NSGA-II with the same seed gives the same results (ids, choices, metrics,
     parents, generations) with --threads 1 and --threads 2; killed with SIGKILL mid-search and
     run again with the same command, it ends with the results of the uninterrupted run;
-  * a second search on the same project while one runs: exit 1, "another search is writing";
+  * a second search on the same project while one runs: exit 1, "formwork nas (pid N, search,
+    since ...) is writing this project";
   * constraints: a params_max below the base's filters subnets (status "filtered", reason), which
     do not count toward the budget;
   * accuracy (--train-steps) and latency_ms objectives give numbers in range;
@@ -244,7 +245,7 @@ def test_determinism_and_resume(check, d):
     # Meanwhile a second search on the same project is refused.
     if proc.poll() is None:
         E.expect_error(check, "a second search on a project being searched", nsga_args(c, 1) + ["--name", "other"],
-                       1, ["another search is writing"])
+                       1, ["formwork nas (pid %d, search, since" % proc.pid, "is writing this project"])
     killed = proc.poll() is None
     if killed:
         proc.send_signal(signal.SIGKILL)

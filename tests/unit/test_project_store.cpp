@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -310,12 +312,16 @@ TEST(ProjectStore, CrashMidSaveKeepsOldFile) {
   ASSERT_EQ(code, 42);
   EXPECT_EQ(fw::read_file_bytes(path), before);
   expect_same(old, fw::load_project(path));
-  // The dead writer's temp file may remain beside the project; nothing else does.
+  // The dead writer's temp file and its lock file (no longer locked) may remain beside the
+  // project; nothing else does.
   const std::vector<std::string> names = dir.names();
-  ASSERT_LE(names.size(), 2u);
+  ASSERT_LE(names.size(), 3u);
   for (const std::string& n : names)
-    EXPECT_TRUE(n == "p.formwork" || n.rfind(".p.formwork.fwtmp-", 0) == 0) << n;
-  // The next save removes it.
+    EXPECT_TRUE(n == "p.formwork" || n == ".p.formwork.fwlock" ||
+                n.rfind(".p.formwork.fwtmp-", 0) == 0)
+        << n;
+  EXPECT_EQ(fw::project_lock_holder(path), "");
+  // The next save removes both.
   fw::save_project(path, big_project());
   EXPECT_EQ(dir.names(), std::vector<std::string>{"p.formwork"});
   expect_same(big_project(), fw::load_project(path));
@@ -337,7 +343,8 @@ TEST(ProjectStore, FullDiskKeepsOldFile) {
 
 }  // namespace
 
-// ---- Appender (running searches) -----------------------------------------------------------------
+// ---- Appender (running searches)
+// -----------------------------------------------------------------
 
 namespace {
 fw::SearchResult appended(int64_t id, const std::string& search) {
@@ -360,7 +367,8 @@ TEST(ProjectStore, AppenderAddsRowsWithoutRewritingTheProject) {
     fw::ProjectAppender app(path);
     EXPECT_EQ(app.next_free_id(), 3);
     app.add_search({"s", R"({"budget":3})", "{}", "{}", "t"});
-    EXPECT_ERROR_HAS(app.add_search({"s", "{}", "{}", "{}", "t"}), "a search named 's' exists already");
+    EXPECT_ERROR_HAS(app.add_search({"s", "{}", "{}", "{}", "t"}),
+                     "a search named 's' exists already");
     app.append_result(appended(3, "s"));
     EXPECT_EQ(app.next_free_id(), 4);
     EXPECT_ERROR_HAS(app.append_result(appended(3, "s")), "UNIQUE");
@@ -381,13 +389,21 @@ TEST(ProjectStore, SecondAppenderOnTheSameProjectIsRefused) {
   const std::string path = dir.file("p.formwork");
   fw::save_project(path, sample_project());
   fw::ProjectAppender first(path);
-  EXPECT_ERROR_HAS(fw::ProjectAppender second(path), "p.formwork: another search is writing this project");
+  // The lock's message names the holder: "p.formwork: formwork_unit_tests (pid N, search, since
+  // 2026-12-07 09:10:11) is writing this project; try again when it has finished".
+  const std::string msg = fw::test::error_of([&] { fw::ProjectAppender second(path); });
+  EXPECT_EQ(msg.rfind(path + ": ", 0), 0u) << msg;
+  EXPECT_NE(msg.find("(pid " + std::to_string(getpid()) + ", search, since 20"), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find(") is writing this project; try again when it has finished"),
+            std::string::npos)
+      << msg;
   // Another process too (flock is per open file, so a child holds its own).
   const int code = fw::test::run_in_child([&] {
     try {
       fw::ProjectAppender other(path);
     } catch (const fw::Error& e) {
-      return std::string(e.what()).find("another search") != std::string::npos ? 7 : 1;
+      return std::string(e.what()).find("search, since") != std::string::npos ? 7 : 1;
     }
     return 0;
   });
@@ -454,8 +470,12 @@ TEST(ProjectStore, SavingIsRefusedWhileASearchWrites) {
   const Bytes before = fw::read_file_bytes(path);
   {
     fw::ProjectAppender app(path);
-    EXPECT_ERROR_HAS(fw::save_project(path, big_project()),
-                     "p.formwork: a search is writing this project; save again when it has finished");
+    const std::string msg = fw::test::error_of([&] { fw::save_project(path, big_project()); });
+    EXPECT_EQ(msg.rfind(path + ": ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(", search, since 20"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("is writing this project; try again when it has finished"),
+              std::string::npos)
+        << msg;
     EXPECT_EQ(fw::read_file_bytes(path), before);
   }
   fw::save_project(path, big_project());  // the search ended
@@ -481,4 +501,78 @@ TEST(ProjectStore, AppenderGroupsShareOneTransaction) {
   ASSERT_EQ(p.search_results.size(), 4u);  // the sample's two and the first group's two
   EXPECT_EQ(p.search_results[2], appended(20, "g"));
   EXPECT_EQ(p.search_results[3], appended(21, "g"));
+}
+
+// ---- The write lock (core/project_lock.h) ----------------------------------------------------
+
+TEST(ProjectLock, NamesItsHolderAndLeavesNothingBehind) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  EXPECT_EQ(fw::project_lock_holder(path), "");
+  {
+    const fw::ProjectLock lock(path, "testing");
+    const std::string h = fw::project_lock_holder(path);
+    EXPECT_NE(h.find(" (pid " + std::to_string(getpid()) + ", testing, since 20"),
+              std::string::npos)
+        << h;
+    // A second lock in the same process excludes as another process's would; wait 0: at once.
+    const std::string msg = fw::test::error_of([&] { fw::ProjectLock again(path, "again", 0); });
+    EXPECT_EQ(msg, path + ": " + h + " is writing this project; try again when it has finished");
+    // The holder itself saves under it.
+    fw::save_project(path, big_project(), &lock);
+    EXPECT_EQ(dir.names(), (std::vector<std::string>{".p.formwork.fwlock", "p.formwork"}));
+  }
+  EXPECT_EQ(dir.names(), std::vector<std::string>{"p.formwork"});
+  EXPECT_EQ(fw::project_lock_holder(path), "");
+}
+
+TEST(ProjectLock, AStaleLockFileDoesNotBlock) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  // What a killed holder leaves: the file with its name, no lock on it.
+  fw::test::write_bytes(dir.file(".p.formwork.fwlock"), {'x', '\n'});
+  EXPECT_EQ(fw::project_lock_holder(path), "");
+  fw::save_project(path, big_project());
+  EXPECT_EQ(dir.names(), std::vector<std::string>{"p.formwork"});
+}
+
+TEST(ProjectLock, ASymlinkedProjectIsLockedAtItsTarget) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  std::filesystem::create_directories(dir.file("links"));
+  const std::string link = dir.file("links/l.formwork");
+  std::filesystem::create_symlink(path, link);
+  const fw::ProjectLock lock(link, "testing");
+  EXPECT_TRUE(lock.covers(path));
+  EXPECT_NE(fw::project_lock_holder(path), "");
+  EXPECT_ERROR_HAS(fw::ProjectLock(path, "other", 0), "is writing this project");
+}
+
+TEST(ProjectLock, AnotherProcessWaitsForTheHolder) {
+  ScratchDir dir;
+  const std::string path = dir.file("p.formwork");
+  fw::save_project(path, sample_project());
+  auto lock = std::make_unique<fw::ProjectLock>(path, "testing");
+  // A child that waits up to 5 s: the parent releases after 0.3 s, so the child's save lands.
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    try {
+      const fw::ProjectLock mine(path, "child", 5000);
+      fw::save_project(path, big_project(), &mine);
+    } catch (...) {
+      _exit(1);
+    }
+    _exit(0);
+  }
+  usleep(300 * 1000);
+  EXPECT_EQ(fw::load_project(path).weights.size(), sample_project().weights.size());
+  lock.reset();
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  expect_same(big_project(), fw::load_project(path));
 }

@@ -1,6 +1,9 @@
 // Training: loss goes down, runs are deterministic for a seed, a resumed run equals an
 // uninterrupted one, cancellation keeps the last completed epoch.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "core/error.h"
 #include "core/init.h"
@@ -8,8 +11,6 @@
 #include "kernels/parallel.h"
 #include "kernels/train/project_run.h"
 #include "kernels/train/trainer.h"
-#include <filesystem>
-#include <unistd.h>
 
 using namespace fw;
 
@@ -92,8 +93,9 @@ TEST(Trainer, LossDecreasesAndLearns) {
   TrainCheckpoint ck = su.start();
   JobControl ctl;
   std::vector<EpochResult> rs;
-  const std::string st = train(su.g, su.a, cpu_backend(), su.s, su.data, ck, ctl, nullptr,
-                               [&](const TrainCheckpoint&, const EpochResult& r) { rs.push_back(r); });
+  const std::string st =
+      train(su.g, su.a, cpu_backend(), su.s, su.data, ck, ctl, nullptr,
+            [&](const TrainCheckpoint&, const EpochResult& r) { rs.push_back(r); });
   EXPECT_EQ(st, "done");
   ASSERT_EQ(rs.size(), 6u);
   EXPECT_LT(rs.back().train_loss, rs.front().train_loss * 0.8);
@@ -132,7 +134,9 @@ TEST(Trainer, ResumedRunEqualsUninterrupted) {
   JobControl c2;
   const std::string st = train(
       su.g, su.a, cpu_backend(), su.s, su.data, part, c2,
-      [&](const StepInfo& s) { if (s.epoch == 1 && s.step == 2) c2.cancel = true; },
+      [&](const StepInfo& s) {
+        if (s.epoch == 1 && s.step == 2) c2.cancel = true;
+      },
       [&](const TrainCheckpoint& ck, const EpochResult&) { saved = ck; });
   EXPECT_EQ(st, "cancelled");
   ASSERT_EQ(saved.epochs_done, 1);
@@ -203,11 +207,27 @@ TEST(ProjectRun, SavesCancelsAndResumes) {
 
   // Cancelled in the second epoch: the file holds epoch 1, marked cancelled.
   ProjectRun part = start_run(part_path, {}, su.g, su.start().weights, su.s, "formwork_fm32");
+  // From start_run until run_training returns the run holds the project's write lock: a save
+  // (the GUI's, another command's) is refused naming the run, and so is a second run.
+  std::string busy;
+  try {
+    save_project(part_path, ProjectData{});
+  } catch (const Error& e) {
+    busy = e.what();
+  }
+  EXPECT_NE(busy.find(part_path + ": "), std::string::npos) << busy;
+  EXPECT_NE(busy.find(", training, since "), std::string::npos) << busy;
+  EXPECT_NE(busy.find("is writing this project"), std::string::npos) << busy;
+  EXPECT_FALSE(std::filesystem::exists(part_path));
+  EXPECT_NE(project_lock_holder(part_path).find("training"), std::string::npos);
   JobControl c2;
   TensorMap after_first;
-  EXPECT_EQ(run_training(part, su.data, cpu_backend(), c2,
-                         [&](const StepInfo& s) { if (s.epoch == 1 && s.step == 1) c2.cancel = true; },
-                         [&](const EpochResult&) { after_first = part.ck.weights; }),
+  EXPECT_EQ(run_training(
+                part, su.data, cpu_backend(), c2,
+                [&](const StepInfo& s) {
+                  if (s.epoch == 1 && s.step == 1) c2.cancel = true;
+                },
+                [&](const EpochResult&) { after_first = part.ck.weights; }),
             "cancelled");
   const ProjectData cancelled = load_project(part_path);
   EXPECT_EQ(cancelled.runs.back().status, "cancelled");
