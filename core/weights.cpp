@@ -1,5 +1,6 @@
 #include "core/weights.h"
 
+#include <cmath>
 #include <set>
 
 #include "core/error.h"
@@ -41,6 +42,25 @@ void require_weights_match(const Analysis& a, const TensorMap& w, const std::str
                            const std::string& arch_name) {
   const WeightsMatch m = match_weights(a, w);
   if (!m.exact()) throw Error(weights_name + " does not match " + arch_name + ": " + m.summary());
+  require_finite_weights(w, weights_name);
+}
+
+std::string non_finite_weight(const TensorMap& w) {
+  for (const auto& [name, t] : w) {
+    const float* d = t.data.data();
+    const size_t n = t.data.size();
+    for (size_t i = 0; i < n; ++i)
+      if (!std::isfinite(d[i]))
+        return "tensor '" + name + "' holds " +
+               (std::isnan(d[i]) ? std::string("NaN") : std::string(d[i] > 0 ? "+Inf" : "-Inf")) +
+               " at element " + std::to_string(i) + " of " + std::to_string(n);
+  }
+  return "";
+}
+
+void require_finite_weights(const TensorMap& w, const std::string& weights_name) {
+  const std::string bad = non_finite_weight(w);
+  if (!bad.empty()) throw Error(weights_name + ": " + bad + "; weights must be finite");
 }
 
 }  // namespace fw

@@ -4,7 +4,9 @@
 //   architecture does not have, and which have the wrong shape.
 // - require_weights_match(): throws one fw::Error line when they differ:
 //   "w.safetensors does not match caformer_s18: 2 missing (head.fc.fc2.weight, ...), 1 unexpected
-//   (x), 0 mis-shaped".
+//   (x), 0 mis-shaped". It also refuses a tensor holding NaN or Inf (require_finite_weights).
+// - non_finite_weight(): "tensor 'stem.conv.weight' holds NaN at element 12 of 9408", or "" when
+//   every value is finite; require_finite_weights() throws it, prefixed with the weights' name.
 #pragma once
 #include <string>
 #include <vector>
@@ -24,5 +26,8 @@ struct WeightsMatch {
 WeightsMatch match_weights(const Analysis& a, const TensorMap& w);
 void require_weights_match(const Analysis& a, const TensorMap& w, const std::string& weights_name,
                            const std::string& arch_name);
+
+std::string non_finite_weight(const TensorMap& w);
+void require_finite_weights(const TensorMap& w, const std::string& weights_name);
 
 }  // namespace fw

@@ -13,22 +13,29 @@ namespace fw::cli {
 
 void register_score(CLI::App& app) {
   auto* cmd = app.add_subcommand(
-      "score", "Zero-cost proxies (synflow, grad_norm, snip, naswot, jacob_cov), params, MACs, latency");
+      "score",
+      "Zero-cost proxies (synflow, grad_norm, snip, naswot, jacob_cov), params, MACs, latency");
   cmd->footer(
-      "Definitions (Abdelfattah et al. 2021; NASWOT: Mellor et al. 2021). Layers = every conv2d and "
+      "Definitions (Abdelfattah et al. 2021; NASWOT: Mellor et al. 2021). Layers = every conv2d "
+      "and "
       "linear node, weight tensors only (not biases, norms, scales). L = mean cross-entropy on the "
       "labels.\n"
       "  grad_norm   = sum over layers of ||dL/dW||_2\n"
       "  snip        = sum over layers of sum |W * dL/dW|\n"
-      "  synflow     = sum over layers of sum |W * dR/dW|, all parameters made absolute, one all-ones\n"
-      "                image, R = sum of its logits; synflow_log = ln(synflow) as a log-sum-exp in\n"
+      "  synflow     = sum over layers of sum |W * dR/dW|, all parameters made absolute, one "
+      "all-ones\n"
+      "                image, R = sum of its logits; synflow_log = ln(synflow) as a log-sum-exp "
+      "in\n"
       "                double precision (finite where synflow overflows)\n"
-      "  jacob_cov   = -sum_i (ln(l_i + 1e-5) + 1/(l_i + 1e-5)), l = eigenvalues of the correlation\n"
+      "  jacob_cov   = -sum_i (ln(l_i + 1e-5) + 1/(l_i + 1e-5)), l = eigenvalues of the "
+      "correlation\n"
       "                matrix of the per-sample input gradients of the summed logits (batch >= 2)\n"
-      "  naswot      = ln|det K|, K[a,b] = units on which samples a, b agree in [pre-activation > 0]\n"
+      "  naswot      = ln|det K|, K[a,b] = units on which samples a, b agree in [pre-activation > "
+      "0]\n"
       "                over the inputs of every GELU/ReLU/StarReLU/SquaredReLU\n"
       "  latency_ms  = median batch-1 forward time over 10 runs after 2 warm-ups\n"
-      "Non-finite values print as null.");
+      "A value that is not finite is reported as failed (text: `failed: not finite (NaN)`; JSON:\n"
+      "null, and \"failed\": {name: reason}), with a warning on stderr.");
   struct Args {
     EngineArgs engine;
     std::string input, labels, proxies = "synflow,grad_norm,snip,naswot,jacob_cov";
@@ -36,7 +43,8 @@ void register_score(CLI::App& app) {
   };
   auto a = std::make_shared<Args>();
   add_engine_options(cmd, a->engine);
-  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W]) or an image file")->required();
+  cmd->add_option("--input", a->input, "input batch (*.npy float32 [B,C,H,W]) or an image file")
+      ->required();
   cmd->add_option("--labels", a->labels, "labels (*.npy int64 [B]); needed by grad_norm and snip");
   cmd->add_option("--proxies", a->proxies, "comma-separated list (default: all five)");
   cmd->add_flag("--json", a->json, "print one JSON object: proxy name -> number");
@@ -71,6 +79,18 @@ void register_score(CLI::App& app) {
       in.labels = l.data;
     }
     const std::map<std::string, double> r = compute_proxies(in, names);
+    // A score that is not finite (an input that overflows the network, a proxy that degenerates)
+    // is reported as failed, never printed as a number.
+    std::map<std::string, std::string> failed;
+    for (const auto& [k, v] : r)
+      if (!std::isfinite(v)) {
+        failed[k] = std::string("not finite (") +
+                    (std::isnan(v) ? "NaN"
+                     : v > 0       ? "+Inf"
+                                   : "-Inf") +
+                    ")";
+        std::fprintf(stderr, "formwork: warning: %s failed: %s\n", k.c_str(), failed[k].c_str());
+      }
     if (a->json) {
       nlohmann::ordered_json j = nlohmann::ordered_json::object();
       for (const auto& [k, v] : r) {
@@ -79,9 +99,15 @@ void register_score(CLI::App& app) {
         else
           j[k] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
       }
+      if (!failed.empty()) j["failed"] = failed;
       std::printf("%s\n", j.dump(1).c_str());
     } else {
-      for (const auto& [k, v] : r) std::printf("%-12s %.9g\n", k.c_str(), v);
+      for (const auto& [k, v] : r) {
+        if (failed.count(k))
+          std::printf("%-12s failed: %s\n", k.c_str(), failed[k].c_str());
+        else
+          std::printf("%-12s %.9g\n", k.c_str(), v);
+      }
     }
   });
 }

@@ -80,6 +80,7 @@ void register_weights(CLI::App& app) {
       const Analysis an = analyze(g);
       require_valid(an);
       TensorMap file = read_safetensors(a->file);
+      require_finite_weights(file, a->file);
       // --reset-head: the classifier's mis-shaped tensors are dropped from the file (and so
       // initialised below) instead of refused.
       std::vector<std::string> reset;

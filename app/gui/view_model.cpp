@@ -112,6 +112,10 @@ void ViewModel::derive(const AppState& app) {
       if (!m.missing.empty() || !m.misshaped.empty())
         problem_ = "The graph was edited since training: the stored weights do not fit it (" +
                    m.summary() + "). Undo the edit, or train again.";
+      else if (const std::string bad = non_finite_weight(project_.weights); !bad.empty())
+        problem_ = "The stored weights cannot be used: " + bad +
+                   ". Train again, or import "
+                   "finite weights (formwork weights import).";
     }
   }
   if (int64_t(class_names_.size()) != num_classes_ && !class_names_.empty() && num_classes_ > 0)

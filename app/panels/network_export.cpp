@@ -90,12 +90,15 @@ void NetworkExport::chosen(const std::string& path) {
   const Analysis an = analyze(req_.graph);
   if (req_.weights && !req_.weights->empty()) {
     const WeightsMatch m = match_weights(an, *req_.weights);
-    if (m.exact()) {
+    const std::string bad = m.exact() ? non_finite_weight(*req_.weights) : "";
+    if (m.exact() && bad.empty()) {
       start(req_.weights, std::nullopt);
       return;
     }
-    weights_reason_ = "The weights stored in " + req_.weights_source + " do not match " +
-                      req_.name + " (" + m.summary() + ").";
+    weights_reason_ = bad.empty() ? "The weights stored in " + req_.weights_source +
+                                        " do not match " + req_.name + " (" + m.summary() + ")."
+                                  : "The weights stored in " + req_.weights_source +
+                                        " cannot be exported: " + bad + ".";
   } else {
     weights_reason_ =
         req_.name + " has no stored weights (" +

@@ -178,13 +178,21 @@ std::string run_training(ProjectRun& r, const TrainData& data, const Backend& ba
                      save_checkpoint(r, c, c.epochs_done >= r.settings.epochs ? "done" : "running");
                      if (on_epoch) on_epoch(e);
                    });
-  } catch (const std::exception&) {
-    // The checkpoint holds the last completed epoch; keep it and say the run failed.
+  } catch (const Error& e) {
+    // The project holds the last completed epoch; keep it, say the run failed, and say so.
     try {
       r.project.runs.back().status = "failed";
       save_project(r.path, r.project, r.lock.get());
     } catch (const std::exception&) {
-      // The original error is the one to report.
+      throw e;  // the original error is the one to report
+    }
+    throw Error(std::string(e.what()) + "; " + r.path + " keeps the last completed epoch (" +
+                std::to_string(epochs_done_of(r.project)) + "), the run marked failed");
+  } catch (const std::exception&) {
+    try {
+      r.project.runs.back().status = "failed";
+      save_project(r.path, r.project, r.lock.get());
+    } catch (const std::exception&) {
     }
     throw;
   }

@@ -2,12 +2,13 @@
 
 #include <chrono>
 #include <cmath>
-#include <type_traits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "core/batches.h"
 #include "core/error.h"
 #include "core/format.h"
+#include "core/weights.h"
 #include "kernels/train/loss.h"
 #include "kernels/train/optim.h"
 
@@ -16,13 +17,20 @@ namespace fw {
 using json = nlohmann::json;
 
 std::string TrainSettings::to_json() const {
-  json j = {{"dataset", dataset},       {"epochs", epochs},
-            {"batch", batch},           {"lr", lr},
-            {"min_lr", min_lr},         {"warmup_epochs", warmup_epochs},
-            {"weight_decay", weight_decay}, {"label_smoothing", label_smoothing},
-            {"clip_grad", clip_grad},   {"augment", augment},
-            {"seed", seed},             {"limit", limit},
-            {"eval_limit", eval_limit}, {"optimizer", "adamw"},
+  json j = {{"dataset", dataset},
+            {"epochs", epochs},
+            {"batch", batch},
+            {"lr", lr},
+            {"min_lr", min_lr},
+            {"warmup_epochs", warmup_epochs},
+            {"weight_decay", weight_decay},
+            {"label_smoothing", label_smoothing},
+            {"clip_grad", clip_grad},
+            {"augment", augment},
+            {"seed", seed},
+            {"limit", limit},
+            {"eval_limit", eval_limit},
+            {"optimizer", "adamw"},
             {"schedule", "warmup+cosine"}};
   return j.dump();
 }
@@ -54,9 +62,12 @@ std::string TrainSettings::problem() const {
   const auto num = format_number;
   if (epochs < 1) return "epochs must be at least 1, got " + std::to_string(epochs);
   if (batch < 1) return "batch size must be at least 1, got " + std::to_string(batch);
-  for (auto [name, v] : {std::pair{"learning rate", lr}, {"final learning rate", min_lr},
-                         {"warm-up", warmup_epochs}, {"weight decay", weight_decay},
-                         {"label smoothing", label_smoothing}, {"gradient clipping", clip_grad}})
+  for (auto [name, v] : {std::pair{"learning rate", lr},
+                         {"final learning rate", min_lr},
+                         {"warm-up", warmup_epochs},
+                         {"weight decay", weight_decay},
+                         {"label smoothing", label_smoothing},
+                         {"gradient clipping", clip_grad}})
     if (!std::isfinite(v)) return std::string(name) + " must be a finite number, got " + num(v);
   if (!(lr > 0)) return "learning rate must be positive, got " + num(lr);
   if (min_lr < 0) return "final learning rate must be at least 0, got " + num(min_lr);
@@ -71,7 +82,8 @@ std::string TrainSettings::problem() const {
   if (!(label_smoothing >= 0 && label_smoothing < 1))
     return "label smoothing must be in [0, 1), got " + num(label_smoothing);
   if (clip_grad < 0) return "gradient clipping must be at least 0 (0: off), got " + num(clip_grad);
-  if (limit < 0) return "the train subset must be at least 0 (0: all), got " + std::to_string(limit);
+  if (limit < 0)
+    return "the train subset must be at least 0 (0: all), got " + std::to_string(limit);
   if (eval_limit < 0)
     return "the test subset must be at least 0 (0: all), got " + std::to_string(eval_limit);
   return "";
@@ -93,7 +105,8 @@ std::vector<std::string> TrainSettings::differences(const TrainSettings& o) cons
   each_setting(*this, o, [&](const char* flag, const auto& mine, const auto& theirs) {
     if (mine == theirs) return;
     if constexpr (std::is_same_v<std::decay_t<decltype(mine)>, bool>)  // augment
-      out.push_back(mine ? "augmentation on (stored: --no-augment)" : "--no-augment (stored: augmentation on)");
+      out.push_back(mine ? "augmentation on (stored: --no-augment)"
+                         : "--no-augment (stored: augmentation on)");
     else
       out.push_back(std::string(flag) + " " + shown(mine) + " (stored " + shown(theirs) + ")");
   });
@@ -142,8 +155,9 @@ TrainData load_train_data(const Graph& g, const Analysis& a, const std::string& 
   const NodeId out = g.top_level_of_kind("output").at(0);
   const int64_t k = a.of(out)->in.at(0).back();
   if (k < ref.num_classes())
-    throw Error(dataset + " has " + std::to_string(ref.num_classes()) + " classes, the graph outputs " +
-                std::to_string(k) + " (use --num-classes " + std::to_string(ref.num_classes()) + ")");
+    throw Error(dataset + " has " + std::to_string(ref.num_classes()) +
+                " classes, the graph outputs " + std::to_string(k) + " (use --num-classes " +
+                std::to_string(ref.num_classes()) + ")");
   return d;
 }
 
@@ -195,7 +209,8 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
   lso.base_lr = s.lr;
   lso.min_lr = s.min_lr;
   lso.warmup_lr = s.min_lr;
-  lso.warmup_steps = std::min<int64_t>(total - 1, int64_t(std::llround(s.warmup_epochs * double(spe))));
+  lso.warmup_steps =
+      std::min<int64_t>(total - 1, int64_t(std::llround(s.warmup_epochs * double(spe))));
   lso.total_steps = total;
   const LrSchedule sched(lso);
 
@@ -257,13 +272,15 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
       images += b.size();
       ctl.done = step + 1;
       if (on_step) {
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        on_step({epoch, i, spe, total, acc.loss(), acc.top1(), lr, secs > 0 ? images / secs : 0,
-                 loss});
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        on_step(
+            {epoch, i, spe, total, acc.loss(), acc.top1(), lr, secs > 0 ? images / secs : 0, loss});
       }
       if (step % 50 == 0) ck.curve.push_back({step, double(step) / spe, "train_loss", loss});
     }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     EpochResult r;
     r.epoch = epoch + 1;
     r.train_loss = acc.loss();
@@ -279,10 +296,22 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
     r.test_top5 = ev.top5;
     const int64_t step = (epoch + 1) * spe;
     const double ep = double(epoch + 1);
-    for (auto [key, v] : {std::pair{"epoch_train_loss", r.train_loss}, {"train_top1", r.train_top1},
-                          {"test_loss", r.test_loss}, {"test_top1", r.test_top1},
-                          {"test_top5", r.test_top5}, {"lr", r.lr}, {"images_per_s", r.images_per_s}})
+    for (auto [key, v] : {std::pair{"epoch_train_loss", r.train_loss},
+                          {"train_top1", r.train_top1},
+                          {"test_loss", r.test_loss},
+                          {"test_top1", r.test_top1},
+                          {"test_top5", r.test_top5},
+                          {"lr", r.lr},
+                          {"images_per_s", r.images_per_s}})
       ck.curve.push_back({step, ep, key, v});
+    // A finite loss does not make finite weights (a NaN gradient on the epoch's last step, with
+    // no clipping): an epoch is kept only when every weight and the test loss are finite.
+    if (const std::string bad = non_finite_weight(ck.weights); !bad.empty())
+      throw Error("training diverged in epoch " + std::to_string(epoch + 1) + ": " + bad +
+                  " (try a lower --lr)");
+    if (!std::isfinite(ev.loss))
+      throw Error("training diverged in epoch " + std::to_string(epoch + 1) +
+                  ": the test loss is " + std::to_string(ev.loss) + " (try a lower --lr)");
     ck.epochs_done = epoch + 1;
     ck.optimizer = opt.state();
     if (on_epoch) on_epoch(ck, r);

@@ -26,6 +26,7 @@ non-numeric --class, gradcam without --layer, --threads 0, an unknown command.
 Models: vit_tiny_patch16_224 and caformer_s18 at --input-size 3,64,64 --num-classes 10 with
 `weights init` weights. Exit 0 pass, 1 fail, 77 skip (FORMWORK_BIN unset, or no torch).
 """
+import json
 import os
 import sys
 
@@ -185,6 +186,46 @@ def main():
                        ('{"fit": "resize", "size": [32, 32], "channels": 3, "net_channels": 3, "mean": [0.5], "std": [0.2]}',))
         expect_failure(check, "infer: the stored pipeline is for 32x32, the network takes 64x64",
                        ["infer", p("bad.formwork"), "--input", p("img.png"), "--out", out], ["img.png", "3x32x32", "3x64x64"], out)
+        print("non-finite weights and scores", flush=True)
+        # A checkpoint holding a NaN is refused naming the tensor (running it, importing it); a
+        # score that is not finite is reported as failed, never as a number.
+        fm_w = p("fm.safetensors")
+        fwtest.run_formwork(["weights", "init", "formwork_fm32", "--seed", "0", "--out", fm_w])
+        from fwref.safetensors_io import load_safetensors, save_safetensors
+        tensors = {k: np.array(v) for k, v in load_safetensors(fm_w).items()}
+        tensors["head.norm.weight"].flat[5] = np.nan
+        save_safetensors(p("fm_nan.safetensors"), tensors)
+        fm_x = p("fm_x.npy")
+        fwtest.save_npy(fm_x, E.random_input(43, batch=2, size=(1, 32, 32)))
+        nan_says = ["fm_nan.safetensors", "tensor 'head.norm.weight' holds NaN at element 5 of 96",
+                    "weights must be finite"]
+        expect_failure(check, "infer: weights holding a NaN", ["infer", "formwork_fm32", "--weights", p("fm_nan.safetensors"),
+                                                               "--input", fm_x, "--out", out], nan_says, out)
+        fm_p = p("fm.formwork")
+        fwtest.run_formwork(["new", fm_p, "--template", "formwork_fm32"])
+        before = E.file_digest(fm_p)
+        expect_failure(check, "weights import: a checkpoint holding a NaN", ["weights", "import", fm_p, p("fm_nan.safetensors")],
+                       nan_says)
+        check.ok("weights import: the project is unchanged", E.file_digest(fm_p) == before)
+        tensors["head.norm.weight"].flat[5] = np.inf
+        save_safetensors(p("fm_inf.safetensors"), tensors)
+        expect_failure(check, "score: weights holding +Inf", ["score", "formwork_fm32", "--weights", p("fm_inf.safetensors"),
+                                                             "--input", fm_x, "--proxies", "naswot"],
+                       ["tensor 'head.norm.weight' holds +Inf at element 5 of 96"])
+        huge = p("fm_huge.npy")  # finite, but every activation saturates: naswot's kernel is singular
+        fwtest.save_npy(huge, np.full((2, 1, 32, 32), 3e38, dtype=np.float32))
+        r = fwtest.run_formwork(["score", "formwork_fm32", "--weights", fm_w, "--input", huge, "--proxies",
+                                 "naswot,synflow", "--json"])
+        j = json.loads(r.stdout)
+        check.ok("score --json: a non-finite naswot is null and listed as failed",
+                 j.get("naswot") is None and j.get("failed", {}).get("naswot", "").startswith("not finite")
+                 and isinstance(j.get("synflow"), float), r.stdout)
+        check.ok("score: ... with a warning on stderr", "warning: naswot failed: not finite" in r.stderr, r.stderr)
+        r = fwtest.run_formwork(["score", "formwork_fm32", "--weights", fm_w, "--input", huge, "--proxies", "naswot"])
+        check.ok("score: the text form says failed, not a number",
+                 any(ln.split()[:2] == ["naswot", "failed:"] for ln in r.stdout.splitlines())
+                 and all(ln.split()[1] == "failed:" or np.isfinite(float(ln.split()[1]))
+                         for ln in r.stdout.splitlines() if ln.strip()), r.stdout)
         print("wrong usage", flush=True)
         expect_usage(check, "infer without ARCH", ["infer"])
         expect_usage(check, "infer without --out", ["infer", VIT, *V, "--input", p("x.npy")])

@@ -3,11 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
 #include "core/init.h"
 #include "core/templates.h"
+#include "core/weights.h"
 #include "kernels/parallel.h"
 #include "kernels/train/project_run.h"
 #include "kernels/train/trainer.h"
@@ -164,6 +166,64 @@ TEST(Trainer, SettingsRoundTripThroughJson) {
   EXPECT_THROW(TrainSettings::from_json("{"), Error);
   const Normalization n{{0.5f}, {0.25f}};
   EXPECT_EQ(normalization_from_json(normalization_to_json(n)), n);
+}
+
+// A run whose weights turn NaN in its second epoch (a NaN written into them mid-epoch, what an
+// overflowing gradient leaves): it stops with the reason, the project keeps epoch 1 (finite
+// weights, that epoch's curve) and marks the run failed.
+TEST(ProjectRun, ADivergingRunStopsAndKeepsTheLastGoodEpoch) {
+  set_num_threads(1);
+  TrainFixture su;
+  su.s.epochs = 3;
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("formwork_nan_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "nan.formwork").string();
+  ProjectRun run = start_run(path, {}, su.g, su.start().weights, su.s, "formwork_fm32");
+  JobControl ctl;
+  TensorMap after_first;
+  std::string msg;
+  try {
+    run_training(
+        run, su.data, cpu_backend(), ctl,
+        [&](const StepInfo& st) {
+          if (st.epoch == 1 && st.step == 1) run.ck.weights.begin()->second.data[0] = std::nanf("");
+        },
+        [&](const EpochResult&) { after_first = run.ck.weights; });
+  } catch (const Error& e) {
+    msg = e.what();
+  }
+  EXPECT_NE(msg.find("training diverged"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("epoch 2"), std::string::npos) << msg;
+  EXPECT_NE(msg.find(path + " keeps the last completed epoch (1), the run marked failed"),
+            std::string::npos)
+      << msg;
+  const ProjectData p = load_project(path);
+  ASSERT_EQ(p.runs.size(), 1u);
+  EXPECT_EQ(p.runs[0].status, "failed");
+  EXPECT_EQ(p.meta.at("train_epochs_done"), "1");
+  EXPECT_TRUE(same(p.weights, after_first));
+  EXPECT_EQ(non_finite_weight(p.weights), "");
+  EXPECT_EQ(epoch_results(p.runs[0].curve).size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Weights, NonFiniteValuesAreNamed) {
+  TensorMap w;
+  w["a"] = Tensor({2}, std::vector<float>{1, 2});
+  w["b"] = Tensor({3}, std::vector<float>{0, 0, INFINITY});
+  EXPECT_EQ(non_finite_weight(w), "tensor 'b' holds +Inf at element 2 of 3");
+  w["b"].data[1] = std::nanf("");
+  EXPECT_EQ(non_finite_weight(w), "tensor 'b' holds NaN at element 1 of 3");
+  try {
+    require_finite_weights(w, "w.safetensors");
+    ADD_FAILURE() << "not refused";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "w.safetensors: tensor 'b' holds NaN at element 1 of 3; weights must be finite");
+  }
+  w.erase("b");
+  EXPECT_EQ(non_finite_weight(w), "");
 }
 
 // A run kept in a project file (kernels/train/project_run.h): saved before the first step, after
