@@ -8,13 +8,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "core/error.h"
+#include "core/format.h"
 
 namespace fs = std::filesystem;
 
@@ -59,15 +59,6 @@ std::string read_holder(int fd) {
   return s;
 }
 
-std::string now_text() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
 std::string busy_message(const std::string& path, const std::string& holder) {
   return path + ": " + (holder.empty() ? std::string("another Formwork process") : holder) +
          " is writing this project; try again when it has finished";
@@ -98,7 +89,7 @@ ProjectLock::ProjectLock(const std::string& path, const std::string& activity, i
       if (fstat(fd, &by_fd) == 0 && stat(lock_path_.c_str(), &by_name) == 0 &&
           by_fd.st_ino == by_name.st_ino && by_fd.st_dev == by_name.st_dev) {
         const std::string me = process_description() + " (pid " + std::to_string(getpid()) + ", " +
-                               activity + ", since " + now_text() + ")\n";
+                               activity + ", since " + now_iso8601() + ")\n";
         if (ftruncate(fd, 0) == 0) {
           ssize_t ignored = pwrite(fd, me.data(), me.size(), 0);
           (void)ignored;  // the holder's name is a courtesy; the lock itself is taken

@@ -4,10 +4,10 @@
 //   ".<name>.fwlock" in the same directory (the project itself is replaced by a rename on every
 //   save, so its inode cannot carry the lock). A symlinked project is locked at its target.
 // - A holder writes who it is into the lock file: "formwork train (pid 1234, training, since
-//   08:55:01)". Another writer waits up to `wait_ms` for the lock, then fails with one fw::Error
-//   line naming the holder:
-//     "p.formwork: formwork train (pid 1234, training, since 08:55:01) is writing this project;
-//      try again when it has finished"
+//   2026-12-07T08:55:01Z)" (UTC). Another writer waits up to `wait_ms` for the lock, then fails
+//   with one fw::Error line naming the holder:
+//     "p.formwork: formwork train (pid 1234, training, since 2026-12-07T08:55:01Z) is writing
+//      this project; try again when it has finished"
 //   The lock is per open file description, so two holders in one process (the GUI's training and
 //   its Save) exclude each other as two processes do. A holder that dies releases the lock with
 //   its last file descriptor; nothing stale is left to clear by hand.
@@ -46,8 +46,8 @@ class ProjectLock {
   int fd_ = -1;
 };
 
-// Who holds the write lock of `path` ("formwork nas (pid 77, search, since 09:01:12)"), or ""
-// when nobody does.
+// Who holds the write lock of `path` ("formwork nas (pid 77, search, since
+// 2026-12-07T09:01:12Z)"), or "" when nobody does.
 std::string project_lock_holder(const std::string& path);
 
 void set_process_description(const std::string& what);

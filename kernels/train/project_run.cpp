@@ -178,22 +178,18 @@ std::string run_training(ProjectRun& r, const TrainData& data, const Backend& ba
                      save_checkpoint(r, c, c.epochs_done >= r.settings.epochs ? "done" : "running");
                      if (on_epoch) on_epoch(e);
                    });
-  } catch (const Error& e) {
-    // The project holds the last completed epoch; keep it, say the run failed, and say so.
+  } catch (const std::exception& e) {
+    // The project holds the last completed epoch: keep it, mark the run failed, and say so.
+    bool saved = true;
     try {
       r.project.runs.back().status = "failed";
       save_project(r.path, r.project, r.lock.get());
     } catch (const std::exception&) {
-      throw e;  // the original error is the one to report
+      saved = false;  // the original error is the one to report
     }
-    throw Error(std::string(e.what()) + "; " + r.path + " keeps the last completed epoch (" +
-                std::to_string(epochs_done_of(r.project)) + "), the run marked failed");
-  } catch (const std::exception&) {
-    try {
-      r.project.runs.back().status = "failed";
-      save_project(r.path, r.project, r.lock.get());
-    } catch (const std::exception&) {
-    }
+    if (saved && dynamic_cast<const Error*>(&e))
+      throw Error(std::string(e.what()) + "; " + r.path + " keeps the last completed epoch (" +
+                  std::to_string(epochs_done_of(r.project)) + "), the run marked failed");
     throw;
   }
   if (status == "cancelled") {

@@ -390,7 +390,7 @@ TEST(ProjectStore, SecondAppenderOnTheSameProjectIsRefused) {
   fw::save_project(path, sample_project());
   fw::ProjectAppender first(path);
   // The lock's message names the holder: "p.formwork: formwork_unit_tests (pid N, search, since
-  // 2026-12-07 09:10:11) is writing this project; try again when it has finished".
+  // 2026-12-07T09:10:11Z) is writing this project; try again when it has finished".
   const std::string msg = fw::test::error_of([&] { fw::ProjectAppender second(path); });
   EXPECT_EQ(msg.rfind(path + ": ", 0), 0u) << msg;
   EXPECT_NE(msg.find("(pid " + std::to_string(getpid()) + ", search, since 20"), std::string::npos)
