@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/format.h"
+#include "core/sysmem.h"
 
 namespace fw {
 namespace {
@@ -70,11 +71,6 @@ size_t idx_element_size(uint8_t type) {
     default:
       return 1;
   }
-}
-
-size_t physical_memory_bytes() {
-  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-  return pages > 0 && page > 0 ? size_t(pages) * size_t(page) : SIZE_MAX;
 }
 
 }  // namespace
@@ -160,10 +156,9 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path) {
       for (size_t i = 0; i < ndims; ++i) need *= be32(head.data() + 4 + 4 * i);
       need *= idx_element_size(head[2]);
       const long double total = header + need;
-      if (total > static_cast<long double>(physical_memory_bytes()))
-        throw Error(path + ": the IDX header describes " + format_si(double(total), " ") +
-                    "B of data, more than this machine's memory (" +
-                    format_si(double(physical_memory_bytes()), " ") + "B)");
+      if (exceeds_memory(total))
+        throw Error(path + ": the IDX header describes " + format_bytes(total) +
+                    " of data, more than this machine's memory (" + memory_limit_text() + ")");
       limit = static_cast<size_t>(total);
     }
   }

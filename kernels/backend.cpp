@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/sysmem.h"
 
 namespace fw {
 
@@ -21,6 +22,40 @@ const Backend* find_backend(std::string_view name) {
   for (const Backend* b : backends())
     if (b->name() == name) return b;
   return nullptr;
+}
+
+MemoryNeed memory_need(const Executor& ex, const Analysis* a, int64_t batch, const RunOptions& opts,
+                       bool optimiser) {
+  MemoryNeed m;
+  m.activations = ex.planned_peak_bytes(batch, opts);
+  const FlatGraph& fg = ex.flat();
+  for (int o : fg.inputs)
+    for (const Shape& s : fg.ops[o].out_shapes) {
+      long double b = 4.0L * static_cast<long double>(batch);
+      for (int64_t d : s) b *= static_cast<long double>(d);
+      m.activations += b;
+    }
+  if (!a) return m;
+  for (const ParamInfo& p : a->params) {
+    long double b = 4;
+    for (int64_t d : p.shape) b *= static_cast<long double>(d);
+    m.weights += b;
+    if (optimiser && p.trainable) m.training += 3 * b;
+  }
+  return m;
+}
+
+void require_memory(const MemoryNeed& need, const std::string& what, const std::string& hint) {
+  if (!exceeds_memory(need.total())) return;
+  std::string msg = what + " would need " + format_bytes(need.total()) + ": " +
+                    format_bytes(need.activations) + " of activations";
+  if (need.training > 0) msg += " and gradients";
+  if (need.weights > 0) msg += ", " + format_bytes(need.weights) + " of weights";
+  if (need.training > 0)
+    msg += ", " + format_bytes(need.training) + " of gradients and optimiser state";
+  msg += " (" + memory_limit_text() + ")";
+  if (!hint.empty()) msg += "; " + hint;
+  throw Error(msg);
 }
 
 namespace {

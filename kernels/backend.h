@@ -21,10 +21,12 @@
 //  - Parameters are bound by reference: the map must stay alive while the executor runs and may
 //    be updated in place between runs (an optimiser step); call bind() again after adding or
 //    replacing tensors. A device backend uploads in bind(), so call it after every update there.
-//  - Memory: forward frees every activation as soon as nothing later reads it, keeping only what
-//    the planned backward reads (see kernels/plan.h), the values in RunOptions::keep and the
-//    attention maps in keep_attention; keep_all keeps everything. Buffers are recycled between
-//    runs, so steady-state runs do not allocate.
+//  - Memory: forward first estimates its peak (planned_peak_bytes) and refuses a batch that
+//    cannot fit in memory with the size it would need, allocating nothing. It frees every
+//    activation as soon as nothing later reads it, keeping only what the planned backward reads
+//    (see kernels/plan.h), the values in RunOptions::keep and the attention maps in keep_attention;
+//    keep_all keeps everything. Buffers are recycled between runs, so steady-state runs do not
+//    allocate.
 //  - backward() follows the last forward() and computes exactly RunOptions::grads: gradients of
 //    Σ dout·outputs with respect to parameters, graph inputs and chosen intermediate values. The
 //    overload that fills a caller-owned Gradients reuses its tensors' storage (a training loop
@@ -100,12 +102,36 @@ class Executor {
   // RunOptions::keep_attention (or keep_all) of the last forward; nullptr otherwise.
   virtual const Tensor* attention(int op) const = 0;
   virtual MemoryStats memory() const = 0;
+  // The most bytes of activations and value gradients a forward at batch `batch` with `opts`
+  // (and the backward it asks for) keeps alive at once: plan_peak_bytes (kernels/plan.h) with
+  // this backend's kernels, a lower bound. Allocates nothing in proportion to the batch.
+  // forward() refuses (fw::Error) a batch whose figure exceeds memory_limit_bytes()
+  // (core/sysmem.h) before allocating anything.
+  virtual long double planned_peak_bytes(int64_t batch, const RunOptions& opts) const = 0;
   virtual const FlatGraph& flat() const = 0;
   // With RunOptions::profile: milliseconds per op (FlatGraph order) of the last forward and of
   // the last backward (0 for ops that did not run). Empty otherwise.
   virtual const std::vector<double>& forward_times() const = 0;
   virtual const std::vector<double>& backward_times() const = 0;
 };
+
+// 3b. Memory needs -------------------------------------------------------------------------------
+// What a run of an executor at a batch would hold at its peak, in bytes (long double: absurd
+// batches and input sizes do not wrap).
+struct MemoryNeed {
+  long double activations = 0;  // planned_peak_bytes plus the caller's input batch
+  long double weights = 0;      // every parameter, F32
+  long double training = 0;     // with an optimiser: the gradients and AdamW's two moments of the
+                                // trainable parameters (3 x their bytes)
+  long double total() const { return activations + weights + training; }
+};
+// `a`: the graph's analysis, for the weights (nullptr: not counted, when they are loaded already).
+MemoryNeed memory_need(const Executor& ex, const Analysis* a, int64_t batch, const RunOptions& opts,
+                       bool optimiser);
+// Refuses (fw::Error) a need above memory_limit_bytes() (core/sysmem.h) before anything is
+// allocated: "<what> would need 412 GB: 412 GB of activations, 47.8 MB of weights (this machine
+// has 23.6 GB)", then "; <hint>" when a hint is given.
+void require_memory(const MemoryNeed& need, const std::string& what, const std::string& hint = "");
 
 // 4. Backend -------------------------------------------------------------------------------------
 class Backend {

@@ -37,6 +37,9 @@ class CancellingExecutor final : public Executor {
   const Tensor* value(ValueRef v) const override { return inner_.value(v); }
   const Tensor* attention(int op) const override { return inner_.attention(op); }
   MemoryStats memory() const override { return inner_.memory(); }
+  long double planned_peak_bytes(int64_t batch, const RunOptions& opts) const override {
+    return inner_.planned_peak_bytes(batch, opts);
+  }
   const FlatGraph& flat() const override { return inner_.flat(); }
   const std::vector<double>& forward_times() const override { return inner_.forward_times(); }
   const std::vector<double>& backward_times() const override { return inner_.backward_times(); }

@@ -157,4 +157,88 @@ Plan make_plan(const FlatGraph& fg, const std::vector<ParamInfo>& param_info,
   return p;
 }
 
+long double plan_peak_bytes(const Plan& p, const FlatGraph& fg, int64_t batch,
+                            const std::vector<bool>& shares_input,
+                            const std::vector<bool>& grad_shares_dout,
+                            const std::vector<long double>& saved_per_sample) {
+  const int n = static_cast<int>(fg.ops.size());
+  const auto flag = [](const std::vector<bool>& v, int o) { return o < int(v.size()) && v[o]; };
+  std::vector<long double> saved(n, 0);  // bytes of the op's saved slots, where kept
+  for (int o = 0; o < n && o < int(saved_per_sample.size()); ++o)
+    if (p.keep_saved[o]) saved[o] = saved_per_sample[o] * static_cast<long double>(batch);
+  std::vector<long double> bytes(p.num_values, 0);
+  for (int o = 0; o < n; ++o)
+    for (int port = 0; port < int(fg.ops[o].out_shapes.size()); ++port) {
+      long double b = 4.0L * static_cast<long double>(batch);
+      for (int64_t d : fg.ops[o].out_shapes[port]) b *= static_cast<long double>(d);
+      bytes[p.value_id({o, port})] = b;
+    }
+  // Storage shared by identities: every value names the value that owns its buffer; a buffer is
+  // freed when the last value using it is.
+  std::vector<int> owner(p.num_values), users(p.num_values, 0);
+  long double live = 0, peak = 0;
+  const auto release = [&](int v) {
+    if (--users[owner[v]] == 0) live -= bytes[owner[v]];
+  };
+  for (int o = 0; o < n; ++o) {
+    const FlatOp& op = fg.ops[o];
+    for (int port = 0; port < int(op.out_shapes.size()); ++port) {
+      const int v = p.value_id({o, port});
+      owner[v] = v;
+      if (port == 0 && op.out_shapes.size() == 1 && flag(shares_input, o) && !op.inputs.empty())
+        owner[v] = owner[p.value_id(op.inputs[0])];
+      if (users[owner[v]]++ == 0) live += bytes[owner[v]];
+    }
+    live += saved[o];
+    peak = std::max(peak, live);
+    for (int v : p.free_after_forward[o]) release(v);
+  }
+  bool any_backward = false;
+  for (int o = 0; o < n; ++o) any_backward = any_backward || p.run_backward[o];
+  if (!any_backward) return peak;
+  // Backward: the output gradients, then every op's input gradients (fresh buffers unless they
+  // pass the output gradient through), accumulated into the value's gradient.
+  std::vector<bool> has_grad(p.num_values, false);
+  for (const ValueRef& v : fg.outputs) {
+    const int id = p.value_id(v);
+    if (p.needs_grad[id] && !has_grad[id]) {
+      has_grad[id] = true;
+      live += bytes[id];
+    }
+  }
+  peak = std::max(peak, live);
+  for (int o = n - 1; o >= 0; --o) {
+    if (!p.run_backward[o]) continue;
+    const FlatOp& op = fg.ops[o];
+    long double zeros = 0;  // output gradients nothing reached
+    for (int port = 0; port < int(op.out_shapes.size()); ++port) {
+      const int id = p.value_id({o, port});
+      if (!has_grad[id]) zeros += bytes[id];
+    }
+    const bool pass = op.out_shapes.size() == 1 && flag(grad_shares_dout, o);
+    long double fresh = 0, added = 0;
+    for (int i = 0; i < int(op.inputs.size()); ++i) {
+      if (!p.want_din[o][i]) continue;
+      const int id = p.value_id(op.inputs[i]);
+      if (!pass) fresh += bytes[id];
+      if (!has_grad[id]) {  // the first contribution becomes the gradient (a copy if shared)
+        has_grad[id] = true;
+        added += bytes[id];
+      }
+    }
+    peak = std::max(peak, live + zeros + fresh);  // a first contribution keeps its buffer
+    live += added;
+    if (!p.keep_saved_after[o]) live -= saved[o];
+    for (int v : p.free_after_backward[o]) release(v);
+    for (int port = 0; port < int(op.out_shapes.size()); ++port) {
+      const int id = p.value_id({o, port});
+      if (has_grad[id] && !p.grad_target[id]) {
+        has_grad[id] = false;
+        live -= bytes[id];
+      }
+    }
+  }
+  return peak;
+}
+
 }  // namespace fw

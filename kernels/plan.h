@@ -73,4 +73,19 @@ struct Plan {
 Plan make_plan(const FlatGraph& fg, const std::vector<ParamInfo>& param_info,
                const PlanOptions& opts, const TraitsFn& traits);
 
+// The most bytes of values and value gradients alive at once when a backend follows `p` at batch
+// `batch`: every value is numel(batch, shape) floats from the op that produces it until the plan
+// frees it; a backward adds each value gradient from its first contribution until its producer's
+// backward has run (targets stay). `shares_input` (per op, optional): the op's output is its
+// input 0's storage (an identity: dropout when not training); `grad_shares_dout` (per op,
+// optional): its input gradients are its output gradient (add, identities); `saved_per_sample`
+// (per op, optional): bytes per sample of its saved slots where the plan keeps them (attention
+// probabilities), from forward until its backward. Kernel scratch and small saved slots
+// (normalisation statistics) are not counted: the figure is a lower bound. Computed in long
+// double: absurd sizes do not wrap.
+long double plan_peak_bytes(const Plan& p, const FlatGraph& fg, int64_t batch,
+                            const std::vector<bool>& shares_input = {},
+                            const std::vector<bool>& grad_shares_dout = {},
+                            const std::vector<long double>& saved_per_sample = {});
+
 }  // namespace fw

@@ -179,6 +179,8 @@ void naswot(const ProxyInput& in, std::map<std::string, double>& out) {
 
 double latency_ms(const ProxyInput& in, int64_t batch, int repeats) {
   auto ex = make(in, *in.weights);
+  require_memory(memory_need(*ex, nullptr, batch, RunOptions{}, false),
+                 "latency at batch " + std::to_string(batch), "use a smaller --latency-batch");
   Shape one = in.x.shape;
   one[0] = batch;
   const int64_t per = numel(in.x.shape) / std::max<int64_t>(1, in.x.dim(0));

@@ -126,15 +126,15 @@ std::string SearchSettings::problem() const {
     return "--crossover must be between 0 and 1, got " + format_number(strategy.crossover);
   if (strategy.name == "nsga2" && (objectives.size() < 2 || objectives.size() > 3))
     return "nsga2 needs two or three objectives, got " + std::to_string(objectives.size());
-  if (proxy_batch < 2)
-    return "--proxy-batch must be at least 2, got " + std::to_string(proxy_batch);
+  if (proxy_batch < 2 || proxy_batch > 65536)
+    return "--proxy-batch must be between 2 and 65536, got " + std::to_string(proxy_batch);
   if (latency_repeats < 1)
     return "--latency-repeats must be at least 1, got " + std::to_string(latency_repeats);
-  if (latency_batch < 0)
-    return "--latency-batch must be at least 0, got " + std::to_string(latency_batch);
+  if (latency_batch < 0 || latency_batch > 4096)
+    return "--latency-batch must be between 0 and 4096, got " + std::to_string(latency_batch);
   if (uses("accuracy") && train_steps < 1) return "accuracy needs --train-steps K (K at least 1)";
-  if (train_batch < 1)
-    return "--train-batch must be at least 1, got " + std::to_string(train_batch);
+  if (train_batch < 1 || train_batch > 65536)
+    return "--train-batch must be between 1 and 65536, got " + std::to_string(train_batch);
   if (!(train_lr > 0) || !std::isfinite(train_lr))
     return "--train-lr must be positive, got " + format_number(train_lr);
   if (eval_limit < 0) return "--eval-limit must be at least 0, got " + std::to_string(eval_limit);

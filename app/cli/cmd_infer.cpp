@@ -65,6 +65,14 @@ void register_bench(CLI::App& app) {
               "architecture has none: timing does not depend on the values.");
   cmd->callback([a] {
     auto e = load_engine(a->engine, /*with_weights=*/false);
+    RunOptions ro;
+    if (a->train) {
+      ro.training = true;
+      ro.backward = true;
+      ro.grads.params = true;
+    }
+    // Before the weights and the batch are made.
+    require_engine_memory(*e, a->batch, ro, a->train);
     if (!a->engine.weights.empty() || !e->arch.project.weights.empty()) {
       e = load_engine(a->engine);
     } else {
@@ -77,12 +85,6 @@ void register_bench(CLI::App& app) {
     Tensor x(s);
     Rng rng(1);
     for (float& v : x.data) v = float(rng.normal());
-    RunOptions ro;
-    if (a->train) {
-      ro.training = true;
-      ro.backward = true;
-      ro.grads.params = true;
-    }
     std::vector<int64_t> labels(size_t(a->batch));
     for (int64_t b = 0; b < a->batch; ++b) labels[b] = b % e->num_classes();
     AdamW opt;

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -167,6 +168,11 @@ void register_train(CLI::App& app) {
     std::fprintf(stderr, "loading %s...\n", s.dataset.c_str());
     const TrainData data = load_run_data(run);
     if (a->keep_samples > 0) keep_samples(run.project, data.test, a->keep_samples);
+    {
+      RunOptions ro;
+      ro.training = ro.backward = ro.grads.params = true;
+      require_engine_memory(*e, std::clamp<int64_t>(data.train.size(), 1, s.batch), ro, true);
+    }
     std::fprintf(stderr,
                  "training %s on %s: %lld train / %lld test images, %lld epochs, batch %lld\n",
                  a->engine.arch.arch.c_str(), s.dataset.c_str(), (long long)data.train.size(),
@@ -232,6 +238,7 @@ void register_eval(CLI::App& app) {
       stored = p->norm;
     const TrainData d = load_train_data(e->arch.graph, e->analysis, a->dataset, stored, 0, a->limit,
                                         /*need_train=*/false, a->split);
+    require_engine_memory(*e, std::clamp<int64_t>(d.test.size(), 1, a->batch), RunOptions{}, false);
     Tensor logits;
     const EvalResult r = evaluate(*e->executor, d.test, d.norm, d.channels, a->batch, nullptr,
                                   a->out.empty() ? nullptr : &logits);

@@ -70,6 +70,20 @@ std::unique_ptr<Engine> load_engine(const EngineArgs& a, bool with_weights) {
   return e;
 }
 
+void require_engine_memory(const Engine& e, int64_t batch, const RunOptions& ro, bool optimiser,
+                           const std::string& hint) {
+  std::unique_ptr<Executor> own;
+  const Executor* ex = e.executor.get();
+  if (!ex) ex = (own = e.backend->create(e.arch.graph, e.analysis)).get();
+  std::string input;
+  for (int64_t d : e.input_shape()) {
+    if (!input.empty()) input += "x";
+    input += std::to_string(d);
+  }
+  require_memory(memory_need(*ex, &e.analysis, batch, ro, optimiser),
+                 e.arch.spec + " at batch " + std::to_string(batch) + " and input " + input, hint);
+}
+
 namespace {
 void check_finite(const Tensor& t, const std::string& path) {
   for (int64_t i = 0; i < t.size(); ++i)
@@ -90,6 +104,15 @@ Tensor load_image_input(const std::string& path, const Engine& e) {
 }
 
 Tensor load_input(const std::string& path, const Engine& e) {
+  Tensor x = read_input(path, e);
+  // The forward the commands run at least (gradcam's and score's backwards are checked by the
+  // executor as they start).
+  require_engine_memory(e, x.dim(0), RunOptions{}, false,
+                        "use a smaller batch in " + path + " or a smaller --input-size");
+  return x;
+}
+
+Tensor read_input(const std::string& path, const Engine& e) {
   const Shape want = e.input_shape();
   if (!ends_with(path, ".npy")) return load_image_input(path, e);
   Tensor x = read_npy(path);

@@ -34,11 +34,20 @@ struct Engine {
 // Loads everything; `with_weights` false builds no executor and needs no weights.
 std::unique_ptr<Engine> load_engine(const EngineArgs& a, bool with_weights = true);
 
-// Reads `--input`: a .npy float32 batch [B,C,H,W] (NCHW, as CONTRACT.md says) that must fit the input
-// shape, or an image file (PNG/JPEG/BMP...) as a batch of one, prepared as the network's training
-// data was (the project's input pipeline) or else as timm's eval transform for the template
-// (core/project_meta.h, image_input_pipeline). Rejects NaN/Inf with the element's index.
+// Refuses a run at `batch` that cannot fit in memory (kernels/backend.h require_memory) before
+// anything in proportion to the batch is allocated: "poolformer_s12 at batch 4096 and input
+// 3x1024x1024 would need 412 GB: ... (this machine has 23.6 GB); <hint>". `optimiser`: the run
+// trains (gradients and AdamW state). Uses a throwaway executor when `e` has none.
+void require_engine_memory(const Engine& e, int64_t batch, const RunOptions& ro, bool optimiser,
+                           const std::string& hint = "use a smaller --batch or --input-size");
+
+// Reads `--input`: a .npy float32 batch [B,C,H,W] (NCHW, as CONTRACT.md says) that must fit the
+// input shape, or an image file (PNG/JPEG/BMP...) as a batch of one, prepared as the network's
+// training data was (the project's input pipeline) or else as timm's eval transform for the
+// template (core/project_meta.h, image_input_pipeline). Rejects NaN/Inf with the element's index.
+// Then refuses a batch whose forward cannot fit in memory (require_engine_memory).
 Tensor load_input(const std::string& path, const Engine& e);
+Tensor read_input(const std::string& path, const Engine& e);  // without that check
 Tensor load_image_input(const std::string& path, const Engine& e);
 
 }  // namespace fw::cli

@@ -144,11 +144,17 @@ void attention_backward(const BackwardArgs& a) {
   });
 }
 
+// Per sample: heads x N x N floats of probabilities (in0: (N, 3*h*d)).
+long double attention_saved_bytes(const Attrs& a, const Shape& in0) {
+  const long double n = in0.empty() ? 0 : static_cast<long double>(in0[0]);
+  return 4.0L * static_cast<long double>(attr_i(a, "heads", 2)) * n * n;
+}
+
 }  // namespace
 
 const CpuKernel kSelfAttention = {
     "self_attention", needs_input0, 1,
     "(B, heads, N, N): the softmax probabilities (optional for backward: recomputed when absent)",
-    attention_forward, attention_backward, never_identity};
+    attention_forward, attention_backward, never_identity, false, attention_saved_bytes};
 
 }  // namespace fw::cpu

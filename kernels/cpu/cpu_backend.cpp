@@ -12,6 +12,7 @@
 
 #include "core/error.h"
 #include "core/graph.h"
+#include "core/sysmem.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/parallel.h"
@@ -111,6 +112,9 @@ class CpuExecutor final : public Executor {
     return saved_[op][0].get();
   }
   MemoryStats memory() const override { return {live_, peak_, pool_.allocations()}; }
+  long double planned_peak_bytes(int64_t batch, const RunOptions& opts) const override {
+    return plan_peak(plan_for(opts), batch, opts);
+  }
   const std::vector<double>& forward_times() const override { return fwd_ms_; }
   const std::vector<double>& backward_times() const override { return bwd_ms_; }
 
@@ -146,10 +150,13 @@ class CpuExecutor final : public Executor {
     grads_.clear();
     for (auto& s : saved_) s.clear();
   }
-  RunMode mode_of(int op) const {
-    return {opts_.training, op_seed(opts_.seed, op)};
+  RunMode mode_of(int op) const { return mode_of(op, opts_); }
+  static RunMode mode_of(int op, const RunOptions& opts) {
+    return {opts.training, op_seed(opts.seed, op)};
   }
   bool is_input_op(int o) const { return kernels_[o] == nullptr; }
+  Plan plan_for(const RunOptions& opts) const;
+  long double plan_peak(const Plan& plan, int64_t batch, const RunOptions& opts) const;
   // g += t (or g = t); a shared g is copied first so no other holder sees the change.
   void accumulate(int v, TensorPtr t);
 
@@ -176,6 +183,35 @@ class CpuExecutor final : public Executor {
   int64_t live_ = 0, peak_ = 0;
 };
 
+Plan CpuExecutor::plan_for(const RunOptions& opts) const {
+  PlanOptions po;
+  po.backward = opts.backward;
+  po.grads = opts.grads;
+  po.keep_all = opts.keep_all;
+  po.keep = opts.keep;
+  po.keep_attention = opts.keep_attention;
+  return make_plan(fg_, analysis_.params, po, [&](int o, bool param_grads) {
+    const BackwardNeeds nd = kernels_[o]->needs(*fg_.ops[o].attrs, param_grads);
+    return OpTraits{nd.inputs, nd.output, kernels_[o]->saved};
+  });
+}
+
+long double CpuExecutor::plan_peak(const Plan& plan, int64_t batch, const RunOptions& opts) const {
+  const int n = int(fg_.ops.size());
+  std::vector<bool> shares(n, false), passes(n, false);
+  std::vector<long double> saved(n, 0);
+  for (int o = 0; o < n; ++o) {
+    if (is_input_op(o)) continue;
+    const FlatOp& op = fg_.ops[o];
+    shares[o] = kernels_[o]->is_identity(*op.attrs, mode_of(o, opts));
+    passes[o] = shares[o] || kernels_[o]->grad_is_dout;
+    if (kernels_[o]->saved_bytes && !op.inputs.empty())
+      saved[o] = kernels_[o]->saved_bytes(
+          *op.attrs, fg_.ops[op.inputs[0].op].out_shapes.at(op.inputs[0].port));
+  }
+  return plan_peak_bytes(plan, fg_, batch, shares, passes, saved);
+}
+
 std::vector<Tensor> CpuExecutor::forward(const std::vector<Tensor>& inputs,
                                          const RunOptions& opts) {
   if (!bound_ && !analysis_.params.empty())
@@ -186,17 +222,13 @@ std::vector<Tensor> CpuExecutor::forward(const std::vector<Tensor>& inputs,
   release_all();
   has_run_ = false;
   opts_ = opts;
-  PlanOptions po;
-  po.backward = opts.backward;
-  po.grads = opts.grads;
-  po.keep_all = opts.keep_all;
-  po.keep = opts.keep;
-  po.keep_attention = opts.keep_attention;
-  plan_ = make_plan(fg_, analysis_.params, po, [&](int o, bool param_grads) {
-    const BackwardNeeds nd = kernels_[o]->needs(*fg_.ops[o].attrs, param_grads);
-    return OpTraits{nd.inputs, nd.output, kernels_[o]->saved};
-  });
+  plan_ = plan_for(opts);
   batch_ = inputs.empty() ? 0 : inputs[0].rank() > 0 ? inputs[0].dim(0) : 0;
+  // Before anything is allocated: a batch whose activations cannot fit is refused with its size.
+  if (const long double need = plan_peak(plan_, batch_, opts); exceeds_memory(need))
+    throw Error("a forward" + std::string(opts.backward ? " and backward" : "") + " at batch " +
+                std::to_string(batch_) + " would need " + format_bytes(need) + " of activations (" +
+                memory_limit_text() + "); use a smaller batch or input");
   const int n = int(fg_.ops.size());
   vals_.assign(plan_.num_values, nullptr);
   grads_.assign(plan_.num_values, nullptr);

@@ -95,6 +95,9 @@ struct CpuKernel {
   // True when backward sets every input gradient to dout[0] unchanged (add): an executor may
   // share the upstream gradient instead of calling backward.
   bool grad_is_dout = false;
+  // Bytes its saved slots take per sample for an input 0 of per-sample shape `in0`, when they
+  // can be large (attention probabilities); nullptr: small, not counted by planned_peak_bytes.
+  long double (*saved_bytes)(const Attrs& attrs, const Shape& in0) = nullptr;
 };
 
 // 5. Lookup ---------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "kernels/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -169,10 +170,15 @@ EvalResult evaluate(Executor& ex, const Dataset& ds, const Normalization& norm, 
   bo.norm = norm;
   bo.channels = channels == ds.channels ? 0 : channels;
   bo.prefetch = 1;
+  RunOptions ro;
+  const int64_t items = std::clamp<int64_t>(ds.size(), 1, std::max<int64_t>(1, batch));
+  // Before the loader makes a batch (kernels/backend.h): the weights are in memory already.
+  MemoryNeed need;
+  need.activations = memory_need(ex, nullptr, items, ro, false).activations;
+  require_memory(need, "evaluating at batch " + std::to_string(items), "use a smaller batch");
   BatchLoader loader(ds, bo);
   loader.start_epoch(0);
   Accuracy acc;
-  RunOptions ro;
   while (loader.has_next()) {
     if (ctl && ctl->cancelled()) break;
     Batch b = loader.next_batch();
@@ -202,6 +208,15 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
   bo.norm = data.norm;
   bo.channels = data.channels == data.train.channels ? 0 : data.channels;
   bo.prefetch = 2;
+  auto ex = be.create(g, a);
+  RunOptions ro;
+  ro.training = true;
+  ro.backward = true;
+  ro.grads.params = true;
+  // Before the loader makes a batch (kernels/backend.h).
+  const int64_t items = std::clamp<int64_t>(data.train.size(), 1, std::max<int64_t>(1, s.batch));
+  require_memory(memory_need(*ex, &a, items, ro, true),
+                 "training at batch " + std::to_string(items), "use a smaller batch");
   BatchLoader loader(data.train, bo);
   const int64_t spe = loader.num_batches();
   const int64_t total = spe * s.epochs;
@@ -221,12 +236,7 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
   opt.set_frozen(frozen_names(a.params));
   if (!ck.optimizer.empty()) opt.load_state(ck.optimizer);
 
-  auto ex = be.create(g, a);
   ex->bind(ck.weights);
-  RunOptions ro;
-  ro.training = true;
-  ro.backward = true;
-  ro.grads.params = true;
   Gradients grads;
   ctl.total = total;
   ctl.done = ck.epochs_done * spe;

@@ -15,6 +15,7 @@
 #include "graph_test_util.h"
 #include "kernels/backend.h"
 #include "kernels/parallel.h"
+#include "store_test_util.h"
 
 namespace {
 
@@ -225,6 +226,55 @@ TEST(CpuBackend, GradientOfAnIntermediateValue) {
   });
   for (int op = 0; op <= target.op; ++op) EXPECT_FALSE(plan.run_backward[op]) << op;
   EXPECT_TRUE(plan.run_backward.back());
+}
+
+// planned_peak_bytes simulates the plan: for a forward it is the executor's measured peak (no
+// saved slots), for a training step a lower bound of it (the normalisation statistics are not
+// counted, the attention probabilities are).
+TEST(CpuBackend, PlannedPeakMatchesTheMeasuredPeak) {
+  Fixture f;
+  const Tensor x = random_tensor({4, 3, 6, 7}, 8);
+  f.ex->forward({x}, {});
+  EXPECT_EQ(f.ex->planned_peak_bytes(4, {}), static_cast<long double>(f.ex->memory().peak_bytes));
+  fw::RunOptions keep;
+  keep.keep_all = true;
+  f.ex->forward({x}, keep);
+  EXPECT_LE(f.ex->planned_peak_bytes(4, keep), static_cast<long double>(f.ex->memory().peak_bytes));
+  fw::RunOptions train;
+  train.training = true;
+  train.backward = true;
+  train.grads.params = true;
+  const auto y = f.ex->forward({x}, train);
+  f.ex->backward({Tensor(y[0].shape, 1.0f)});
+  const long double planned = f.ex->planned_peak_bytes(4, train);
+  const long double measured = static_cast<long double>(f.ex->memory().peak_bytes);
+  EXPECT_LE(planned, measured);
+  EXPECT_GT(planned, 0.5L * measured);
+  // Linear in the batch, and in long double: a batch of 2^50 does not wrap.
+  EXPECT_EQ(f.ex->planned_peak_bytes(8, {}), 2 * f.ex->planned_peak_bytes(4, {}));
+  EXPECT_GT(f.ex->planned_peak_bytes(int64_t(1) << 50, {}), 1e15L);
+}
+
+// A batch whose activations cannot fit is refused with the size it would need before anything is
+// allocated: the input here has the shape of 2^40 samples and no data at all.
+TEST(CpuBackend, ForwardRefusesABatchThatCannotFit) {
+  Fixture f;
+  Tensor huge;
+  huge.shape = {int64_t(1) << 40, 3, 6, 7};
+  const std::string msg = fw::test::error_of([&] { f.ex->forward({huge}, {}); });
+  EXPECT_NE(msg.find("a forward at batch 1099511627776 would need "), std::string::npos) << msg;
+  EXPECT_NE(msg.find(" PB of activations ("), std::string::npos) << msg;
+  EXPECT_EQ(f.ex->memory().live_bytes, 0);
+  fw::Analysis a = f.a;
+  const fw::MemoryNeed need = fw::memory_need(*f.ex, &a, int64_t(1) << 40, {}, true);
+  EXPECT_GT(need.training, 0);
+  const std::string msg2 = fw::test::error_of([&] { fw::require_memory(need, "tiny", "hint"); });
+  EXPECT_EQ(msg2.rfind("tiny would need ", 0), 0u) << msg2;
+  EXPECT_NE(msg2.find(" of activations and gradients, "), std::string::npos) << msg2;
+  EXPECT_NE(msg2.find(" of gradients and optimiser state ("), std::string::npos) << msg2;
+  EXPECT_EQ(msg2.substr(msg2.size() - 6), "; hint") << msg2;
+  // One that fits passes.
+  EXPECT_NO_THROW(fw::require_memory(fw::memory_need(*f.ex, &a, 4, {}, true), "tiny"));
 }
 
 TEST(CpuBackend, MemoryPlanFreesWhatNothingReads) {

@@ -1,0 +1,60 @@
+#include "core/sysmem.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "core/format.h"
+
+namespace fw {
+
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : UINT64_MAX;
+}
+
+namespace {
+uint64_t address_space_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_AS, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return UINT64_MAX;
+  return uint64_t(r.rlim_cur);
+}
+}  // namespace
+
+uint64_t memory_limit_bytes() {
+  const uint64_t phys = physical_memory_bytes(), as = address_space_limit();
+  return as < phys ? as : phys;
+}
+
+std::string memory_limit_text() {
+  const uint64_t phys = physical_memory_bytes(), as = address_space_limit();
+  if (as < phys) return "this process may use " + format_bytes(as) + " under ulimit -v";
+  if (phys == UINT64_MAX) return "this machine's memory is unknown";
+  return "this machine has " + format_bytes(phys);
+}
+
+bool exceeds_memory(long double bytes) {
+  return !(bytes <= static_cast<long double>(memory_limit_bytes()));  // NaN exceeds too
+}
+
+std::string format_big(long double n) {
+  if (n < 999.5e15L) return format_si(double(n), " ");
+  char buf[48];
+  if (n < 999.5e18L)  // exa: format_si stops at peta
+    std::snprintf(buf, sizeof buf,
+                  n < 9.995e18L   ? "%.2Lf E"
+                  : n < 99.95e18L ? "%.1Lf E"
+                                  : "%.0Lf E",
+                  n / 1e18L);
+  else
+    std::snprintf(buf, sizeof buf, "%.3Lg", n);
+  return buf;
+}
+
+std::string format_bytes(long double bytes) {
+  const std::string n = format_big(bytes);
+  return n + (n.back() >= '0' && n.back() <= '9' ? " B" : "B");
+}
+
+}  // namespace fw
