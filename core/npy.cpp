@@ -1,5 +1,6 @@
 #include "core/npy.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -8,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/float16.h"
+#include "core/sysmem.h"
 
 static_assert(std::endian::native == std::endian::little, "npy I/O assumes a little-endian host");
 
@@ -188,6 +190,8 @@ Header parse_header(const uint8_t* data, size_t size, const std::string& what) {
   h.dtype = parse_descr(h.dtype.descr, what);
   h.data_offset = start + header_len;
 
+  // Decoded as float32 (or int64 labels): at least 4 bytes an element.
+  require_shape_fits(what, h.shape, int(std::max<size_t>(4, h.dtype.size)));
   uint64_t bytes = h.dtype.size;
   for (int64_t d : h.shape)
     if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes))

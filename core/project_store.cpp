@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/project_meta.h"
 #include "core/sqlite_db.h"
+#include "core/sysmem.h"
 
 namespace fw {
 namespace {
@@ -155,6 +156,7 @@ Tensor weight_from_row(const SqliteStmt& st, const std::string& name, const std:
   if (dtype != "F32") throw Error(ctx + "dtype '" + dtype + "' is not supported (F32)");
   const std::string shape_text = st.column_text(2);
   const Shape shape = parse_shape(shape_text, ctx);
+  require_shape_fits(what + ": weight '" + name + "'", shape, 4);
   uint64_t need = 4;
   for (int64_t d : shape)
     if (__builtin_mul_overflow(need, static_cast<uint64_t>(d), &need))

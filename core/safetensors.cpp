@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/float16.h"
+#include "core/sysmem.h"
 
 static_assert(std::endian::native == std::endian::little,
               "safetensors I/O assumes a little-endian host");
@@ -119,6 +120,7 @@ Entry parse_entry(const std::string& name, const json& j, uint64_t data_size,
   if (e.begin > e.end)
     throw Error(ctx + "data offsets " + span_str(e.begin, e.end) + " are reversed");
 
+  require_shape_fits(what + ": tensor '" + name + "'", e.shape, 4);  // read as F32
   uint64_t bytes = e.dtype->size;
   for (int64_t d : e.shape)
     if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes))

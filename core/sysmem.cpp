@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "core/error.h"
 #include "core/format.h"
 
 namespace fw {
@@ -48,13 +49,30 @@ std::string format_big(long double n) {
                                   : "%.0Lf E",
                   n / 1e18L);
   else
-    std::snprintf(buf, sizeof buf, "%.3Lg", n);
+    std::snprintf(buf, sizeof buf, "%.2Le", n);
   return buf;
 }
 
 std::string format_bytes(long double bytes) {
   const std::string n = format_big(bytes);
   return n + (n.back() >= '0' && n.back() <= '9' ? " B" : "B");
+}
+
+void require_shape_fits(const std::string& subject, const std::vector<int64_t>& shape,
+                        int element_bytes) {
+  long double n = 1;
+  for (int64_t d : shape) n *= static_cast<long double>(d);
+  const long double bytes = n * element_bytes;
+  if (!exceeds_memory(bytes)) return;
+  const bool wraps = n > static_cast<long double>(INT64_MAX);
+  std::string dims;
+  for (int64_t d : shape) {
+    if (!dims.empty()) dims += ", ";
+    dims += std::to_string(d);
+  }
+  throw Error(subject + " has shape [" + dims + "] (" + format_big(n) + " elements" +
+              (wraps ? ", more than int64 counts" : "") + "), which would need " +
+              format_bytes(bytes) + " (" + memory_limit_text() + ")");
 }
 
 }  // namespace fw

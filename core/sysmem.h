@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fw {
 
@@ -22,9 +23,16 @@ std::string memory_limit_text();
 // memory_limit_bytes().
 bool exceeds_memory(long double bytes);
 // A byte count as "4.40 TB", "412 GB", "23.6 GB", "512 B"; beyond the exabytes in scientific
-// notation ("1.27e+30 B").
+// notation ("5.07e+30 B").
 std::string format_bytes(long double bytes);
-// A count as "1.10 T" (format_si), or "1.27e+30" beyond 10^18.
+// A count as "1.10 T" (format_si), "4.61 E", or "1.27e+30" beyond 10^21.
 std::string format_big(long double n);
+
+// Refuses a tensor of `shape` whose elements at `element_bytes` each exceed memory_limit_bytes(),
+// before anything is allocated: fw::Error(subject + " has shape [1099511627776] (1.10 T
+// elements), which would need 4.40 TB (this machine has 23.6 GB)"); a product beyond int64 says
+// so.
+void require_shape_fits(const std::string& subject, const std::vector<int64_t>& shape,
+                        int element_bytes);
 
 }  // namespace fw

@@ -157,6 +157,15 @@ TEST(Npy, RejectsTruncatedData) {
                    "x.npy: truncated data (shape 2x3 '<f4' needs 24 bytes, the file has 12)");
 }
 
+// A header claiming a huge array is refused with what it would need before anything is allocated.
+TEST(Npy, RejectsHugeShapeWithTheSizeItWouldNeed) {
+  EXPECT_ERROR_HAS(parse(make_npy(dict("<f4", "(1048576, 3, 1024, 1024)"), Bytes(16))),
+                   "x.npy has shape [1048576, 3, 1024, 1024] (3.30 T elements), which would need "
+                   "13.2 TB (");
+  EXPECT_ERROR_HAS(parse(make_npy(dict("<f8", "(1099511627776, 1099511627776, 3)"), Bytes(16))),
+                   "(3.63e+24 elements, more than int64 counts), which would need 2.90e+25 B (");
+}
+
 TEST(Npy, RejectsTrailingBytes) {
   EXPECT_ERROR_HAS(parse(make_npy(dict("<f4", "(2,)"), Bytes(12))),
                    "x.npy: 4 unexpected bytes after the data");

@@ -276,6 +276,18 @@ TEST(ProjectStore, RefusesBadWeightRows) {
   EXPECT_ERROR_HAS(fw::load_project(path), "weight 'head.fc.bias': dtype 'F16' is not supported");
 }
 
+// A stored shape claiming a huge tensor is refused with what it would need, before its blob is
+// read into a tensor.
+TEST(ProjectStore, RefusesHugeStoredShapeWithTheSizeItWouldNeed) {
+  ScratchDir dir;
+  const std::string path = dir.file("x.formwork");
+  fw::save_project(path, sample_project());
+  sql(path, "UPDATE weights SET shape = '[1099511627776, 1024]' WHERE name = 'head.fc.bias'");
+  EXPECT_ERROR_HAS(fw::load_project(path),
+                   "x.formwork: weight 'head.fc.bias' has shape [1099511627776, 1024] (1.13 P "
+                   "elements), which would need 4.50 PB (");
+}
+
 TEST(ProjectStore, RefusesCurveOfUnknownRun) {
   ScratchDir dir;
   const std::string path = dir.file("x.formwork");

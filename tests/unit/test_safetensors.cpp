@@ -171,6 +171,30 @@ TEST(Safetensors, RejectsShapeSizeMismatch) {
                    "tensor 'w': shape 2x3 F32 needs 24 bytes but data offsets [0, 20) span 20");
 }
 
+// A header claiming a huge tensor is refused with what it would need, before anything is
+// allocated (the file is a few bytes); a shape whose product wraps int64 says so.
+TEST(Safetensors, RejectsHugeShapeWithTheSizeItWouldNeed) {
+  const std::string h = R"({"w":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,4]}})";
+  const std::string msg = fw::test::error_of([&] { parse(make_file(h, Bytes(4))); });
+  EXPECT_EQ(msg.rfind("w.safetensors: tensor 'w' has shape [1099511627776] (1.10 T elements), "
+                      "which would need 4.40 TB (",
+                      0),
+            0u)
+      << msg;
+  const std::string wraps =
+      R"({"w":{"dtype":"F16","shape":[1099511627776,1099511627776,1048576],"data_offsets":[0,4]}})";
+  EXPECT_ERROR_HAS(parse(make_file(wraps, Bytes(4))),
+                   "(1.27e+30 elements, more than int64 counts), which would need 5.07e+30 B (");
+}
+
+// A header length of 2^60 is refused from the file's size, not by reading that much.
+TEST(Safetensors, RejectsHugeHeaderLengthFromTheFileSize) {
+  Bytes b = make_file("{}");
+  b[0] = 0;
+  b[7] = 0x10;  // 2^60
+  EXPECT_ERROR_HAS(parse(b), "header length 1152921504606846976 goes beyond the end of the file");
+}
+
 TEST(Safetensors, RejectsOffsetsOutOfBounds) {
   const std::string h = R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})";
   EXPECT_ERROR_HAS(parse(make_file(h, Bytes(16))),
