@@ -70,8 +70,8 @@ class Analyzer {
       auto it = params_.find(id);
       if (it == params_.end()) continue;
       for (ParamInfo& p : it->second) {
-        a_.total_params += numel(p.shape);
-        if (p.trainable) a_.total_trainable += numel(p.shape);
+        a_.total_params = add_sat(a_.total_params, numel_sat(p.shape));
+        if (p.trainable) a_.total_trainable = add_sat(a_.total_trainable, numel_sat(p.shape));
         a_.params.push_back(std::move(p));
       }
     }
@@ -83,15 +83,32 @@ class Analyzer {
                 g_.path(p.node) + ": parameter name '" + p.name +
                     "' is already used by another node; rename one of them");
     }
+    bool reported = false;  // a child's overflow was reported at that child
     for (NodeId id : g_.children(kNoNode)) {
       const NodeInfo& ni = a_.info[id];
-      a_.total_macs += ni.macs;
+      reported = reported || ni.macs == kCountOverflow || ni.params == kCountOverflow;
+      a_.total_macs = add_sat(a_.total_macs, ni.macs);
+    }
+    if (!reported) {
+      if (a_.total_macs == kCountOverflow)
+        problem(kNoNode, -1, "graph: MAC count exceeds 9.2e18 (int64)");
+      if (a_.total_params == kCountOverflow)
+        problem(kNoNode, -1, "graph: parameter count exceeds 9.2e18 (int64)");
     }
   }
 
  private:
   void problem(NodeId id, int port, std::string msg) {
     a_.problems.push_back(Problem{id, port, std::move(msg)});
+  }
+  // Counts saturate at kCountOverflow: the node where one first does is a problem (its parents
+  // saturate too, without another line).
+  void check_counts(NodeId id, const NodeInfo& info, bool reported) {
+    if (reported) return;
+    if (info.macs == kCountOverflow)
+      problem(id, -1, where(id) + ": MAC count exceeds 9.2e18 (int64)");
+    if (info.params == kCountOverflow)
+      problem(id, -1, where(id) + ": parameter count exceeds 9.2e18 (int64)");
   }
   std::string where(NodeId id) const {
     std::string p = g_.path(id);
@@ -157,11 +174,12 @@ class Analyzer {
                          p.value,
                          p.trainable,
                          id};
-            info.params += numel(p.shape);
+            info.params = add_sat(info.params, numel_sat(p.shape));
             list.push_back(std::move(pi));
           }
         }
         if (def->macs) info.macs = def->macs(n.attrs, info.in, info.out);
+        check_counts(id, info, false);
         info.ok = true;
       } catch (const Error& e) {
         problem(id, -1, where(id) + ": " + e.what());
@@ -170,10 +188,14 @@ class Analyzer {
     }
     // Group or composite: infer the inside, then read the outputs.
     level(id, info.in, ok);
+    bool child_overflow = false;
     for (NodeId c : n.children) {
-      info.params += a_.info[c].params;
-      info.macs += a_.info[c].macs;
+      const NodeInfo& ci = a_.info[c];
+      child_overflow = child_overflow || ci.params == kCountOverflow || ci.macs == kCountOverflow;
+      info.params = add_sat(info.params, ci.params);
+      info.macs = add_sat(info.macs, ci.macs);
     }
+    check_counts(id, info, child_overflow);
     if (!ok) return;
     info.out.assign(n.outputs.size(), Shape{});
     bool out_ok = true;

@@ -9,6 +9,9 @@
 //   linear tokens*in*out; attention's two matmuls 2*heads*N^2*head_dim; random token mixing C*N^2.
 //   Biases, norms, activations, pooling, softmax, scales and adds count 0.
 // - Parameters are listed in state_dict order with their full names.
+// - Counts never wrap: a parameter or MAC count that would exceed int64 saturates at
+//   kCountOverflow (core/tensor.h) and is a problem on the node where it first does
+//   ("stage.conv0: MAC count exceeds 9.2e18 (int64)"), so require_valid refuses the graph.
 // - flatten() turns a valid graph into the list of leaf ops that a backend runs, in a topological
 //   order, with group boundaries resolved.
 #pragma once

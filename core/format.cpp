@@ -7,6 +7,7 @@
 namespace fw {
 
 std::string format_count(int64_t n) {
+  if (n == INT64_MAX) return ">9.2E";  // a saturated count (core/tensor.h kCountOverflow)
   const uint64_t mag = n < 0 ? uint64_t(0) - uint64_t(n) : uint64_t(n);
   const std::string digits = std::to_string(mag);
   std::string out;
@@ -18,9 +19,9 @@ std::string format_count(int64_t n) {
 }
 
 std::string format_si(double v, const char* sep) {
-  static const char* const kUnits[] = {"", "K", "M", "G", "T", "P"};
+  static const char* const kUnits[] = {"", "K", "M", "G", "T", "P", "E"};
   int unit = 0;
-  while (std::fabs(v) >= 999.5 && unit < 5) {
+  while (std::fabs(v) >= 999.5 && unit < 6) {
     v /= 1000.0;
     ++unit;
   }

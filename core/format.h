@@ -6,10 +6,11 @@
 
 namespace fw {
 
-// Exact, with thousands separators: "1,234,567", "-12".
+// Exact, with thousands separators: "1,234,567", "-12"; INT64_MAX, a saturated count (parameters,
+// MACs: core/tensor.h kCountOverflow), as ">9.2E".
 std::string format_count(int64_t n);
-// Three significant digits and an SI suffix after `sep`: "11.9 M", "1.82 G", "640 K", "12"
-// (format_si(1.82e9, "") = "1.82G", as the CLI tables print it).
+// Three significant digits and an SI suffix (up to E) after `sep`: "11.9 M", "1.82 G", "640 K",
+// "12" (format_si(1.82e9, "") = "1.82G", as the CLI tables print it).
 std::string format_si(double v, const char* sep = " ");
 // Seconds as a duration: "42 s", "3 min 05 s", "1 h 02 min".
 std::string format_duration(double seconds);

@@ -99,7 +99,7 @@ void register_leaf_ops(std::vector<OpDef>& out) {
     };
     d.macs = [](const Attrs& a, const Shapes&, const Shapes& o) {
       const int64_t k = a.i("kernel");
-      return o[0][0] * o[0][1] * o[0][2] * (a.i("in_channels") / a.i("groups")) * k * k;
+      return mul_sat({o[0][0], o[0][1], o[0][2], a.i("in_channels") / a.i("groups"), k, k});
     };
     out.push_back(std::move(d));
   }
@@ -123,7 +123,7 @@ void register_leaf_ops(std::vector<OpDef>& out) {
       return p;
     };
     d.macs = [](const Attrs& a, const Shapes& in, const Shapes&) {
-      return numel(in[0]) / a.i("in_features") * a.i("in_features") * a.i("out_features");
+      return mul_sat({numel(in[0]) / a.i("in_features"), a.i("in_features"), a.i("out_features")});
     };
     out.push_back(std::move(d));
   }
@@ -271,7 +271,7 @@ void register_leaf_ops(std::vector<OpDef>& out) {
     };
     d.macs = [](const Attrs& a, const Shapes& in, const Shapes&) {
       const int64_t n = in[0][0];
-      return 2 * a.i("heads") * n * n * a.i("head_dim");
+      return mul_sat({2, a.i("heads"), n, n, a.i("head_dim")});
     };
     out.push_back(std::move(d));
   }
@@ -295,7 +295,7 @@ void register_leaf_ops(std::vector<OpDef>& out) {
     };
     d.macs = [](const Attrs&, const Shapes& in, const Shapes&) {
       const int64_t n = in[0][1] * in[0][2];
-      return in[0][0] * n * n;
+      return mul_sat({in[0][0], n, n});
     };
     out.push_back(std::move(d));
   }

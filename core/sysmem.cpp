@@ -40,16 +40,9 @@ bool exceeds_memory(long double bytes) {
 }
 
 std::string format_big(long double n) {
-  if (n < 999.5e15L) return format_si(double(n), " ");
+  if (n < 999.5e18L) return format_si(double(n), " ");
   char buf[48];
-  if (n < 999.5e18L)  // exa: format_si stops at peta
-    std::snprintf(buf, sizeof buf,
-                  n < 9.995e18L   ? "%.2Lf E"
-                  : n < 99.95e18L ? "%.1Lf E"
-                                  : "%.0Lf E",
-                  n / 1e18L);
-  else
-    std::snprintf(buf, sizeof buf, "%.2Le", n);
+  std::snprintf(buf, sizeof buf, "%.2Le", n);
   return buf;
 }
 

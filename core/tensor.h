@@ -6,6 +6,7 @@
 // - Tensor: a shape and contiguous float32 storage in C order. Plain value type; moves are cheap.
 #pragma once
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +17,12 @@ using Shape = std::vector<int64_t>;
 
 // Number of elements (1 for a scalar shape {}).
 int64_t numel(const Shape& s);
+// Counts that saturate instead of wrapping (parameters, MACs): non-negative factors or terms; the
+// result is kCountOverflow (INT64_MAX) when the exact one is not below it.
+constexpr int64_t kCountOverflow = INT64_MAX;
+int64_t mul_sat(std::initializer_list<int64_t> factors);
+int64_t add_sat(int64_t a, int64_t b);
+int64_t numel_sat(const Shape& s);
 // "64x56x56"; "scalar" for {}.
 std::string shape_str(const Shape& s);
 

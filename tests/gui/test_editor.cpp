@@ -12,6 +12,7 @@
 #include "app/gui/app_state.h"
 #include "app/gui/editor_view.h"
 #include "app/panels/palette.h"
+#include "core/format.h"
 #include "core/graph_json.h"
 #include "core/project_store.h"
 #include "core/templates.h"
@@ -544,6 +545,40 @@ TEST(EditorUi, ABadFileShowsTheErrorAndKeepsTheDocument) {
   ui.frame();
   EXPECT_TRUE(ui.app.error.empty());
   EXPECT_EQ(ui.view->dialog(), "");
+  fs::remove_all(dir);
+}
+
+// An architecture whose MAC count exceeds int64 (two 64x64 convs of 4.6e18 MACs each at
+// 4096x8192x8192) opens with the analysis' problem, and every panel draws the saturated count
+// (">9.2E") instead of a wrapped one; nothing is allocated for its huge tensors.
+TEST(EditorUi, AnArchitectureWhoseMacCountOverflowsOpensWithTheProblem) {
+  UiDriver ui;
+  const std::string dir = fw::gui::testing::temp_dir("macs");
+  const std::string path = dir + "/macs_sum.json";
+  std::ofstream(path) << R"({"format": "formwork-graph", "version": 1, "meta": {}, "nodes": [
+    {"id": 1, "parent": 0, "name": "input", "kind": "input",
+     "attrs": {"channels": 4096, "height": 8192, "width": 8192}, "inputs": []},
+    {"id": 2, "parent": 0, "name": "stage", "kind": "group", "inputs": [{"node": 1, "port": 0}],
+     "outputs": [{"node": 4, "port": 0}]},
+    {"id": 3, "parent": 2, "name": "conv0", "kind": "conv2d",
+     "attrs": {"in_channels": 4096, "out_channels": 4096, "kernel": 64, "padding": 32},
+     "inputs": [{"node": 2, "port": 0, "group_input": true}]},
+    {"id": 4, "parent": 2, "name": "conv1", "kind": "conv2d",
+     "attrs": {"in_channels": 4096, "out_channels": 4096, "kernel": 64, "padding": 31},
+     "inputs": [{"node": 3, "port": 0}]},
+    {"id": 5, "parent": 0, "name": "pool", "kind": "global_avg_pool",
+     "inputs": [{"node": 2, "port": 0}]},
+    {"id": 6, "parent": 0, "name": "fc", "kind": "linear",
+     "attrs": {"in_features": 4096, "out_features": 10}, "inputs": [{"node": 5, "port": 0}]},
+    {"id": 7, "parent": 0, "name": "output", "kind": "output", "inputs": [{"node": 6, "port": 0}]}
+  ]})";
+  ASSERT_TRUE(fw::gui::open_spec(ui.app, path)) << ui.app.error;
+  ui.frame(3);
+  const fw::Analysis& a = ui.app.doc.analysis();
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.problems.front().message, "stage: MAC count exceeds 9.2e18 (int64)");
+  EXPECT_EQ(a.total_macs, fw::kCountOverflow);
+  EXPECT_EQ(fw::format_count(a.total_macs), ">9.2E");
   fs::remove_all(dir);
 }
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 from collections import OrderedDict
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -182,11 +182,11 @@ def error_lines(stderr: str):
 
 
 def expect_error(check: "fwtest.Checker", label: str, args, rc: int, needles: Sequence[str] = (),
-                 timeout: float = 600):
+                 timeout: float = 600, address_space: Optional[int] = None):
     """Runs formwork expecting exit status ``rc`` (1: the work failed, 2: wrong usage), exactly one
     non-empty stderr line that starts with "formwork: error:" and contains every needle
     (case-insensitive). Returns the CompletedProcess (or None when the status was wrong)."""
-    res = fwtest.run_formwork(args, expect_rc=None, timeout=timeout)
+    res = fwtest.run_formwork(args, expect_rc=None, timeout=timeout, address_space=address_space)
     lines = error_lines(res.stderr)
     shown = " | ".join(lines)[:400] or "(stderr empty)"
     if not check.ok(f"{label}: exit status {rc}", res.returncode == rc,

@@ -77,8 +77,12 @@ class FormworkError(AssertionError):
 
 
 def run_formwork(args: Sequence[str], expect_rc: Optional[int] = 0, timeout: float = 600,
-                 env: Optional[dict] = None, quiet: bool = False) -> subprocess.CompletedProcess:
+                 env: Optional[dict] = None, quiet: bool = False,
+                 address_space: Optional[int] = None) -> subprocess.CompletedProcess:
     """Runs ``$FORMWORK_BIN args...`` capturing stdout/stderr as text.
+
+    ``address_space``: an RLIMIT_AS for the child in bytes (hostile sizes: a regression shows as
+    a failed allocation instead of a swapping machine).
 
     When ``expect_rc`` is not None and the exit status differs, prints the command, status, and
     both streams, then raises FormworkError. Returns the CompletedProcess.
@@ -88,7 +92,11 @@ def run_formwork(args: Sequence[str], expect_rc: Optional[int] = 0, timeout: flo
     if env:
         full_env.update(env)
     try:
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env)
+        def limit():
+            import resource
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=full_env,
+                             preexec_fn=limit if address_space else None)
     except subprocess.TimeoutExpired as e:
         raise FormworkError(f"timed out after {timeout}s: {' '.join(cmd)}") from e
     if not quiet:

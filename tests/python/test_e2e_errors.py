@@ -21,6 +21,13 @@ be written leaves no --out behind and an existing one unchanged; --png naming th
 refused. A project whose stored data settings (meta input_norm, input_pipeline, class_names,
 samples, train_epochs_done) are malformed fails as it is opened, with one line naming the file and
 the key, for any command; a stored pipeline for another input size than the network's is refused.
+Hostile sizes, under a 4 GiB address space (a regression fails to allocate instead of swapping):
+the largest --batch at --input-size 3,1024,1024 (bench, bench --train) and a batch of 64 there
+are refused from the memory plan with what they would need; --input-size 3,100000,100000 by the
+input's attribute range; --batch 1000000 as wrong usage; safetensors headers claiming 2^40
+elements, a shape beyond int64 and a header length of 2^60; an .npy header claiming 2^21 images;
+architectures whose MAC count exceeds int64 (one conv, and two whose sum does) refused by the
+analysis naming the node.
 Wrong usage → exit status 2 and a non-empty stderr: no ARCH, missing --out, unknown option,
 non-numeric --class, gradcam without --layer, --threads 0, an unknown command.
 Models: vit_tiny_patch16_224 and caformer_s18 at --input-size 3,64,64 --num-classes 10 with
@@ -52,6 +59,88 @@ def expect_failure(check, label, args, needles, out=None):
 
 def expect_usage(check, label, args):
     E.expect_error(check, label, args, 2)
+
+
+AS_LIMIT = 4 << 30  # hostile sizes run under a 4 GiB address space: a regression fails to allocate
+
+
+def hostile_sizes(check, p, out):
+    """A file or option that implies a huge tensor is refused with the size it would need before
+    anything is allocated (issue #16: limits before allocating), under AS_LIMIT."""
+    import struct
+    need = ["would need", "ulimit -v"]
+    big = ["bench", "poolformer_s12", "--input-size", "3,1024,1024", "--batch", "4096", "--repeats", "1",
+           "--warmup", "0"]
+    E.expect_error(check, "bench: the largest batch at 1024x1024", big, 1,
+                   ["poolformer_s12 at batch 4096 and input 3x1024x1024 would need", " GB: ", "of activations",
+                    "of weights", "use a smaller --batch or --input-size", "ulimit -v"], address_space=AS_LIMIT)
+    E.expect_error(check, "bench --train: the largest batch at 1024x1024", [*big, "--train"], 1,
+                   ["at batch 4096 and input 3x1024x1024 would need", "of activations and gradients",
+                    "of gradients and optimiser state", "use a smaller --batch"], address_space=AS_LIMIT)
+    E.expect_error(check, "bench: a batch of 64 at 1024x1024 (10 GB)",
+                       ["bench", "poolformer_s12", "--input-size", "3,1024,1024", "--batch", "64"], 1,
+                       ["at batch 64 and input 3x1024x1024 would need", " GB"], address_space=AS_LIMIT)
+    E.expect_error(check, "bench: --input-size 3,100000,100000", ["bench", "poolformer_s12", "--input-size",
+                   "3,100000,100000", "--batch", "1"], 1, ["input: attribute 'height' = 100000 is outside [1, 8192]"],
+                   address_space=AS_LIMIT)
+    E.expect_error(check, "bench: a batch of a million", ["bench", "poolformer_s12", "--batch", "1000000"], 2,
+                   ["--batch", "1000000"], address_space=AS_LIMIT)
+    # Files whose headers claim huge tensors: a few bytes each.
+    def safetensors(path, header: bytes, data=b"\0" * 4):
+        with open(path, "wb") as f:
+            f.write(struct.pack("<Q", len(header)) + header + data)
+    safetensors(p("huge.safetensors"),
+                b'{"w":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,4]}}')
+    safetensors(p("wraps.safetensors"),
+                b'{"w":{"dtype":"F32","shape":[1099511627776,1099511627776,1048576],"data_offsets":[0,4]}}')
+    with open(p("hdrlen.safetensors"), "wb") as f:
+        f.write(struct.pack("<Q", 1 << 60) + b"{}")
+    fm_x = p("fm_x.npy")
+    run = ["infer", "formwork_fm32", "--input", fm_x, "--out", out, "--weights"]
+    E.expect_error(check, "infer: a safetensors tensor of 2^40 elements", [*run, p("huge.safetensors")], 1,
+                   ["huge.safetensors: tensor 'w' has shape [1099511627776] (1.10 T elements), which would need 4.40 TB ("],
+                   address_space=AS_LIMIT)
+    E.expect_error(check, "infer: a safetensors shape beyond int64", [*run, p("wraps.safetensors")], 1,
+                   ["tensor 'w' has shape [1099511627776, 1099511627776, 1048576] (1.27e+30 elements, more than int64 "
+                    "counts), which would need 5.07e+30 B ("], address_space=AS_LIMIT)
+    E.expect_error(check, "infer: a safetensors header length of 2^60", [*run, p("hdrlen.safetensors")], 1,
+                   ["hdrlen.safetensors: header length 1152921504606846976 goes beyond the end of the file (10 bytes)"],
+                   address_space=AS_LIMIT)
+    dict_ = "{'descr': '<f4', 'fortran_order': False, 'shape': (2097152, 1, 32, 32), }"
+    dict_ = dict_.ljust(117) + "\n"
+    with open(p("huge.npy"), "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(dict_)) + dict_.encode() + b"\0" * 16)
+    E.expect_error(check, "infer: an .npy batch of 2^21 images",
+                   ["infer", "formwork_fm32", "--weights", p("fm.safetensors"), "--input", p("huge.npy"), "--out", out],
+                   1, ["huge.npy has shape [2097152, 1, 32, 32] (2.15 G elements), which would need 8.59 GB (", *need],
+                   address_space=AS_LIMIT)
+    # An architecture whose MAC count exceeds int64: one conv (7.4e22 MACs), and two convs of 4.6e18
+    # each whose sum does not fit; the analysis refuses it instead of printing a wrapped number.
+    def conv_graph(path, convs):
+        nodes = [{"id": 1, "parent": 0, "name": "input", "kind": "input",
+                  "attrs": {"channels": 4096, "height": 8192, "width": 8192}, "inputs": []},
+                 {"id": 2, "parent": 0, "name": "stage", "kind": "group", "inputs": [{"node": 1, "port": 0}],
+                  "outputs": [{"node": 2 + len(convs), "port": 0}]}]
+        for i, (cin, cout) in enumerate(convs):
+            src = {"node": 2, "port": 0, "group_input": True} if i == 0 else {"node": 2 + i, "port": 0}
+            nodes.append({"id": 3 + i, "parent": 2, "name": f"conv{i}", "kind": "conv2d",
+                          "attrs": {"in_channels": cin, "out_channels": cout, "kernel": 64, "padding": 32 - i},
+                          "inputs": [src]})
+        n = 3 + len(convs)
+        nodes += [{"id": n, "parent": 0, "name": "pool", "kind": "global_avg_pool", "inputs": [{"node": 2, "port": 0}]},
+                  {"id": n + 1, "parent": 0, "name": "fc", "kind": "linear",
+                   "attrs": {"in_features": convs[-1][1], "out_features": 10}, "inputs": [{"node": n, "port": 0}]},
+                  {"id": n + 2, "parent": 0, "name": "output", "kind": "output", "inputs": [{"node": n + 1, "port": 0}]}]
+        with open(path, "w") as f:
+            json.dump({"format": "formwork-graph", "version": 1, "meta": {}, "nodes": nodes}, f)
+    conv_graph(p("macs_op.json"), [(4096, 65536)])
+    conv_graph(p("macs_sum.json"), [(4096, 4096), (4096, 4096)])
+    E.expect_error(check, "info: a conv whose MAC count exceeds int64", ["info", p("macs_op.json")], 1,
+                   ["stage.conv0: MAC count exceeds 9.2e18 (int64)"], address_space=AS_LIMIT)
+    E.expect_error(check, "info: two convs whose MAC sum exceeds int64", ["info", p("macs_sum.json")], 1,
+                   ["stage: MAC count exceeds 9.2e18 (int64)"], address_space=AS_LIMIT)
+    E.expect_error(check, "bench: the same architecture", ["bench", p("macs_sum.json"), "--batch", "1"], 1,
+                   ["stage: MAC count exceeds 9.2e18 (int64)"], address_space=AS_LIMIT)
 
 
 def main():
@@ -226,6 +315,8 @@ def main():
                  any(ln.split()[:2] == ["naswot", "failed:"] for ln in r.stdout.splitlines())
                  and all(ln.split()[1] == "failed:" or np.isfinite(float(ln.split()[1]))
                          for ln in r.stdout.splitlines() if ln.strip()), r.stdout)
+        print("hostile sizes", flush=True)
+        hostile_sizes(check, p, out)
         print("wrong usage", flush=True)
         expect_usage(check, "infer without ARCH", ["infer"])
         expect_usage(check, "infer without --out", ["infer", VIT, *V, "--input", p("x.npy")])

@@ -5,6 +5,8 @@
 
 #include <regex>
 
+#include "core/sysmem.h"
+
 using fw::format_count;
 using fw::format_duration;
 using fw::format_si;
@@ -16,6 +18,8 @@ TEST(Format, Counts) {
   EXPECT_EQ(format_count(11915176), "11,915,176");
   EXPECT_EQ(format_count(-1234567), "-1,234,567");
   EXPECT_EQ(format_count(INT64_MIN), "-9,223,372,036,854,775,808");
+  EXPECT_EQ(format_count(INT64_MAX - 1), "9,223,372,036,854,775,806");
+  EXPECT_EQ(format_count(INT64_MAX), ">9.2E");  // a saturated count, never a wrapped one
 }
 
 TEST(Format, Si) {
@@ -27,6 +31,11 @@ TEST(Format, Si) {
   EXPECT_EQ(format_si(640000), "640 K");
   EXPECT_EQ(format_si(1812267008, ""), "1.81G");  // the CLI tables
   EXPECT_EQ(format_si(-2500, ""), "-2.50K");
+  EXPECT_EQ(format_si(9.2233720368547758e18), "9.22 E");
+  EXPECT_EQ(fw::format_bytes(4.4e12L), "4.40 TB");
+  EXPECT_EQ(fw::format_bytes(512), "512 B");
+  EXPECT_EQ(fw::format_bytes(5.07e30L), "5.07e+30 B");
+  EXPECT_EQ(fw::format_big(1.27e30L), "1.27e+30");
 }
 
 TEST(Format, Durations) {

@@ -59,6 +59,73 @@ TEST(Graph, ShapesParamsAndMacs) {
   EXPECT_EQ(a.params[0].shape, (Shape{8, 3, 3, 3}));
 }
 
+// input [4096, 8192, 8192] -> stage{conv0, conv1...} -> pool -> fc -> output, 64x64 kernels.
+Graph big_convs(const std::vector<std::pair<int64_t, int64_t>>& convs) {
+  const int n = int(convs.size());
+  std::string nodes =
+      R"({"id": 1, "parent": 0, "name": "input", "kind": "input",
+          "attrs": {"channels": 4096, "height": 8192, "width": 8192}, "inputs": []},
+         {"id": 2, "parent": 0, "name": "stage", "kind": "group",
+          "inputs": [{"node": 1, "port": 0}], "outputs": [{"node": )" +
+      std::to_string(2 + n) + R"(, "port": 0}]})";
+  for (int i = 0; i < n; ++i) {
+    std::string src = i == 0 ? R"({"node": 2, "port": 0, "group_input": true})"
+                             : R"({"node": )" + std::to_string(2 + i) + R"(, "port": 0})";
+    nodes += R"(, {"id": )" + std::to_string(3 + i) + R"(, "parent": 2, "name": "conv)" +
+             std::to_string(i) + R"(", "kind": "conv2d", "attrs": {"in_channels": )" +
+             std::to_string(convs[i].first) + R"(, "out_channels": )" +
+             std::to_string(convs[i].second) + R"(, "kernel": 64, "padding": )" +
+             std::to_string(32 - i) + R"(}, "inputs": [)" + src + "]}";
+  }
+  const std::string k = std::to_string(3 + n);
+  nodes +=
+      R"(, {"id": )" + k +
+      R"(, "parent": 0, "name": "pool", "kind": "global_avg_pool", "inputs": [{"node": 2, "port": 0}]})";
+  nodes += R"(, {"id": )" + std::to_string(4 + n) +
+           R"(, "parent": 0, "name": "fc", "kind": "linear", "attrs": {"in_features": )" +
+           std::to_string(convs.back().second) + R"(, "out_features": 10}, "inputs": [{"node": )" +
+           k + R"(, "port": 0}]})";
+  nodes += R"(, {"id": )" + std::to_string(5 + n) +
+           R"(, "parent": 0, "name": "output", "kind": "output", "inputs": [{"node": )" +
+           std::to_string(4 + n) + R"(, "port": 0}]})";
+  return graph_from_json(
+      R"({"format": "formwork-graph", "version": 1, "meta": {}, "nodes": [)" + nodes + "]}",
+      "big.json");
+}
+
+// Attribute-valid graphs whose MAC count exceeds int64: the count saturates (never wraps to a
+// negative or small number) and the node where it first does is a problem.
+TEST(Graph, MacCountBeyondInt64IsAProblemNotAWrappedNumber) {
+  // One conv: 65536 x 8193^2 x 4096 x 64^2 = 7.4e22 MACs.
+  Analysis a = analyze(big_convs({{4096, 65536}}));
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.problems.front().message, "stage.conv0: MAC count exceeds 9.2e18 (int64)");
+  EXPECT_EQ(a.problems.size(), 1u);  // not again for the stage and the graph
+  EXPECT_EQ(a.total_macs, kCountOverflow);
+  // Two convs of 4.6e18 each: each fits, their sum in the stage does not.
+  const Graph two = big_convs({{4096, 4096}, {4096, 4096}});
+  a = analyze(two);
+  ASSERT_EQ(a.problems.size(), 1u);
+  EXPECT_EQ(a.problems.front().message, "stage: MAC count exceeds 9.2e18 (int64)");
+  EXPECT_GT(a.of(two.find_path("stage.conv0"))->macs, int64_t(4) << 60);  // each conv fits
+  EXPECT_LT(a.of(two.find_path("stage.conv0"))->macs, kCountOverflow);
+  EXPECT_EQ(a.total_macs, kCountOverflow);
+  EXPECT_THROW(require_valid(a), Error);
+  // One conv of 4.6e18 is exact.
+  a = analyze(big_convs({{4096, 4096}}));
+  EXPECT_TRUE(a.ok()) << a.problems.front().message;
+  EXPECT_EQ(a.total_macs, int64_t(4096) * 8193 * 8193 * 4096 * 64 * 64 + 4096 * 10);
+}
+
+TEST(Graph, SaturatingCounts) {
+  EXPECT_EQ(mul_sat({int64_t(1) << 31, int64_t(1) << 31}), int64_t(1) << 62);
+  EXPECT_EQ(mul_sat({int64_t(1) << 32, int64_t(1) << 31}), kCountOverflow);
+  EXPECT_EQ(add_sat(INT64_MAX - 1, 1), kCountOverflow);
+  EXPECT_EQ(add_sat(kCountOverflow, 5), kCountOverflow);
+  EXPECT_EQ(numel_sat({int64_t(1) << 40, int64_t(1) << 40}), kCountOverflow);
+  EXPECT_EQ(numel_sat({2, 3, 4}), 24);
+}
+
 TEST(Graph, ShapeInferenceFollowsTheInputSize) {
   Small s;
   s.g.set_attr(s.in, "height", int64_t(33));
