@@ -2,11 +2,11 @@
 #
 #  FORMWORK_SANITIZE=address,undefined  every target (libraries, the binary, the tests) is built
 #      with -fsanitize=<list> -fno-sanitize-recover=undefined (undefined behaviour fails the run
-#      instead of printing and going on), -g -fno-omit-frame-pointer, and -O1 in Debug so that
+#      instead of printing and going on), -gline-tables-only -fno-omit-frame-pointer, -O1 in Debug (-O2 for the kernels) so that
 #      the tests run in reasonable time. Use with CMAKE_BUILD_TYPE=Debug and FORMWORK_GUI=OFF.
-#  FORMWORK_FUZZ=ON  the libFuzzer targets of tests/fuzz/ (Clang only). Every library is also
-#      built with -fsanitize=fuzzer-no-link (coverage instrumentation), the targets link
-#      -fsanitize=fuzzer. Implies FORMWORK_SANITIZE=address,undefined when it is empty. The
+#  FORMWORK_FUZZ=ON  the libFuzzer targets of tests/fuzz/ (Clang only). The parsers' libraries
+#      (core, nas) are also built with -fsanitize=fuzzer-no-link (coverage instrumentation), the
+#      targets link -fsanitize=fuzzer. Implies FORMWORK_SANITIZE=address,undefined when it is empty. The
 #      instrumented libraries still make an ordinary (sanitized) binary and unit tests, so one
 #      build directory serves both.
 set(FORMWORK_SANITIZE "" CACHE STRING "Sanitizers for every target, e.g. address,undefined (empty: none)")
@@ -21,11 +21,11 @@ if(FORMWORK_FUZZ)
   if(FORMWORK_SANITIZE STREQUAL "")
     set(FORMWORK_SANITIZE "address,undefined" CACHE STRING "" FORCE)
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
 
 if(NOT FORMWORK_SANITIZE STREQUAL "")
-  add_compile_options(-fsanitize=${FORMWORK_SANITIZE} -fno-omit-frame-pointer -g
+  # Line tables are all a sanitizer's stack trace needs (file:line), and build faster than -g.
+  add_compile_options(-fsanitize=${FORMWORK_SANITIZE} -fno-omit-frame-pointer -gline-tables-only
                       $<$<CONFIG:Debug>:-O1>)
   add_link_options(-fsanitize=${FORMWORK_SANITIZE})
   # The instrumentation keeps Clang from vectorising some `#pragma omp simd` loops, which it
@@ -40,3 +40,18 @@ if(NOT FORMWORK_SANITIZE STREQUAL "")
   endif()
   message(STATUS "Formwork: sanitizers ${FORMWORK_SANITIZE}, fuzz targets ${FORMWORK_FUZZ}")
 endif()
+
+# Called after the libraries exist (top-level CMakeLists.txt). The parsers' libraries get the
+# fuzzers' coverage instrumentation (only they need it: the binary and the tests build faster
+# without); the kernels are optimised (-O2, Eigen's own debug checks off) so that the tests that
+# run networks finish within CI's time; ASan and UBSan still check every access there.
+function(formwork_sanitize_targets)
+  if(FORMWORK_FUZZ)
+    target_compile_options(formwork_core PRIVATE -fsanitize=fuzzer-no-link)
+    target_compile_options(formwork_nas PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
+  if(NOT FORMWORK_SANITIZE STREQUAL "")
+    target_compile_options(formwork_kernels PRIVATE -O2)
+    target_compile_definitions(formwork_kernels PRIVATE EIGEN_NO_DEBUG)
+  endif()
+endfunction()
