@@ -269,7 +269,7 @@ void jpeg_progress(j_common_ptr cinfo) {
 // Reads the header only (`px` null) or decodes: gray stays 1 channel, YCbCr/RGB come out as RGB,
 // CMYK/YCCK (Adobe's inverted CMYK, as PIL reads it) as CMYK for the caller to convert.
 std::string jpeg_decode(const uint8_t* p, size_t n, std::vector<uint8_t>* px, int* w, int* h,
-                        int* c, bool* cmyk) {
+                        int* c, bool* cmyk, bool* arithmetic = nullptr) {
   jpeg_decompress_struct cinfo;
   JpegErrors errors;
   jpeg_progress_mgr progress;
@@ -290,6 +290,7 @@ std::string jpeg_decode(const uint8_t* p, size_t n, std::vector<uint8_t>* px, in
   *w = int(cinfo.image_width);
   *h = int(cinfo.image_height);
   *cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  if (arithmetic) *arithmetic = cinfo.arith_code;
   *c = cinfo.num_components == 1 ? 1 : *cmyk ? 4 : 3;
   if (cinfo.num_components != 1 && cinfo.num_components != 3 && !*cmyk) {
     std::snprintf(errors.message, sizeof errors.message, "%d colour components",
@@ -366,12 +367,19 @@ ImageInfo check_image_header(const uint8_t* p, size_t n, const std::string& path
   } else if (format[0] == 'B') {
     bmp_header(p, n, path, info);
   } else {
-    bool cmyk = false;
+    bool cmyk = false, arithmetic = false;
     const std::string err =
-        jpeg_decode(p, n, nullptr, &info.width, &info.height, &info.channels, &cmyk);
+        jpeg_decode(p, n, nullptr, &info.width, &info.height, &info.channels, &cmyk, &arithmetic);
     if (!err.empty()) throw Error(path + ": cannot decode image (" + err + ")");
     if (cmyk) info.channels = 3;
     check_size(path, info.width, info.height, info.channels);
+    // Huffman coding spends at least one bit on every 8x8 block's DC value of the full-resolution
+    // component, so a whole image needs width*height/512 bytes; fewer decode to mostly nothing, a
+    // few hundred bytes to megapixels (arithmetic coding, which can go lower, is exempt).
+    if (!arithmetic && double(n) * 512.0 < double(info.width) * double(info.height))
+      throw Error(path + ": cannot decode image (the header says " + std::to_string(info.width) +
+                  "x" + std::to_string(info.height) + " pixels, but the file's " +
+                  std::to_string(n) + " bytes cannot hold them)");
   }
   return info;
 }
