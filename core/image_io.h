@@ -1,19 +1,22 @@
 // 8-bit images: decoding PNG/JPEG/BMP files, resizing, writing PNG.
 //
-// Decoding and PNG writing use stb_image / stb_image_write from Debian's libstb-dev, whose
-// implementation lives in libstb (so no STB_*_IMPLEMENTATION is defined anywhere in Formwork).
+// Decoders: Debian's libpng for PNG, libjpeg-turbo for JPEG (the library and default settings PIL
+// decodes with, so JPEG pixels equal PIL's), stb_image for BMP; PNG writing is stb_image_write.
 //
 // - Image8: height x width x channels bytes, interleaved (HWC), row-major; channels 1 (gray),
 //   3 (RGB) or 4 (RGBA, only when asked for).
-// - read_image(path, channels): decodes PNG, JPEG (baseline and progressive) and BMP, and nothing
-//   else: the signature is checked before stb sees the bytes (stb would also take PNM, TGA, PSD,
-//   GIF... by their content, whatever the file's name), and the header's size too: more than
-//   kMaxImagePixels pixels is refused with the memory it would need, before decoding. `channels` 0 keeps the file's own count (gray+alpha comes back as
-//   gray, RGBA as RGB: alpha is dropped); 1 converts colour to gray as PIL's convert("L") does
-//   (ITU-R 601-2 luma, (19595R + 38470G + 7471B + 2^15) >> 16); 3 converts to RGB (gray is
-//   replicated); 4 adds an opaque alpha where there is none. 16-bit PNGs are reduced to 8 bits.
+// - read_image(path, channels): decodes PNG, JPEG (baseline and progressive; gray, YCbCr, CMYK)
+//   and BMP (uncompressed), and nothing else: the decoder is chosen by the file's signature, and
+//   the header is checked before any pixel is decoded: more than kMaxImagePixels pixels is refused
+//   with the memory it would need, and a PNG or BMP whose file is too small to hold the pixels its
+//   header claims is refused too. A truncated JPEG, or one with more than 500 progressive scans,
+//   is refused. `channels` 0 keeps the file's own count (gray+alpha comes back as gray, RGBA as
+//   RGB: alpha is dropped); 1 converts colour to gray as PIL's convert("L") does (ITU-R 601-2
+//   luma, (19595R + 38470G + 7471B + 2^15) >> 16); 3 converts to RGB (gray is replicated, CMYK
+//   converted as PIL does); 4 adds an opaque alpha where there is none. Palettes expand (tRNS
+//   becomes alpha); 16-bit PNGs keep each sample's high byte.
 //   fw::Error naming the file when it cannot be read or decoded: "a/b.png: cannot decode image
-//   (bad png sig)".
+//   (IHDR: CRC error)".
 // - decode_image(bytes, channels, name): the same from bytes in memory (project blobs); errors name
 //   `name`.
 // - image_info(path): width, height and channel count from the header, without decoding.

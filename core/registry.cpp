@@ -40,11 +40,16 @@ const Registry& registry() {
 
 const char* attr_type_name(AttrType t) {
   switch (t) {
-    case AttrType::Int: return "int";
-    case AttrType::Float: return "float";
-    case AttrType::Bool: return "bool";
-    case AttrType::Choice: return "choice";
-    case AttrType::String: return "string";
+    case AttrType::Int:
+      return "int";
+    case AttrType::Float:
+      return "float";
+    case AttrType::Bool:
+      return "bool";
+    case AttrType::Choice:
+      return "choice";
+    case AttrType::String:
+      return "string";
   }
   return "?";
 }
@@ -81,14 +86,17 @@ Attrs complete_attrs(const OpDef& def, const Attrs& given) {
     AttrValue v = given.has(spec.name) ? given.get(spec.name) : spec.def;
     const std::string where = def.id + ": attribute '" + spec.name + "'";
     auto bad_type = [&] {
-      return Error(where + " must be " + attr_type_name(spec.type) + ", got '" +
-                   attr_to_string(v) + "'");
+      return Error(where + " must be " + attr_type_name(spec.type) + ", got '" + attr_to_string(v) +
+                   "'");
     };
     switch (spec.type) {
       case AttrType::Int:
         if (auto b = std::get_if<bool>(&v)) v = int64_t(*b);
         if (auto d = std::get_if<double>(&v)) {
           if (std::floor(*d) != *d) throw bad_type();
+          // A whole number beyond int64 (3e52) would not convert: refused, not wrapped (#16).
+          if (!(*d >= -0x1p63 && *d < 0x1p63))
+            throw Error(where + " = " + attr_to_string(v) + " does not fit a 64-bit integer");
           v = int64_t(*d);
         }
         if (!std::holds_alternative<int64_t>(v)) throw bad_type();
@@ -122,8 +130,8 @@ Attrs complete_attrs(const OpDef& def, const Attrs& given) {
         break;
     }
     if ((spec.type == AttrType::Int || spec.type == AttrType::Float) && spec.min != spec.max) {
-      const double x = spec.type == AttrType::Int ? double(std::get<int64_t>(v))
-                                                  : std::get<double>(v);
+      const double x =
+          spec.type == AttrType::Int ? double(std::get<int64_t>(v)) : std::get<double>(v);
       if (x < spec.min || x > spec.max)
         throw Error(where + " = " + attr_to_string(v) + " is outside [" +
                     attr_to_string(spec.type == AttrType::Int ? AttrValue(int64_t(spec.min))

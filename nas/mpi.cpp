@@ -83,7 +83,7 @@ SubnetScore score_from_json(const json& j) {
   return s;
 }
 
-constexpr int kTagReady = 1, kTagWork = 2, kTagStop = 3, kTagResult = 4, kTagGo = 5;
+constexpr int kTagReady = 1, kTagWork = 2, kTagStop = 3, kTagResult = 4;
 
 void send_text(const std::string& s, int to, int tag) {
   MPI_Send(s.data(), int(s.size()), MPI_CHAR, to, tag, MPI_COMM_WORLD);

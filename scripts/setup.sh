@@ -10,6 +10,8 @@ set -euo pipefail
 # What each package is for:
 #  build     cmake ninja-build g++ (C++20), libgtest-dev (unit tests)
 #  core      libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+  libpng-dev libjpeg-dev
+#            libpng-dev libjpeg-dev (decoding PNG and JPEG inputs; BMP goes through libstb-dev)
 #  GUI       libimgui-dev (1.86, with its GLFW + OpenGL3 backends) libglfw3-dev libgl-dev
 #            libstb-dev (PNG writing; imgui's stb_truetype) fonts-dejavu-core
 #            libgl1-mesa-dri libglx-mesa0 (Mesa's OpenGL, llvmpipe when there is no GPU)
@@ -23,6 +25,9 @@ set -euo pipefail
 #            python3-onnx (the tests' onnx.checker), nodejs + npm (ONNX Runtime from npm,
 #            onnxruntime-node, installed into tests/node/ with --ignore-scripts: the oracle)
 #  data      dataset-fashion-mnist
+#  fuzzing   clang-16 libclang-rt-16-dev (scripts/sanitize.sh: ASan/UBSan and libFuzzer; clang-14's
+#            std::source_location does not work with g++ 12's libstdc++, and bookworm has
+#            no libclang-rt-15-dev: 16)
 PACKAGES=(
   cmake ninja-build g++ libgtest-dev
   libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
@@ -33,6 +38,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev python3-onnx nodejs
   xvfb xauth python3-torch python3-numpy python3-pil libopenblas0-pthread
   dataset-fashion-mnist
+  clang-16 libclang-rt-16-dev
 )
 
 step() { printf 'setup: %s\n' "$*"; }

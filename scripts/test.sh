@@ -5,7 +5,9 @@
 # screenshot tests, which ctest runs under `xvfb-run -a` themselves, so no display is needed.
 # Environment: FORMWORK_TEST_JOBS (default: the number of cores), FORMWORK_BUILD_DIR,
 # CTEST_ARGS (extra ctest arguments, e.g. "-R gui" or "-L torch"), FORMWORK_ALLOW_SKIPS=1 (accept
-# skipped tests; by default a skip other than a GPU test's fails the run: scripts/check_skips.py).
+# skipped tests; by default a skip other than a GPU test's fails the run: scripts/check_skips.py),
+# FORMWORK_SANITIZE_TESTS=0 (leaves out scripts/sanitize.sh: the ASan/UBSan build, its tests and
+# a short run of every fuzz target, which otherwise follow the other tests).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FORMWORK_BUILD_DIR:-$root/build}
@@ -24,4 +26,8 @@ ctest --test-dir "$build" --output-on-failure --no-tests=error -j "$jobs" --outp
 # The set-up installed every oracle: a skipped test (other than a GPU test without a GPU) hides a
 # missing check, so it fails the run (FORMWORK_ALLOW_SKIPS=1 accepts skips).
 /usr/bin/python3 "$root/scripts/check_skips.py" "$build" "$junit" || status=1
+# The sanitizer build and a short fuzz of every parser (scripts/sanitize.sh, build-san/).
+if [[ ${FORMWORK_SANITIZE_TESTS:-1} == 1 ]]; then
+  "$root/scripts/sanitize.sh" || status=1
+fi
 exit "$status"

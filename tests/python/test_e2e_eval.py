@@ -57,19 +57,25 @@ def eval_json(check, label, args):
 def test_sample(check, sample):
     print("the bundled sample's accuracy", flush=True)
     before = E.file_digest(sample)
-    t0 = time.time()
-    j = eval_json(check, "eval sample (full test split)",
-                  [sample, "--dataset", "fashion-mnist-placed", "--split", "test"])
-    seconds = time.time() - t0
-    print(f"  (full test split: {seconds:.1f} s)", flush=True)
-    if j is not None:
-        check.equal("sample: n", j.get("n"), SAMPLE_N)
-        check.ok(f"sample: top1 == {SAMPLE_TOP1} (to 4 decimals)", abs(j["top1"] - SAMPLE_TOP1) < 5e-5, f"got {j['top1']!r}")
-        check.ok(f"sample: top5 == {SAMPLE_TOP5} (to 4 decimals)", abs(j["top5"] - SAMPLE_TOP5) < 5e-5, f"got {j['top5']!r}")
-        check.ok("sample: top1 * n is a whole number of images", abs(j["top1"] * j["n"] - round(j["top1"] * j["n"])) < 1e-6)
-        check.ok("sample: a plausible loss (0 < loss < ln 10)", 0 < j["loss"] < np.log(10), f"{j['loss']}")
-        check.equal("sample: dataset and split echoed", (j.get("dataset"), j.get("split")), ("fashion-mnist-placed", "test"))
-        check.ok("sample: the full test split takes seconds", seconds < 120, f"{seconds:.1f} s")
+    # Under scripts/sanitize.sh (FORMWORK_SANITIZED=1) the binary runs several times slower: the
+    # full split's exact accuracy and its time are the Release run's checks; the --limit runs
+    # below take the same code paths.
+    if os.environ.get("FORMWORK_SANITIZED") == "1":
+        print("  (sanitizer build: the full test split is checked by the Release run)", flush=True)
+    else:
+        t0 = time.time()
+        j = eval_json(check, "eval sample (full test split)",
+                      [sample, "--dataset", "fashion-mnist-placed", "--split", "test"])
+        seconds = time.time() - t0
+        print(f"  (full test split: {seconds:.1f} s)", flush=True)
+        if j is not None:
+            check.equal("sample: n", j.get("n"), SAMPLE_N)
+            check.ok(f"sample: top1 == {SAMPLE_TOP1} (to 4 decimals)", abs(j["top1"] - SAMPLE_TOP1) < 5e-5, f"got {j['top1']!r}")
+            check.ok(f"sample: top5 == {SAMPLE_TOP5} (to 4 decimals)", abs(j["top5"] - SAMPLE_TOP5) < 5e-5, f"got {j['top5']!r}")
+            check.ok("sample: top1 * n is a whole number of images", abs(j["top1"] * j["n"] - round(j["top1"] * j["n"])) < 1e-6)
+            check.ok("sample: a plausible loss (0 < loss < ln 10)", 0 < j["loss"] < np.log(10), f"{j['loss']}")
+            check.equal("sample: dataset and split echoed", (j.get("dataset"), j.get("split")), ("fashion-mnist-placed", "test"))
+            check.ok("sample: the full test split takes seconds", seconds < 120, f"{seconds:.1f} s")
     # Deterministic whatever the threads and the batch size (first 1000 items).
     sub = ["--dataset", "fashion-mnist-placed", "--limit", "1000"]
     a = eval_json(check, "eval sample --limit 1000", [sample, *sub])

@@ -62,6 +62,20 @@ def sharp_image(w, h, seed):
     return im
 
 
+def write_png16(path, a):
+    """A 16-bit RGB PNG (PIL cannot write one) from an (h, w, 3) big-endian uint16 array."""
+    import struct
+    import zlib
+    h, w, _ = a.shape
+    raw = b"".join(b"\0" + a[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)) +
+                chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def torchvision_round_half(d):
     return int(round(d / 2.0))  # Python's round: half to even
 
@@ -204,7 +218,81 @@ def main():
         check.ok("fashion-mnist project: a plain resize to 32x32 would be seen", stretched >= 8,
                  f"{stretched:.0f} levels")
 
-        # 4. A broken image file: one line naming it, exit 1.
+        # 4. Each format and layout Formwork decodes gives PIL's pixels exactly (libjpeg-turbo is
+        #    PIL's JPEG decoder too). A 224x224 image into convformer_s18 (crop_pct 1) is not
+        #    resized, so the tensor is the decoded pixels, normalised.
+        def exact(what, path, mode="RGB"):
+            want = Image.open(path).convert(mode)
+            if mode == "RGB":
+                got = infer_input("convformer_s18", path, [*cf, *weights("convformer_s18", cf)])
+                err = levels(got, to_tensor(want, *IMAGENET), IMAGENET[1])
+            else:
+                got = infer_input("formwork_fm32", path, weights("formwork_fm32"))
+                err = levels(got, to_tensor(want, *GRAY), GRAY[1])
+            check.ok(f"decoded as PIL does: {what}", err < 0.5, f"max difference {err:.2f} levels")
+
+        cf = ["--num-classes", "10"]
+        im = sharp_image(224, 224, seed=11)
+        cases = [
+            ("JPEG baseline 4:2:0 q90", "jpg", im, dict(quality=90)),
+            ("JPEG progressive", "jpg", im, dict(quality=80, progressive=True)),
+            ("JPEG 4:4:4", "jpg", im, dict(quality=95, subsampling=0)),
+            ("JPEG 4:2:2 q50", "jpg", im, dict(quality=50, subsampling=1)),
+            ("JPEG gray", "jpg", im.convert("L"), dict(quality=85)),
+            ("JPEG CMYK (Adobe)", "jpg", im.convert("CMYK"), dict(quality=90)),
+            ("PNG RGBA (alpha dropped)", "png", im.convert("RGBA"), {}),
+            ("PNG palette", "png", im.convert("P", palette=Image.ADAPTIVE, colors=37), {}),
+            ("PNG palette with transparency", "png",
+             im.convert("P", palette=Image.ADAPTIVE, colors=37), dict(transparency=3)),
+            ("PNG gray+alpha", "png", im.convert("LA"), {}),
+            ("PNG 1-bit", "png", im.convert("1"), {}),
+            ("BMP 24-bit", "bmp", im, {}),
+        ]
+        for i, (what, ext, image, opts) in enumerate(cases):
+            path = os.path.join(tmp, f"fmt{i}.{ext}")
+            image.save(path, **opts)
+            exact(what, path)
+        gray = os.path.join(tmp, "gray32.jpg")
+        sharp_image(32, 32, seed=12).save(gray, quality=90)
+        exact("JPEG colour into a gray network (convert('L'))", gray, "L")
+        # 16-bit samples keep their high byte (PIL reads 16-bit RGB PNGs the same way).
+        a16 = (np.random.default_rng(3).integers(0, 65536, (224, 224, 3))).astype(">u2")
+        png16 = os.path.join(tmp, "rgb16.png")
+        write_png16(png16, a16)
+        got = infer_input("convformer_s18", png16, [*cf, *weights("convformer_s18", cf)])
+        err = levels(got, to_tensor((a16 >> 8).astype(np.uint8), *IMAGENET), IMAGENET[1])
+        check.ok("PNG 16-bit RGB: each sample's high byte", err < 0.5, f"{err:.2f} levels")
+
+        # 5. Hostile images: one line naming the file and why, exit 1, before anything is decoded.
+        full = os.path.join(tmp, "full.jpg")
+        im.save(full, quality=90)
+        blob = open(full, "rb").read()
+        big = bytearray(open(os.path.join(tmp, "fmt11.bmp"), "rb").read())
+        big[22:26] = (1000000).to_bytes(4, "little")  # 224x1M pixels claimed (672 MB), 150 KB held
+        png_huge = bytearray(open(os.path.join(tmp, "fmt6.png"), "rb").read()[:33])
+        png_huge[16:24] = (30000).to_bytes(4, "big") + (30000).to_bytes(4, "big")
+        import zlib
+        png_huge[29:33] = zlib.crc32(bytes(png_huge[12:29])).to_bytes(4, "big")
+        hostile = [
+            ("a truncated JPEG", "cut.jpg", blob[:len(blob) // 2], "Premature end of JPEG file"),
+            ("a BMP whose header claims more rows than it holds", "tall.bmp", bytes(big),
+             "cannot hold them"),
+            ("a 30000x30000 PNG header", "huge.png", bytes(png_huge) + b"\0" * 64,
+             "would need 3.60 GB to decode"),  # RGBA
+            ("a PNM named .png (stb would decode it)", "pnm.png", b"P6\n2 2\n65535\n" + b"\1" * 24,
+             "not a PNG, JPEG or BMP file"),
+        ]
+        for what, name, data, needle in hostile:
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                f.write(data)
+            r = fwtest.run_formwork(["infer", "convformer_s18", *cf, *weights("convformer_s18", cf),
+                                     "--input", path, "--out", os.path.join(tmp, "z.npy")], expect_rc=1)
+            lines = r.stderr.strip().splitlines()
+            check.ok(f"{what}: one line naming it", len(lines) == 1 and name in lines[0] and
+                     needle in lines[0], str(lines))
+
+        # 6. A broken image file: one line naming it, exit 1.
         bad = os.path.join(tmp, "bad.png")
         with open(bad, "wb") as f:
             f.write(b"\x89PNG not really")

@@ -347,6 +347,23 @@ TEST(Graph, AnalysisIsLinearInAnyNodeOrder) {
   }
 }
 
+// #16 (found by fuzz_graph_json under UBSan): a whole number too large for int64 in an integer
+// attribute was converted anyway (undefined behaviour: a wrapped value). Refused naming it.
+TEST(GraphJson, RefusesAnIntegerAttributeBeyondInt64) {
+  for (const char* value : {"3.3333e52", "-1e19", "9223372036854775808.0"}) {
+    const std::string text =
+        std::string(R"({"format":"formwork-graph","version":1,"nodes":[{"id":1,"kind":"input",)") +
+        R"("name":"input","attrs":{"channels":)" + value + R"(,"height":4,"width":4}}]})";
+    try {
+      graph_from_json(text, "big.json");
+      ADD_FAILURE() << value << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("does not fit a 64-bit integer"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
 // #16: groups nested thousands deep overflowed the stack in the analysis (exit 139). The file
 // reader refuses nesting beyond kMaxGraphDepth with one line; up to it, everything works.
 TEST(GraphJson, RefusesNestingBeyondTheLimit) {

@@ -51,7 +51,7 @@ TEST(Npy, RoundTripFloat32) {
   ScratchDir dir;
   const std::vector<fw::Tensor> cases = {
       fw::Tensor({2, 3}, {1, -2, 3.5f, 0, 1e-30f, std::numeric_limits<float>::infinity()}),
-      fw::Tensor({4}, {1, 2, 3, 4}), fw::Tensor({}, {7}), fw::Tensor({0, 3}),
+      fw::Tensor({4}, {1, 2, 3, 4}), fw::Tensor({}, 7.0f), fw::Tensor({0, 3}),
       fw::Tensor({1, 2, 1, 2}, {5, 6, 7, 8})};
   for (const fw::Tensor& t : cases) {
     const std::string path = dir.file("x.npy");
@@ -77,7 +77,7 @@ TEST(Npy, HeaderMatchesNumpySave) {
   EXPECT_NE(std::string(v.begin(), v.end())
                 .find("'descr': '<i8', 'fortran_order': False, 'shape': (5,), }"),
             std::string::npos);
-  const Bytes s = fw::encode_npy(fw::Tensor({}, {1}));
+  const Bytes s = fw::encode_npy(fw::Tensor({}, 1.0f));
   EXPECT_NE(std::string(s.begin(), s.end()).find("'shape': (), }"), std::string::npos);
 }
 
