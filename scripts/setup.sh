@@ -10,7 +10,6 @@ set -euo pipefail
 # What each package is for:
 #  build     cmake ninja-build g++ (C++20), libgtest-dev (unit tests)
 #  core      libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
-  libpng-dev libjpeg-dev
 #            libpng-dev libjpeg-dev (decoding PNG and JPEG inputs; BMP goes through libstb-dev)
 #  GUI       libimgui-dev (1.86, with its GLFW + OpenGL3 backends) libglfw3-dev libgl-dev
 #            libstb-dev (PNG writing; imgui's stb_truetype) fonts-dejavu-core
@@ -31,6 +30,7 @@ set -euo pipefail
 PACKAGES=(
   cmake ninja-build g++ libgtest-dev
   libeigen3-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libfmt-dev zlib1g-dev
+  libpng-dev libjpeg-dev
   libimgui-dev libglfw3-dev libgl-dev libstb-dev fonts-dejavu-core
   libgl1-mesa-dri libglx-mesa0 libxcursor1 libxrandr2 libxinerama1 libxi6
   qt6-base-dev poppler-utils
