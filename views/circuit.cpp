@@ -23,10 +23,10 @@ namespace {
 
 constexpr float R = kWireGap;
 constexpr size_t kInlineChildren = 6;  // a big composite with at most this many children opens once
-constexpr float kMinGap = 30;    // a labelled wire segment between two operations
-constexpr float kOpPad = 4;      // around an operation inside its piece
-constexpr float kBoxHalf = 9;    // box extent above the first and below the last row it spans
-constexpr float kBlockPad = 10;  // inside a block frame
+constexpr float kMinGap = 30;          // a labelled wire segment between two operations
+constexpr float kOpPad = 4;            // around an operation inside its piece
+constexpr float kBoxHalf = 9;          // box extent above the first and below the last row it spans
+constexpr float kBlockPad = 10;        // inside a block frame
 constexpr float kBlockTitle = 18;
 constexpr float kForkSpace = 26;  // vertical space between the segments of a tuple
 constexpr float kFanWidth = 26;   // the S-curves after a copy and before an addition
@@ -87,7 +87,8 @@ Axes axes_of(const Shape& s) {
   if (s.size() == 2) return {{"N", std::to_string(s[0]), true}, {"C", std::to_string(s[1])}};
   if (s.size() == 1) return {{"C", std::to_string(s[0])}};
   Axes out;
-  for (size_t i = 0; i < s.size(); ++i) out.push_back({"d" + std::to_string(i), std::to_string(s[i])});
+  for (size_t i = 0; i < s.size(); ++i)
+    out.push_back({"d" + std::to_string(i), std::to_string(s[i])});
   if (out.empty()) out.push_back({"?", "?"});
   return out;
 }
@@ -108,12 +109,13 @@ void wire(Circuit& c, float x0, float y0, float x1, float y1, const CircuitAxis&
   c.wires.push_back({x0, y0, x1, y1, a, labelled, problem});
 }
 
-// ---- Graph reading -------------------------------------------------------------------------------
+// ---- Graph reading
+// -------------------------------------------------------------------------------
 
 struct Reader {
   const Graph& g;
   const Analysis& a;
-  std::set<NodeId> problem_nodes;      // a problem names them or a node inside them
+  std::set<NodeId> problem_nodes;          // a problem names them or a node inside them
   std::map<NodeId, std::string> messages;  // the first problem naming the node itself
 
   const NodeInfo* info(NodeId id) const {
@@ -133,9 +135,9 @@ struct Reader {
     const std::string prefix = g.path(id);
     for (const ParamInfo& p : a.params)
       if (p.node == id) {
-        const std::string local =
-            p.name.size() > prefix.size() && !prefix.empty() ? p.name.substr(prefix.size() + 1)
-                                                             : p.name;
+        const std::string local = p.name.size() > prefix.size() && !prefix.empty()
+                                      ? p.name.substr(prefix.size() + 1)
+                                      : p.name;
         out.push_back(local + " " + dims(p.shape) + (p.trainable ? "" : " frozen"));
       }
     return out;
@@ -205,7 +207,8 @@ Piece row_op(const Axes& in, size_t r0, size_t k, const Axes& produced, CircuitO
       wire(p.c, 0, from, p.w, to, in[i]);
     }
   }
-  const size_t lines = (op.detail.empty() ? 0 : 1) + (op.kind == CircuitOp::Kind::Box ? 0 : op.weights.size());
+  const size_t lines =
+      (op.detail.empty() ? 0 : 1) + (op.kind == CircuitOp::Kind::Box ? 0 : op.weights.size());
   extend(p, op.y0, op.y1 + 4 + 11.5f * static_cast<float>(lines));
   extend(p, 0, row_y(std::max(in.size(), p.out.size()) - 1));
   p.c.ops.push_back(std::move(op));
@@ -216,7 +219,8 @@ Piece row_op(const Axes& in, size_t r0, size_t k, const Axes& produced, CircuitO
 Piece above_op(const Axes& in, CircuitOp op) {
   Piece p;
   p.in = p.out = in;
-  const float tw = text_width(op.symbol, Font{op.learned ? FontFace::SansBold : FontFace::Sans, 11});
+  const float tw =
+      text_width(op.symbol, Font{op.learned ? FontFace::SansBold : FontFace::Sans, 11});
   p.w = tw + 34;
   op.x0 = 8, op.x1 = p.w - 8;
   op.y0 = -R - 8, op.y1 = -R + 8;
@@ -253,8 +257,10 @@ Piece sequence(const std::vector<Piece>& parts, const Axes& in, bool lead) {
     if (!next.c.ops.empty() && !next.c.ops.front().message.empty())
       for (size_t i = first; i < p.c.wires.size(); ++i) p.c.wires[i].problem = true;
   };
-  if (parts.empty()) gap(cur, nullptr);
-  else if (lead) gap_into(cur, parts.front());
+  if (parts.empty())
+    gap(cur, nullptr);
+  else if (lead)
+    gap_into(cur, parts.front());
   for (size_t k = 0; k < parts.size(); ++k) {
     const Piece& part = parts[k];
     if (k > 0) gap_into(parts[k - 1].out, part);
@@ -306,16 +312,18 @@ Piece parallel(const Axes& in, std::vector<Piece> branches, const Axes& out,
   }
   for (size_t r = 0; r < in.size(); ++r) {
     wire(p.c, 0, row_y(r), copy_x, row_y(r), in[r]);
-    p.c.marks.push_back({CircuitMark::Kind::Copy, copy_x, row_y(r), copy_x, row_y(r), in[r].name, ""});
+    p.c.marks.push_back(
+        {CircuitMark::Kind::Copy, copy_x, row_y(r), copy_x, row_y(r), in[r].name, ""});
   }
   for (size_t r = 0; r < out.size(); ++r) {
-    p.c.marks.push_back({CircuitMark::Kind::Add, add_x, row_y(r), add_x, row_y(r), out[r].name, ""});
+    p.c.marks.push_back(
+        {CircuitMark::Kind::Add, add_x, row_y(r), add_x, row_y(r), out[r].name, ""});
     wire(p.c, add_x, row_y(r), p.w, row_y(r), out[r]);
   }
   // separators between consecutive segments, and the + of the addition on each
   for (size_t i = 1; i < branches.size(); ++i) {
-    const float y = (dy[i - 1] + std::min(branches[i - 1].top, -10.0f) + dy[i] +
-                     branches[i].bottom) / 2;
+    const float y =
+        (dy[i - 1] + std::min(branches[i - 1].top, -10.0f) + dy[i] + branches[i].bottom) / 2;
     p.c.marks.push_back({CircuitMark::Kind::Separator, body_x, y, body_x1, y, "", ""});
     p.c.marks.push_back({CircuitMark::Kind::Plus, add_x - 10, y, add_x - 10, y, "", "+"});
   }
@@ -335,8 +343,7 @@ Piece framed(Piece body, NodeId node, std::string title, bool enterable) {
   p.out = body.out;
   const float pad = kBlockPad;
   p.w = body.w + 2 * pad;
-  for (size_t r = 0; r < body.in.size(); ++r)
-    wire(p.c, 0, row_y(r), pad, row_y(r), body.in[r]);
+  for (size_t r = 0; r < body.in.size(); ++r) wire(p.c, 0, row_y(r), pad, row_y(r), body.in[r]);
   for (size_t r = 0; r < body.out.size(); ++r)
     wire(p.c, pad + body.w, row_y(r), p.w, row_y(r), body.out[r]);
   CircuitBlock b;
@@ -375,7 +382,8 @@ Piece framed(Piece body, NodeId node, std::string title, bool enterable) {
   return p;
 }
 
-// ---- Pieces for nodes -----------------------------------------------------------------------------
+// ---- Pieces for nodes
+// -----------------------------------------------------------------------------
 
 class Builder {
  public:
@@ -390,9 +398,7 @@ class Builder {
   struct Value {
     NodeId node = kNoNode;  // producer; the level itself for its input
     int port = 0;
-    bool operator<(const Value& o) const {
-      return node != o.node ? node < o.node : port < o.port;
-    }
+    bool operator<(const Value& o) const { return node != o.node ? node < o.node : port < o.port; }
   };
   struct Use {
     NodeId node = kNoNode;  // kNoNode: the level's output
@@ -404,9 +410,9 @@ class Builder {
   std::set<NodeId> reach(NodeId level, NodeId from) const;
   const std::map<NodeId, int>& topo_order(NodeId level) const;
   mutable std::map<NodeId, std::map<Value, std::vector<Use>>> index_;  // per level
-  mutable std::map<NodeId, std::map<NodeId, int>> order_;             // per level
-  bool chain(NodeId level, Value v, NodeId stop, Axes cur, std::vector<Piece>& parts,
-             Value& end, std::string& why, int depth);
+  mutable std::map<NodeId, std::map<NodeId, int>> order_;              // per level
+  bool chain(NodeId level, Value v, NodeId stop, Axes cur, std::vector<Piece>& parts, Value& end,
+             std::string& why, int depth);
 
   Piece conv_piece(NodeId id, const Node& n, const Axes& in);
   Piece attention_piece(NodeId id, const Node& n, const Axes& in, bool projections);
@@ -510,7 +516,8 @@ bool Builder::chain(NodeId level, Value v, NodeId stop, Axes cur, std::vector<Pi
       int flow_inputs = 0;
       for (size_t i = 0; i < n.inputs.size(); ++i)
         flow_inputs += n.inputs[i].connected() && !r_.shape_only(n, static_cast<int>(i));
-      if (flow_inputs > 1) return why = "'" + r_.g.path(u.node) + "' joins flows from elsewhere", false;
+      if (flow_inputs > 1)
+        return why = "'" + r_.g.path(u.node) + "' joins flows from elsewhere", false;
       Piece p = node_piece(u.node, cur);
       cur = p.out;
       parts.push_back(std::move(p));
@@ -590,7 +597,8 @@ bool Builder::flow(NodeId level, const Axes& in_axes, Piece& out, std::string& w
   Value start{level, 0};
   if (level == kNoNode) {
     const auto inputs = r_.g.top_level_of_kind("input");
-    if (inputs.size() != 1) return why = "the graph has " + std::to_string(inputs.size()) + " inputs", false;
+    if (inputs.size() != 1)
+      return why = "the graph has " + std::to_string(inputs.size()) + " inputs", false;
     start = {inputs[0], 0};
   }
   Value end;
@@ -608,14 +616,17 @@ Piece Builder::closed_piece(NodeId id, const Node& n, const Axes& in, const Axes
   CircuitOp o = make_op(r_, id, CircuitOp::Kind::Box, title);
   const OpDef* d = find_op(n.kind);
   o.detail = d ? d->label : n.kind;
-  if (n.kind == "metaformer_block" || n.kind == "metaformer_stage") o.detail += " · " + n.attrs.s("token_mixer");
+  if (n.kind == "metaformer_block" || n.kind == "metaformer_stage")
+    o.detail += " · " + n.attrs.s("token_mixer");
   o.enterable = !n.children.empty();
   const NodeInfo* info = r_.info(id);
   o.learned = info && info->params > 0;
   o.weights.clear();
-  if (info && info->params > 0) o.weights.push_back(format_si(static_cast<double>(info->params)) + " params");
+  if (info && info->params > 0)
+    o.weights.push_back(format_si(static_cast<double>(info->params)) + " params");
   const float w = std::max({text_width(o.symbol, Font{FontFace::SansBold, 12}),
-                            text_width(o.detail, Font{FontFace::Sans, 10.5f}), 60.0f}) + 16;
+                            text_width(o.detail, Font{FontFace::Sans, 10.5f}), 60.0f}) +
+                  16;
   Piece p = row_op(in, 0, in.size(), out, o, w);
   // a closed box spans at least its two text lines
   CircuitOp& box = p.c.ops.back();
@@ -641,7 +652,8 @@ Piece Builder::conv_piece(NodeId id, const Node& n, const Axes& in) {
   CircuitOp star = make_op(r_, id, CircuitOp::Kind::Conv, "★");
   star.learned = false;
   star.weights.clear();
-  star.detail = std::to_string(k) + "×" + std::to_string(k) + (s > 1 ? " /" + std::to_string(s) : "");
+  star.detail =
+      std::to_string(k) + "×" + std::to_string(k) + (s > 1 ? " /" + std::to_string(s) : "");
   const CircuitAxis grid_out = out.empty() ? in[0] : out[0];
   const CircuitAxis window{"k²", std::to_string(k * k)};
   std::vector<Piece> parts;
@@ -675,9 +687,12 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
   if (projections)
     for (NodeId c : n.children) {
       const Node& cn = r_.g.node(c);
-      if (cn.kind == "self_attention") core = c;
-      else if (cn.name == "qkv") qkv = c;
-      else if (cn.name == "proj") proj = c;
+      if (cn.kind == "self_attention")
+        core = c;
+      else if (cn.name == "qkv")
+        qkv = c;
+      else if (cn.name == "proj")
+        proj = c;
     }
   const Node& cn = r_.g.node(core);
   const int64_t heads = cn.attrs.i("heads"), hd = cn.attrs.i("head_dim");
@@ -700,8 +715,8 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
       wire(c, copy_x, row_y(r), fan1, y0 + row_y(r), r == 0 ? tok : ch);
       wire(c, fan1, y0 + row_y(r), lx0, y0 + row_y(r), r == 0 ? tok : ch, true);
     }
-    CircuitOp L = make_op(r_, projections ? qkv : core, CircuitOp::Kind::Linear,
-                          projections ? "L" : "split");
+    CircuitOp L =
+        make_op(r_, projections ? qkv : core, CircuitOp::Kind::Linear, projections ? "L" : "split");
     L.sup = names[s];
     if (projections) {
       // one fused linear in the graph: its weight is listed once, under V
@@ -727,8 +742,10 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
     wire(c, 0, row_y(r), copy_x, row_y(r), r == 0 ? tok : ch),
         c.marks.push_back({CircuitMark::Kind::Copy, copy_x, row_y(r), copy_x, row_y(r),
                            r == 0 ? tok.name : ch.name, ""});
-  c.marks.push_back({CircuitMark::Kind::Separator, fan1, seg - R * 0.9f, lx1 + 10, seg - R * 0.9f, "", ""});
-  c.marks.push_back({CircuitMark::Kind::Separator, fan1, 2 * seg - R * 0.9f, lx1 + 10, 2 * seg - R * 0.9f, "", ""});
+  c.marks.push_back(
+      {CircuitMark::Kind::Separator, fan1, seg - R * 0.9f, lx1 + 10, seg - R * 0.9f, "", ""});
+  c.marks.push_back({CircuitMark::Kind::Separator, fan1, 2 * seg - R * 0.9f, lx1 + 10,
+                     2 * seg - R * 0.9f, "", ""});
   x = lx1;
   const float gw = gap_width({tok, d, h});
   const float sx = x + gw;  // scores
@@ -741,7 +758,8 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
   const NodeId core_node = core;
   // q·k: d cup, h shared; the key tokens move up to row 1
   c.marks.push_back({CircuitMark::Kind::Cup, sx, row_y(1), sx, seg + row_y(1), "d", ""});
-  c.marks.push_back({CircuitMark::Kind::Shared, sx + 10, row_y(2), sx + 10, seg + row_y(2), "h", ""});
+  c.marks.push_back(
+      {CircuitMark::Kind::Shared, sx + 10, row_y(2), sx + 10, seg + row_y(2), "h", ""});
   const float scale_x = sx + 40, soft_x = scale_x + 60, vx = soft_x + 56;
   CircuitAxis key = tok;
   key.name = "N";
@@ -749,8 +767,8 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
   wire(c, sx, seg, sx + 40, row_y(1), key);
   wire(c, sx + 40, row_y(1), soft_x - 12, row_y(1), key, true);
   wire(c, sx + 10, row_y(2), vx, row_y(2), h);
-  c.marks.push_back({CircuitMark::Kind::Scalar, scale_x, -R, scale_x + 40, -R, "",
-                     "·" + d.size + "^−½"});
+  c.marks.push_back(
+      {CircuitMark::Kind::Scalar, scale_x, -R, scale_x + 40, -R, "", "·" + d.size + "^−½"});
   CircuitOp soft = make_op(r_, core_node, CircuitOp::Kind::Softmax, "");
   soft.learned = false;
   soft.weights.clear();
@@ -763,7 +781,8 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
   wire(c, sx, 2 * seg + R, vx + 10, 2 * seg + R, d);
   wire(c, sx, 2 * seg + 2 * R, vx + 10, 2 * seg + 2 * R, h);
   c.marks.push_back({CircuitMark::Kind::Cup, vx, row_y(1), vx, 2 * seg, "N", ""});
-  c.marks.push_back({CircuitMark::Kind::Shared, vx + 10, row_y(2), vx + 10, 2 * seg + row_y(2), "h", ""});
+  c.marks.push_back(
+      {CircuitMark::Kind::Shared, vx + 10, row_y(2), vx + 10, 2 * seg + row_y(2), "h", ""});
   const float after = vx + 50;
   wire(c, vx, 0, after, 0, tok);
   wire(c, vx + 10, 2 * seg + R, after, row_y(1), d);
@@ -782,7 +801,8 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
   wire(c, after, 0, gx, 0, tok, true);
   wire(c, after, row_y(1), gx, row_y(1), d, true);
   wire(c, after, row_y(2), gx, row_y(2), h, true);
-  CircuitOp O = make_op(r_, projections ? proj : core, CircuitOp::Kind::Linear, projections ? "L" : "merge");
+  CircuitOp O =
+      make_op(r_, projections ? proj : core, CircuitOp::Kind::Linear, projections ? "L" : "merge");
   O.sup = projections ? "O" : "";
   if (projections) {
     O.sub = r_.g.node(proj).attrs.b("bias") ? "+" : "";
@@ -801,9 +821,10 @@ Piece Builder::attention_piece(NodeId id, const Node& n, const Axes& in, bool pr
   wire(c, O.x1, row_y(1), p.w, row_y(1), p.out.size() > 1 ? p.out[1] : ch);
   p.top = sdpa.y0;
   p.bottom = std::max(sdpa.y1, weights_bottom);
-  return framed(std::move(p), id, projections ? "Multi-head attention · " + n.name
-                                              : "Self-attention core · " + n.name,
-                projections);
+  return framed(
+      std::move(p), id,
+      projections ? "Multi-head attention · " + n.name : "Self-attention core · " + n.name,
+      projections);
 }
 
 Piece Builder::node_piece(NodeId id, const Axes& in_axes) {
@@ -874,7 +895,8 @@ Piece Builder::node_piece(NodeId id, const Axes& in_axes) {
     const int64_t ps = k == "pool_mixer" ? n.attrs.i("pool_size") : n.attrs.i("kernel");
     const int64_t stride = k == "pool_mixer" ? 1 : n.attrs.i("stride");
     CircuitOp star = make_op(r_, id, K::Conv, "★");
-    star.detail = std::to_string(ps) + "×" + std::to_string(ps) + (stride > 1 ? " /" + std::to_string(stride) : "");
+    star.detail = std::to_string(ps) + "×" + std::to_string(ps) +
+                  (stride > 1 ? " /" + std::to_string(stride) : "");
     const CircuitAxis window{"k²", std::to_string(ps * ps)};
     std::vector<Piece> parts;
     parts.push_back(row_op(in, 0, 1, {out.empty() ? in[0] : out[0], window}, star, 34));
@@ -902,7 +924,10 @@ Piece Builder::node_piece(NodeId id, const Axes& in_axes) {
     return row_op(in, 0, 1, {}, o, 24);
   }
   if (k == "gelu" || k == "relu" || k == "squared_relu" || k == "star_relu") {
-    const char* name = k == "gelu" ? "GELU" : k == "relu" ? "ReLU" : k == "squared_relu" ? "ReLU²" : "StarReLU";
+    const char* name = k == "gelu"           ? "GELU"
+                       : k == "relu"         ? "ReLU"
+                       : k == "squared_relu" ? "ReLU²"
+                                             : "StarReLU";
     CircuitOp o = make_op(r_, id, K::Elementwise, name);
     return above_op(in, o);
   }
@@ -984,14 +1009,16 @@ NodeId Circuit::hit(Vec2 p) const {
 }
 
 Circuit build_circuit(const Graph& g, const Analysis& a, NodeId level) {
-  if (level != kNoNode && !g.contains(level)) throw Error("no node " + std::to_string(level) + " in the graph");
+  if (level != kNoNode && !g.contains(level))
+    throw Error("no node " + std::to_string(level) + " in the graph");
   Reader r{g, a, {}, {}};
   for (const Problem& p : a.problems)
     if (p.node != kNoNode) {
       r.problem_nodes.insert(p.node);
       if (!r.messages.count(p.node)) {
         const std::string path = g.path(p.node) + ": ";
-        r.messages[p.node] = p.message.rfind(path, 0) == 0 ? p.message.substr(path.size()) : p.message;
+        r.messages[p.node] =
+            p.message.rfind(path, 0) == 0 ? p.message.substr(path.size()) : p.message;
       }
       for (NodeId anc : g.lineage(p.node)) r.problem_nodes.insert(anc);
     }
@@ -1055,7 +1082,8 @@ Circuit build_circuit(const Graph& g, const Analysis& a, NodeId level) {
   for (const CircuitBlock& bl : body.c.blocks)
     if (bl.node != kNoNode) c.paths[bl.node] = g.path(bl.node);
   constexpr float kMargin = 24, kTitleH = 26;
-  const std::string in_name = level == kNoNode ? "input" : "x", out_name = level == kNoNode ? "logits" : "y";
+  const std::string in_name = level == kNoNode ? "input" : "x",
+                    out_name = level == kNoNode ? "logits" : "y";
   const Font end_font{FontFace::Sans, 10.5f};
   const float left = kMargin + text_width(in_name, end_font) + 6;
   const float right = kMargin + text_width(out_name, end_font) + 6;
@@ -1088,13 +1116,15 @@ Circuit build_circuit(const Graph& g, const Analysis& a, NodeId level) {
   return c;
 }
 
-// ---- Drawing ---------------------------------------------------------------------------------------
+// ---- Drawing
+// ---------------------------------------------------------------------------------------
 
 namespace {
 
 const Color kInk = rgb_hex(0x2b2b2b), kDim = rgb_hex(0x6d6d6d), kPaper = rgb_hex(0xffffff);
-const Color kLinearFill = rgb_hex(0xdfe9dc), kConvFill = rgb_hex(0xcfe2f3), kBoxFill = rgb_hex(0xeef0f6);
-const Color kElemFill = rgb_hex(0xfff3df), kConcatFill = rgb_hex(0xf6c48c), kNormFill = rgb_hex(0xffffff);
+const Color kLinearFill = rgb_hex(0xdfe9dc), kConvFill = rgb_hex(0xcfe2f3),
+            kBoxFill = rgb_hex(0xeef0f6);
+const Color kConcatFill = rgb_hex(0xf6c48c), kNormFill = rgb_hex(0xffffff);
 const Color kSelect = rgb_hex(0xd6336c), kHover = rgb_hex(0x4c8bf5), kProblem = rgb_hex(0xd93025);
 const Color kBlockFill[3] = {rgb_hex(0xf4f5f9), rgb_hex(0xe9ecf4), rgb_hex(0xf8f8fb)};
 
@@ -1206,10 +1236,11 @@ void draw_op(Canvas& cv, const Transform& t, const CircuitOp& o, const CircuitDr
       const float y = mid.y - line_height(f) / 2;
       const float ah = t(4);
       cv.polygon({{a.x, mid.y - ah}, {a.x + t(6), mid.y}, {a.x, mid.y + ah}}, kInk, Stroke{});
-      cv.polygon({{b.x - t(6), mid.y - ah}, {b.x, mid.y}, {b.x - t(6), mid.y + ah}}, kInk, Stroke{});
+      cv.polygon({{b.x - t(6), mid.y - ah}, {b.x, mid.y}, {b.x - t(6), mid.y + ah}}, kInk,
+                 Stroke{});
       const Color ink = o.node == st.selected && o.node != kNoNode ? kSelect
-                        : o.problem                                  ? kProblem
-                                                                     : kInk;
+                        : o.problem                                ? kProblem
+                                                                   : kInk;
       cv.text({mid.x, y}, o.symbol, f, ink, Align::Center);
       break;
     }
@@ -1294,8 +1325,10 @@ void draw_block(Canvas& cv, const Transform& t, const CircuitBlock& b, const Cir
   cv.rect({a.x + t(2.5f), a.y + t(2.5f)}, {z.x + t(2.5f), z.y + t(2.5f)}, rgba(0, 0, 0, 28),
           Stroke{}, t(6));  // soft shadow
   Stroke s{rgb_hex(0xb9bfcc), t(1)};
-  if (b.node != kNoNode && b.node == st.selected) s = {kSelect, t(2.2f)};
-  else if (b.node != kNoNode && b.node == st.hovered) s = {kHover, t(1.6f)};
+  if (b.node != kNoNode && b.node == st.selected)
+    s = {kSelect, t(2.2f)};
+  else if (b.node != kNoNode && b.node == st.hovered)
+    s = {kHover, t(1.6f)};
   cv.rect(a, z, kBlockFill[b.depth % 3], s, t(6));
   const Font f{FontFace::SansBold, t(11)};
   cv.text({a.x + t(8), a.y + t(4)}, b.title, f, kInk);
