@@ -1,6 +1,7 @@
 // The editor driven like a user drives it: synthetic mouse and keyboard through ImGui frames with
 // no renderer (tests/gui/ui_driver.h), checked against the document underneath.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -545,6 +546,36 @@ TEST(EditorUi, ABadFileShowsTheErrorAndKeepsTheDocument) {
   ui.frame();
   EXPECT_TRUE(ui.app.error.empty());
   EXPECT_EQ(ui.view->dialog(), "");
+  fs::remove_all(dir);
+}
+
+// #16: a project whose stored weight claims a shape no machine could hold (2^40 x 1024 floats) is
+// refused on opening with the size it would need; the open document stays, nothing is allocated.
+TEST(EditorUi, AProjectClaimingAHugeWeightShowsWhatItWouldNeedAndKeepsTheDocument) {
+  const std::string dir = fw::gui::testing::temp_dir("huge");
+  const std::string path = dir + "/huge.formwork";
+  Small s = small_graph();
+  fw::ProjectData p;
+  p.graph_json = fw::graph_to_json(s.g);
+  p.weights["conv.weight"] = fw::Tensor({16, 3, 3, 3}, 0.5f);
+  fw::save_project(path, p);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE weights SET shape = '[1099511627776, 1024]'", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  UiDriver ui;
+  fw::gui::load_graph(ui.app, s.g, fw::gui::Source::Untitled, "", "small");
+  ui.frame();
+  const std::string before = fw::graph_to_json(ui.app.doc.graph());
+  EXPECT_FALSE(fw::gui::open_spec(ui.app, path));
+  ui.frame(2);
+  EXPECT_EQ(ui.view->dialog(), "error");
+  EXPECT_NE(ui.app.error.find("huge.formwork"), std::string::npos) << ui.app.error;
+  EXPECT_NE(ui.app.error.find("which would need 4.50 PB"), std::string::npos) << ui.app.error;
+  EXPECT_EQ(fw::graph_to_json(ui.app.doc.graph()), before);
   fs::remove_all(dir);
 }
 
