@@ -1,17 +1,30 @@
-# FORMWORK_CUDA=AUTO|ON|OFF -> FORMWORK_CUDA_ENABLED (ON/OFF): whether the CUDA toolkit is
-# found. AUTO looks for nvcc; ON fails the configure without it. No code is built with it yet (the
-# CUDA backend is still to be written); this is where it will hook in.
+# FORMWORK_CUDA=AUTO|ON|OFF -> FORMWORK_CUDA_ENABLED (ON/OFF): whether the CUDA backend
+# (kernels/cuda/*.cu) is built. AUTO builds it wherever nvcc is found; ON fails the configure
+# without it. The code is compiled for sm_90 (Hopper: H100/H200) plus compute_90 PTX, which the
+# driver compiles for newer GPUs; set CMAKE_CUDA_ARCHITECTURES to add others (e.g. "80;90").
 set(FORMWORK_CUDA_ENABLED OFF)
+set(FORMWORK_CUDA_STATUS "off (FORMWORK_CUDA=OFF)")
 if(NOT FORMWORK_CUDA STREQUAL "OFF")
   include(CheckLanguage)
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
   check_language(CUDA)
   if(CMAKE_CUDA_COMPILER)
+    set(FORMWORK_CUDA_ARCHS "90" CACHE STRING "GPU architectures of the CUDA backend (SASS + PTX)")
+    set(CMAKE_CUDA_ARCHITECTURES ${FORMWORK_CUDA_ARCHS})
     enable_language(CUDA)
+    # C++20 as the rest of the code: CMake 3.25 does not know nvcc's -std=c++20 yet.
+    set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+    set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+    set(CMAKE_CUDA_STANDARD 20)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     find_package(CUDAToolkit REQUIRED)
     set(FORMWORK_CUDA_ENABLED ON)
+    set(FORMWORK_CUDA_STATUS "on (CUDA ${CUDAToolkit_VERSION}, sm_${FORMWORK_CUDA_ARCHS} + PTX)")
   elseif(FORMWORK_CUDA STREQUAL "ON")
     message(FATAL_ERROR "FORMWORK_CUDA=ON but no CUDA compiler (nvcc) was found")
   else()
-    message(STATUS "Formwork: nvcc not found")
+    set(FORMWORK_CUDA_STATUS "off (nvcc not found)")
   endif()
 endif()

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/graph.h"
 #include "core/sysmem.h"
+#include "kernels/cuda/backends.h"
 
 namespace fw {
 
@@ -16,7 +17,11 @@ uint64_t op_seed(uint64_t run_seed, int op) {
   return z ^ (z >> 31);
 }
 
-std::vector<const Backend*> backends() { return {&cpu_backend()}; }
+std::vector<const Backend*> backends() {
+  std::vector<const Backend*> all{&cpu_backend()};
+  if (const Backend* cuda = gpu::cuda_backend()) all.push_back(cuda);
+  return all;
+}
 
 const Backend* find_backend(std::string_view name) {
   for (const Backend* b : backends())

@@ -140,13 +140,17 @@ class Backend {
   virtual std::string_view name() const = 0;  // "cpu", "cuda"
   // Whether the backend has a kernel for this op id (callers fall back to another backend).
   virtual bool supports(std::string_view op_id) const = 0;
+  // Why this backend cannot run on this machine ("no CUDA device on this machine"), or empty
+  // when it can. create() throws fw::Error with this line when it is not empty.
+  virtual std::string unavailable() const { return {}; }
   // An executor for a valid graph (throws fw::Error if `a` has problems or an op is not
   // supported, naming the node). The graph and the analysis must outlive the executor.
   virtual std::unique_ptr<Executor> create(const Graph& g, const Analysis& a) const = 0;
 };
 
 const Backend& cpu_backend();
-// Every backend built in ("cpu" first); find_backend: nullptr if unknown or not built.
+// Every backend built in ("cpu" first, then "cuda" when built, usable or not: see
+// Backend::unavailable); find_backend: nullptr if unknown or not built.
 std::vector<const Backend*> backends();
 const Backend* find_backend(std::string_view name);
 

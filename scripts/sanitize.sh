@@ -14,7 +14,7 @@ seconds=${FORMWORK_FUZZ_SECONDS:-30}
 
 t0=$SECONDS
 CC=clang-16 CXX=clang++-16 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DFORMWORK_GUI=OFF -DFORMWORK_FUZZ=ON -DFORMWORK_SANITIZE=address,undefined >/dev/null
+  -DFORMWORK_GUI=OFF -DFORMWORK_CUDA=OFF -DFORMWORK_FUZZ=ON -DFORMWORK_SANITIZE=address,undefined >/dev/null
 cmake --build "$build" -j "$jobs"
 echo "sanitize: build $((SECONDS - t0)) s"
 

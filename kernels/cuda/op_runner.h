@@ -1,0 +1,42 @@
+// One op on a device, from host tensors to host tensors: what the op-sweep test compares with
+// the CPU kernels (tests/unit/test_cuda_ops.cpp). OpRunnerT<D> is instantiated for HostDevice
+// (kernels/cuda/emulation.cpp) and for CudaDevice (kernels/cuda/cuda_backend.cu).
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/attrs.h"
+#include "core/tensor.h"
+#include "kernels/cpu/ops.h"
+
+namespace fw::gpu {
+
+struct OpRun {
+  std::vector<Tensor> out;      // per output port
+  std::vector<Tensor> saved;    // per saved slot of the CPU kernel
+  std::vector<Tensor> din;      // per input: the gradient, or empty when not wanted
+  std::vector<Tensor> dparams;  // per parameter: the gradient, or empty when not wanted
+};
+
+class OpRunner {
+ public:
+  virtual ~OpRunner() = default;
+  virtual std::string device() const = 0;
+  // Forward of op `id` on `in` (batched) with `params`, then, when `dout` is not empty, backward
+  // with every input and the forward's output and saved slots available, computing the inputs'
+  // and parameters' gradients flagged in want_din / want_dparam. Errors: fw::Error.
+  virtual OpRun run(std::string_view id, const Attrs& attrs, const cpu::RunMode& mode,
+                    const std::vector<Tensor>& in, const std::vector<Tensor>& params,
+                    const std::vector<Tensor>& dout, const std::vector<bool>& want_din,
+                    const std::vector<bool>& want_dparam) = 0;
+};
+
+// The op programs under HostDevice (always built).
+std::unique_ptr<OpRunner> host_emulation_runner();
+// The op programs on the GPU: nullptr, with the reason in *why, when this build has no CUDA
+// backend or the machine no usable GPU.
+std::unique_ptr<OpRunner> cuda_op_runner(std::string* why);
+
+}  // namespace fw::gpu
