@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds what a GPU machine needs for issue #14's checks and puts it in .gpu/ (ignored by git):
+# formwork, formwork_device_tests and formwork_bench_cuda (Release, CUDA on, no GUI, MPI or ONNX,
+# no -march=native: the GPU machine's processor may differ), and the shared libraries they load
+# that a bare CUDA machine lacks (Debian's; the CUDA driver and cuBLAS are the machine's own).
+#   scripts/gpu_bundle.sh            then, on the GPU machine: scripts/gpu_check.sh .gpu "$OUT"
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${FORMWORK_GPU_BUILD:-$root/build-gpu}
+out=$root/.gpu
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORMWORK_GUI=OFF \
+  -DFORMWORK_MPI=OFF -DFORMWORK_ONNX=OFF -DFORMWORK_NATIVE=OFF -DFORMWORK_CUDA=ON \
+  -DFORMWORK_TESTS=ON >/dev/null
+cmake --build "$build" -j "${FORMWORK_JOBS:-$(nproc)}" \
+  --target formwork formwork_device_tests formwork_bench_cuda
+rm -rf "$out"
+mkdir -p "$out/lib"
+bins=("$build/app/formwork" "$build/tests/formwork_device_tests" "$build/tests/formwork_bench_cuda")
+cp "${bins[@]}" "$out/"
+ldd "${bins[@]}" | awk '/=> \// {print $3}' | sort -u | while read -r lib; do
+  case $(basename "$lib") in
+    libc.so* | libm.so* | libdl.so* | libpthread.so* | librt.so* | ld-linux* | libcuda.so* | \
+      libcublas* | libcudart* | libnvidia*) ;;
+    *) cp -L "$lib" "$out/lib/" ;;
+  esac
+done
+strip "$out"/formwork "$out"/formwork_device_tests "$out"/formwork_bench_cuda
+grep -qx '/.gpu/' "$root/.git/info/exclude" 2>/dev/null || echo '/.gpu/' >>"$root/.git/info/exclude"
+du -sh "$out"
+ls "$out" "$out/lib"
