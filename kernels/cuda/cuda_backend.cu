@@ -42,7 +42,12 @@ const Probe& probe() {
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
       cudaGetLastError();
-      r.why = std::string("no CUDA device (") + cudaGetErrorString(e) + ")";
+      r.why = e == cudaErrorNoDevice ? std::string("no CUDA device on this machine")
+              : e == cudaErrorInsufficientDriver
+                  ? std::string("no CUDA device: the NVIDIA driver is missing or older than "
+                                "CUDA 13 needs (") +
+                        cudaGetErrorString(e) + ")"
+                  : std::string("no CUDA device (") + cudaGetErrorString(e) + ")";
       return r;
     }
     if (count == 0) {

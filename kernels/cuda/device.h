@@ -96,7 +96,8 @@ struct MemoryLimit {
 // Buffers keyed by capacity; a request of n floats takes a free buffer of capacity n..2n+4096.
 class DevicePool {
  public:
-  virtual ~DevicePool() { release_free(); }
+  // Derived destructors call drop_all(): raw_free is theirs, and gone by the time this runs.
+  virtual ~DevicePool() = default;
   float* take(size_t n) {
     if (n == 0) n = 1;
     auto it = free_.lower_bound(n);
