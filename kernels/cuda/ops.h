@@ -190,23 +190,13 @@ void add_kernel(KernelTable<D>& t, std::string_view id, void (*fwd)(const Fwd<D>
 
 // 2. the families
 // -----------------------------------------------------------------------------------
+#include "kernels/cuda/ops_attention.h"
+#include "kernels/cuda/ops_conv.h"
 #include "kernels/cuda/ops_elementwise.h"
 #include "kernels/cuda/ops_linear.h"
-#if __has_include("kernels/cuda/ops_shape.h")
-#include "kernels/cuda/ops_shape.h"
-#endif
-#if __has_include("kernels/cuda/ops_norm.h")
 #include "kernels/cuda/ops_norm.h"
-#endif
-#if __has_include("kernels/cuda/ops_pool.h")
 #include "kernels/cuda/ops_pool.h"
-#endif
-#if __has_include("kernels/cuda/ops_conv.h")
-#include "kernels/cuda/ops_conv.h"
-#endif
-#if __has_include("kernels/cuda/ops_attention.h")
-#include "kernels/cuda/ops_attention.h"
-#endif
+#include "kernels/cuda/ops_shape.h"
 
 namespace fw::gpu {
 
@@ -217,21 +207,11 @@ const KernelTable<D>& dev_kernels() {
     KernelTable<D> t;
     add_elementwise<D>(t);
     add_linear<D>(t);
-#if __has_include("kernels/cuda/ops_shape.h")
     add_shape<D>(t);
-#endif
-#if __has_include("kernels/cuda/ops_norm.h")
     add_norm<D>(t);
-#endif
-#if __has_include("kernels/cuda/ops_pool.h")
     add_pool<D>(t);
-#endif
-#if __has_include("kernels/cuda/ops_conv.h")
     add_conv<D>(t);
-#endif
-#if __has_include("kernels/cuda/ops_attention.h")
     add_attention<D>(t);
-#endif
     return t;
   }();
   return table;

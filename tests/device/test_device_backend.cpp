@@ -28,10 +28,16 @@ Tensor random_tensor(const fw::Shape& s, uint32_t seed, float scale = 1.0f) {
   return t;
 }
 
-// max |a - b| / max(max |b|, 1e-6)
-double rel_err(const Tensor& a, const Tensor& b) {
+double max_abs(const Tensor& t) {
+  double m = 0;
+  for (float v : t.data) m = std::max(m, double(std::abs(v)));
+  return m;
+}
+
+// max |a - b| / max(max |b|, floor)
+double rel_err(const Tensor& a, const Tensor& b, double floor = 1e-6) {
   if (a.shape != b.shape || a.size() != b.size()) return INFINITY;
-  double d = 0, m = 1e-6;
+  double d = 0, m = floor;
   for (int64_t i = 0; i < a.size(); ++i) {
     if (!std::isfinite(a.data[i])) return INFINITY;
     d = std::max(d, std::abs(double(a.data[i]) - double(b.data[i])));
@@ -90,7 +96,9 @@ void compare_network(const fw::Backend& dev, const std::string& name, const fw::
   o.backward = true;
   o.grads.params = true;
   o.grads.inputs = true;
-  const std::vector<int> attn = fw::find_ops(net.g, cpu->flat(), "", "self_attention");
+  std::vector<int> attn;
+  for (int op = 0; op < int(cpu->flat().ops.size()); ++op)
+    if (cpu->flat().ops[op].def->id == "self_attention") attn.push_back(op);
   if (!attn.empty()) o.keep_attention = {attn.front()};
   const auto yc = cpu->forward({x}, o);
   const auto yg = gpu->forward({x}, o);
@@ -106,10 +114,15 @@ void compare_network(const fw::Backend& dev, const std::string& name, const fw::
   const fw::Gradients gc = cpu->backward({dy});
   const fw::Gradients gg = gpu->backward({dy});
   ASSERT_EQ(gg.params.size(), gc.params.size());
+  // A gradient that is zero in exact arithmetic is float noise on both sides (poolformer's
+  // norm1.bias: the pooling mixer maps a constant shift to 0): errors are measured against at
+  // least 1e-3 of the largest parameter gradient.
+  double largest = 0;
+  for (const auto& [pname, t] : gc.params) largest = std::max(largest, max_abs(t));
   for (const auto& [pname, t] : gc.params) {
     auto it = gg.params.find(pname);
     ASSERT_NE(it, gg.params.end()) << pname;
-    EXPECT_LE(rel_err(it->second, t), bwd_tol) << pname;
+    EXPECT_LE(rel_err(it->second, t, 1e-3 * largest), bwd_tol) << pname;
   }
   ASSERT_EQ(gg.inputs.size(), 1u);
   EXPECT_LE(rel_err(gg.inputs[0], gc.inputs[0]), bwd_tol) << "input gradient";
@@ -119,9 +132,9 @@ void compare_network(const fw::Backend& dev, const std::string& name, const fw::
 // random mixing, identity, and ViT (class token, token layer norm, GELU).
 const std::vector<std::pair<std::string, fw::Shape>>& networks() {
   static const std::vector<std::pair<std::string, fw::Shape>> v = {
-      {"poolformer_s12", {3, 64, 64}},        {"caformer_s18", {3, 64, 64}},
-      {"convformer_s18", {3, 64, 64}},        {"randformer_s12", {3, 64, 64}},
-      {"identityformer_s12", {3, 64, 64}},    {"vit_tiny_patch16_224", {3, 32, 32}},
+      {"poolformer_s12", {3, 64, 64}},     {"caformer_s18", {3, 64, 64}},
+      {"convformer_s18", {3, 64, 64}},     {"randformer_s12", {3, 64, 64}},
+      {"identityformer_s12", {3, 64, 64}}, {"vit_tiny_patch16_224", {3, 32, 32}},
       {"formwork_fm32", {1, 32, 32}}};
   return v;
 }
@@ -129,10 +142,9 @@ const std::vector<std::pair<std::string, fw::Shape>>& networks() {
 // Dropout and drop path in training draw the CPU's masks (the same hash of seed and element).
 void compare_training_masks(const fw::Backend& dev) {
   fw::Graph g;
-  const fw::NodeId in = g.add(fw::kNoNode, "input", "input",
-                              fw::Attrs({{"channels", int64_t(4)},
-                                         {"height", int64_t(5)},
-                                         {"width", int64_t(6)}}));
+  const fw::NodeId in =
+      g.add(fw::kNoNode, "input", "input",
+            fw::Attrs({{"channels", int64_t(4)}, {"height", int64_t(5)}, {"width", int64_t(6)}}));
   const fw::NodeId drop = g.add(fw::kNoNode, "dropout", "drop", fw::Attrs({{"p", 0.4}}));
   const fw::NodeId path = g.add(fw::kNoNode, "drop_path", "path", fw::Attrs({{"p", 0.5}}));
   const fw::NodeId out = g.add(fw::kNoNode, "output", "output");
