@@ -31,12 +31,14 @@
 // every machine, and against the GPU where there is one.
 #pragma once
 #include <algorithm>
+#include <barrier>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/attrs.h"
@@ -218,13 +220,39 @@ struct DevKernel {
 
 // 7. HostDevice ----------------------------------------------------------------------------------
 // The device interface on the host: blocks run one after another with one thread each
-// (ctx.threads == 1), gemm is Eigen's. It checks the op programs' indexing and arithmetic where
-// there is no GPU; it is not a fast CPU backend (that is kernels/cpu).
+// (ctx.threads == 1; set_block_threads(n) makes them teams of n threads), gemm is Eigen's. It
+// checks the op programs' indexing and arithmetic where there is no GPU; it is not a fast CPU
+// backend (that is kernels/cpu).
 struct SerialCtx {
   int tid = 0;
   int threads = 1;
   float sum(float v) const { return v; }
   float max(float v) const { return v; }
+};
+
+// A block of `threads` real threads (set_block_threads): sum/max meet at a barrier, as
+// __syncthreads does on the GPU, and every thread gets the same total (summed in thread order).
+struct TeamCtx {
+  int tid = 0;
+  int threads = 1;
+  float* slots = nullptr;  // one per thread
+  std::barrier<>* bar = nullptr;
+  float sum(float v) const {
+    slots[tid] = v;
+    bar->arrive_and_wait();
+    float s = 0.0f;
+    for (int t = 0; t < threads; ++t) s += slots[t];
+    bar->arrive_and_wait();  // everyone has read the slots before they are written again
+    return s;
+  }
+  float max(float v) const {
+    slots[tid] = v;
+    bar->arrive_and_wait();
+    float m = slots[0];
+    for (int t = 1; t < threads; ++t) m = std::max(m, slots[t]);
+    bar->arrive_and_wait();
+    return m;
+  }
 };
 
 class HostDevice final : public DevicePool {
@@ -244,9 +272,25 @@ class HostDevice final : public DevicePool {
   }
   template <class Body>
   void launch_rows(int64_t rows, int64_t /*cols*/, const Body& b) {
-    SerialCtx c;
-    for (int64_t r = 0; r < rows; ++r) b(r, c);
+    if (block_threads_ <= 1) {
+      SerialCtx c;
+      for (int64_t r = 0; r < rows; ++r) b(r, c);
+      return;
+    }
+    // One team of block_threads_ threads walks the rows together, as one GPU block would.
+    std::vector<float> slots(static_cast<size_t>(block_threads_));
+    std::barrier<> bar(block_threads_);
+    std::vector<std::thread> team;
+    for (int t = 0; t < block_threads_; ++t)
+      team.emplace_back([&, t] {
+        TeamCtx c{t, block_threads_, slots.data(), &bar};
+        for (int64_t r = 0; r < rows; ++r) b(r, c);
+      });
+    for (std::thread& th : team) th.join();
   }
+  // launch_rows with blocks of n real threads (1: one thread, the default): the tests run the
+  // row programs with 32 and 256 threads a block too, as the GPU does.
+  void set_block_threads(int n) { block_threads_ = std::max(1, n); }
   void gemm(const Gemm& g);
   const float* ones(size_t n) {
     if (ones_.size() < n) ones_.assign(n, 1.0f);
@@ -263,6 +307,7 @@ class HostDevice final : public DevicePool {
 
  private:
   std::vector<float> ones_;
+  int block_threads_ = 1;
 };
 
 }  // namespace fw::gpu

@@ -33,8 +33,10 @@ const Backend& host_emulation_backend() {
   return b;
 }
 
-std::unique_ptr<OpRunner> host_emulation_runner() {
-  return std::make_unique<OpRunnerT<HostDevice>>(std::make_unique<HostDevice>());
+std::unique_ptr<OpRunner> host_emulation_runner(int block_threads) {
+  auto dev = std::make_unique<HostDevice>();
+  dev->set_block_threads(block_threads);
+  return std::make_unique<OpRunnerT<HostDevice>>(std::move(dev));
 }
 
 }  // namespace fw::gpu

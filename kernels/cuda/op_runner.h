@@ -33,8 +33,9 @@ class OpRunner {
                     const std::vector<bool>& want_dparam) = 0;
 };
 
-// The op programs under HostDevice (always built).
-std::unique_ptr<OpRunner> host_emulation_runner();
+// The op programs under HostDevice (always built); block_threads: threads per launch_rows
+// block (HostDevice::set_block_threads).
+std::unique_ptr<OpRunner> host_emulation_runner(int block_threads = 1);
 // The op programs on the GPU: nullptr, with the reason in *why, when this build has no CUDA
 // backend or the machine no usable GPU.
 std::unique_ptr<OpRunner> cuda_op_runner(std::string* why);

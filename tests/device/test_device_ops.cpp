@@ -115,6 +115,34 @@ TEST_P(DeviceOpEmulated, MatchesCpu) {
 }
 INSTANTIATE_TEST_SUITE_P(Sweep, DeviceOpEmulated, ::testing::ValuesIn(device_cases()), case_name);
 
+// The row programs with real blocks of threads meeting at barriers (5, 32 and 256 a block;
+// CudaDevice launches 32 to 256): a reduction every thread does not reach, a per-row value written
+// by every thread, or a row's elements split wrongly between threads shows here.
+class DeviceOpEmulatedBlocks : public ::testing::TestWithParam<OpCase> {};
+
+TEST_P(DeviceOpEmulatedBlocks, MatchesCpuWithBlocksOfThreads) {
+  // 5: an odd split; 32: one warp; 256 (small cases only: 256 host threads meeting at barriers
+  // cost seconds on two cores): CudaDevice's largest block.
+  const bool small = fw::numel(GetParam().in.at(0)) <= 5000;
+  for (int threads : {5, 32, 256}) {
+    if (threads == 256 && !small) continue;
+    auto runner = fw::gpu::host_emulation_runner(threads);
+    check_against_cpu(*runner, GetParam(), 1e-5, 1e-4);
+  }
+}
+std::vector<OpCase> row_program_cases() {
+  std::vector<OpCase> v;
+  for (const OpCase& c : device_cases())
+    if (fw::numel(c.in.at(0)) <= 30000 &&
+        (c.op == "group_norm" || c.op == "layer_norm" || c.op == "layer_norm2d" ||
+         c.op == "global_avg_pool" || c.op == "self_attention" || c.op == "star_relu" ||
+         c.op == "scale" || c.op == "linear" || c.op == "conv2d" || c.op == "cls_pos_embed"))
+      v.push_back(c);
+  return v;
+}
+INSTANTIATE_TEST_SUITE_P(Sweep, DeviceOpEmulatedBlocks, ::testing::ValuesIn(row_program_cases()),
+                         case_name);
+
 class DeviceOpCuda : public ::testing::TestWithParam<OpCase> {};
 
 TEST_P(DeviceOpCuda, MatchesCpu) {
