@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds what a GPU machine needs for issue #14's checks and puts it in .gpu/ (ignored by git):
-# formwork, formwork_device_tests and formwork_bench_cuda (Release, CUDA on, no GUI, MPI or ONNX,
-# no -march=native: the GPU machine's processor may differ), and the shared libraries they load
+# formwork, formwork_device_tests and formwork_bench_cuda (Release, CUDA on, no GUI, Qt, MPI or ONNX,
+# for x86-64-v3 (AVX2) rather than -march=native: the GPU machine's processor may differ), and
+# the shared libraries they load
 # that a bare CUDA machine lacks (Debian's; the CUDA driver and cuBLAS are the machine's own).
 #   scripts/gpu_bundle.sh            then, on the GPU machine: scripts/gpu_check.sh .gpu "$OUT"
 set -euo pipefail
@@ -10,6 +11,7 @@ build=${FORMWORK_GPU_BUILD:-$root/build-gpu}
 out=$root/.gpu
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORMWORK_GUI=OFF \
   -DFORMWORK_MPI=OFF -DFORMWORK_ONNX=OFF -DFORMWORK_NATIVE=OFF -DFORMWORK_CUDA=ON \
+  -DCMAKE_CXX_FLAGS=-march=x86-64-v3 -DCMAKE_DISABLE_FIND_PACKAGE_Qt6=TRUE \
   -DFORMWORK_TESTS=ON >/dev/null
 cmake --build "$build" -j "${FORMWORK_JOBS:-$(nproc)}" \
   --target formwork formwork_device_tests formwork_bench_cuda
