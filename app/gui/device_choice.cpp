@@ -5,6 +5,11 @@
 
 namespace fw::gui {
 
+std::vector<AbsentDevice> absent_devices() {
+  if (gpu::cuda_backend()) return {};
+  return {{"cuda", gpu::cuda_status()}};
+}
+
 std::vector<const Backend*> DeviceChoice::usable() const {
   std::vector<const Backend*> out;
   for (const Backend* b : offered)
@@ -19,13 +24,15 @@ std::string DeviceChoice::choose(std::string_view name) {
     chosen = b;
     return "";
   }
+  for (const AbsentDevice& a : absent)
+    if (a.name == name) return a.why;
   return "no device '" + std::string(name) + "' is offered";
 }
 
-std::string device_label(const Backend& b) {
-  if (b.name() == "cpu") return "CPU";
-  if (b.name() == "cuda") return "CUDA";
-  return std::string(b.name());
+std::string device_label(std::string_view name) {
+  if (name == "cpu") return "CPU";
+  if (name == "cuda") return "CUDA";
+  return std::string(name);
 }
 
 std::string device_detail(const Backend& b) {

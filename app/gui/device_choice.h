@@ -6,7 +6,8 @@
 //   build with CUDA, usable or not). Tests put their own here (a second usable backend, one that
 //   runs out of memory) before the first frame.
 // - Only a usable backend can be chosen (Backend::unavailable() empty); the picker shows the others
-//   disabled, with why.
+//   disabled, with why, and so the backends this build lacks (`absent`: CUDA in a build without
+//   it, with fw::gpu::cuda_status()).
 // - The choice lasts for the session: it is not stored in the project (a project opens anywhere).
 //   A training run or search already going keeps the device it started on.
 #pragma once
@@ -18,8 +19,15 @@
 
 namespace fw::gui {
 
+struct AbsentDevice {
+  std::string name;  // "cuda"
+  std::string why;   // "this build has no CUDA backend (...)"
+};
+std::vector<AbsentDevice> absent_devices();  // {cuda, why} in a build without CUDA; else none
+
 struct DeviceChoice {
   std::vector<const Backend*> offered = backends();
+  std::vector<AbsentDevice> absent = absent_devices();
   const Backend* chosen = nullptr;  // nullptr: the CPU
 
   const Backend& backend() const { return chosen ? *chosen : cpu_backend(); }
@@ -31,7 +39,8 @@ struct DeviceChoice {
 };
 
 // "CPU", "CUDA", or the backend's own name.
-std::string device_label(const Backend& b);
+std::string device_label(std::string_view name);
+inline std::string device_label(const Backend& b) { return device_label(b.name()); }
 // One line on the backend for its tooltip: for CUDA the GPU (fw::gpu::cuda_status()), for the CPU
 // its thread count; why it is unavailable when it is.
 std::string device_detail(const Backend& b);

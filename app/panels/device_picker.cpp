@@ -67,6 +67,20 @@ bool draw_device_picker(AppState& app) {
         }
       ImGui::PopID();
     }
+    for (const AbsentDevice& a : d.absent) {  // not in this build: listed, disabled, with why
+      ImGui::PushID(a.name.c_str());
+      ImGui::Selectable((device_label(a.name) + " \xE2\x80\x94 " + a.why).c_str(), false,
+                        ImGuiSelectableFlags_Disabled);
+      if (ImGui::IsItemHovered(ImGuiHoveredFlags_AllowWhenDisabled))
+        ImGui::SetTooltip("%s", a.why.c_str());
+      probe::note("device:" + a.name);
+      if (probe::enabled())
+        if (probe::Drawn* dr = probe::drawn_item("device", a.name)) {
+          dr->text = a.why;
+          dr->flag("disabled");
+        }
+      ImGui::PopID();
+    }
     ImGui::EndCombo();
   }
   if (!picked) return false;

@@ -49,13 +49,15 @@ TEST(DevicePicker, OffersOnlyTheUsableBackendsAndSaysWhyNotTheOthers) {
   tpu.why_unavailable = "no TPU on this machine";
   UiDriver ui;
   ui.app.device.offered = {&fw::cpu_backend(), &fw::gpu::host_emulation_backend(), &tpu};
+  ui.app.device.absent = {{"npu", "this build has no NPU backend"}};
   ui.frame(2);
   EXPECT_EQ(probe::fact_or("device"), "cpu");
   const probe::Drawn* combo = probe::find("device", "picker");
   ASSERT_NE(combo, nullptr);
   EXPECT_EQ(combo->text, "cpu");
   open_picker(ui);
-  EXPECT_EQ(probe::ids("device"), (std::vector<std::string>{"picker", "cpu", "emulated", "tpu"}));
+  EXPECT_EQ(probe::ids("device"),
+            (std::vector<std::string>{"picker", "cpu", "emulated", "tpu", "npu"}));
   const probe::Drawn* cpu = probe::find("device", "cpu");
   const probe::Drawn* emu = probe::find("device", "emulated");
   const probe::Drawn* no = probe::find("device", "tpu");
@@ -65,12 +67,17 @@ TEST(DevicePicker, OffersOnlyTheUsableBackendsAndSaysWhyNotTheOthers) {
   EXPECT_FALSE(emu->has("disabled"));
   EXPECT_TRUE(no->has("disabled"));
   EXPECT_EQ(no->text, "no TPU on this machine");  // why it is not offered
+  const probe::Drawn* npu = probe::find("device", "npu");
+  ASSERT_NE(npu, nullptr);
+  EXPECT_TRUE(npu->has("disabled"));
+  EXPECT_EQ(npu->text, "this build has no NPU backend");
   // Clicking the disabled entry chooses nothing.
   ui.click(ui.at("device:tpu"));
   ui.frame(2);
   EXPECT_EQ(&ui.app.device.backend(), &fw::cpu_backend());
   EXPECT_EQ(probe::fact_or("device"), "cpu");
   EXPECT_EQ(ui.app.device.choose("tpu"), "no TPU on this machine");
+  EXPECT_EQ(ui.app.device.choose("npu"), "this build has no NPU backend");
   EXPECT_EQ(ui.app.device.choose("gpu9"), "no device 'gpu9' is offered");
   EXPECT_EQ(ui.app.device.usable(), (std::vector<const fw::Backend*>{
                                         &fw::cpu_backend(), &fw::gpu::host_emulation_backend()}));
@@ -89,6 +96,14 @@ TEST(DevicePicker, ByDefaultListsTheBuildsBackendsWithCudaOnlyWhereItRuns) {
     if (!why.empty()) {
       EXPECT_EQ(d->text, why) << b->name();
     }
+  }
+  // A build without CUDA lists it disabled, saying so.
+  if (!fw::gpu::cuda_backend()) {
+    const probe::Drawn* d = probe::find("device", "cuda");
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->has("disabled"));
+    EXPECT_EQ(d->text, fw::gpu::cuda_status());
+    EXPECT_EQ(ui.app.device.choose("cuda"), fw::gpu::cuda_status());
   }
   // The CUDA backend of a CUDA build, on a machine without a usable GPU (this one, in CI): listed,
   // disabled, saying why (fw::gpu::cuda_status()).
