@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/cuda/device.h"
 #include "kernels/parallel.h"
 
 namespace fw {
@@ -65,6 +66,7 @@ struct InferenceService::Impl {
     State state = State::Done;  // Done or Failed
     Result result;
     std::string error;
+    std::string notice;            // ran on the CPU after the device ran out of memory
     std::list<Key>::iterator lru;  // position in `lru` (front: most recently read)
   };
   // What the worker built for one model (touched by the worker only).
@@ -74,6 +76,8 @@ struct InferenceService::Impl {
     std::unique_ptr<Analysis> analysis;  // the executor refers to it: stable address
     std::unique_ptr<Executor> ex;
     std::string error;  // why the model cannot run ("" when ex is usable)
+    std::string oom;    // the device ran out of memory building ex: requests run on the CPU
+    std::unique_ptr<Executor> cpu;  // the CPU fallback, built when a request first needs it
   };
 
   size_t cache_limit = 64;
@@ -95,6 +99,8 @@ struct InferenceService::Impl {
   mutable std::map<Key, Entry> cache;
   mutable std::list<Key> lru;
   std::atomic<int64_t> abandoned{0};
+  int64_t cpu_retries = 0;  // guarded by mu
+  std::string retry_notice;
 
   Built built;  // worker only
   std::thread worker;
@@ -130,10 +136,12 @@ struct InferenceService::Impl {
   // Worker thread, no lock held. The executor refers to the analysis and the graph: it goes first.
   void release() {
     built.ex.reset();
+    built.cpu.reset();
     built.analysis.reset();
     built.model = {};
     built.epoch = 0;
     built.error.clear();
+    built.oom.clear();
   }
   void build(uint64_t for_epoch, const ModelSnapshot& m) {
     release();
@@ -147,11 +155,77 @@ struct InferenceService::Impl {
       if (!m.weights) throw Error("the model has no weights");
       built.ex = backend.create(*m.graph, *built.analysis);
       built.ex->bind(*m.weights);
+    } catch (const gpu::DeviceOutOfMemory& e) {
+      built.ex.reset();
+      built.oom = first_line(e.what());
+      if (built.oom.empty()) built.oom = "out of device memory";
+      if (&backend_of(m) == &cpu_backend()) {  // nowhere to retry
+        built.error = built.oom;
+        built.oom.clear();
+      }
     } catch (const std::exception& e) {
       built.ex.reset();
       built.error = first_line(e.what());
       if (built.error.empty()) built.error = "the model could not be built";
     }
+  }
+  static const Backend& backend_of(const ModelSnapshot& m) {
+    return m.backend ? *m.backend : cpu_backend();
+  }
+
+  // Runs the work on `x` into `e` (Done or Failed). Returns false when it was abandoned
+  // (fw::Cancelled: nothing is stored). A DeviceOutOfMemory from a device backend sets `oom`
+  // instead (the caller retries on the CPU).
+  bool attempt(const Pending& req, const ModelSnapshot& m, Executor& x, const Backend& backend,
+               JobControl& control, Entry& e, std::string* oom) {
+    try {
+      CancellingExecutor ex(x, control.cancel);
+      Context ctx{ex, *m.graph, *built.analysis, *m.weights, backend, control};
+      e.result = req.work(ctx);
+      e.state = State::Done;
+    } catch (const Cancelled&) {
+      return false;
+    } catch (const gpu::DeviceOutOfMemory& ex) {
+      if (oom && &backend != &cpu_backend()) {
+        *oom = first_line(ex.what());
+        if (oom->empty()) *oom = "out of device memory";
+      } else {
+        e.state = State::Failed;
+        e.error = first_line(ex.what());
+      }
+    } catch (const std::exception& ex) {
+      e.state = State::Failed;
+      e.error = first_line(ex.what());
+      if (e.error.empty()) e.error = "the request failed";
+    } catch (...) {
+      e.state = State::Failed;
+      e.error = "the request failed (unknown exception)";
+    }
+    return true;
+  }
+
+  // The request again on the model's CPU executor (built on first use), after the device ran out
+  // of memory with `oom`. Returns false when abandoned.
+  bool retry_on_cpu(const Pending& req, const ModelSnapshot& m, JobControl& control,
+                    const std::string& oom, Entry& e) {
+    e = Entry{};
+    e.notice =
+        std::string(backend_of(m).name()) + ": " + oom + "; this request ran on the CPU instead";
+    if (control.cancelled()) return false;
+    if (!built.cpu) {
+      try {
+        auto cpu = cpu_backend().create(*m.graph, *built.analysis);
+        cpu->bind(*m.weights);
+        built.cpu = std::move(cpu);
+      } catch (const std::exception& ex) {
+        e.state = State::Failed;
+        e.error = "on the CPU: " + first_line(ex.what());
+        return true;
+      }
+    }
+    control.done = 0;
+    control.total = 0;
+    return attempt(req, m, *built.cpu, cpu_backend(), control, e, nullptr);
   }
 
   void loop() {
@@ -184,26 +258,14 @@ struct InferenceService::Impl {
       Entry e;
       bool keep = true;
       if (built.epoch != req_epoch) build(req_epoch, m);
-      if (!built.ex) {
+      std::string oom = built.oom;  // the device could not even hold the model
+      if (built.ex) {
+        keep = attempt(req, m, *built.ex, backend_of(m), *control, e, &oom);
+      } else if (oom.empty()) {
         e.state = State::Failed;
         e.error = built.error;
-      } else {
-        try {
-          CancellingExecutor ex(*built.ex, control->cancel);
-          const Backend& backend = m.backend ? *m.backend : cpu_backend();
-          Context ctx{ex, *m.graph, *built.analysis, *m.weights, backend, *control};
-          e.result = req.work(ctx);
-        } catch (const Cancelled&) {
-          keep = false;
-        } catch (const std::exception& ex) {
-          e.state = State::Failed;
-          e.error = first_line(ex.what());
-          if (e.error.empty()) e.error = "the request failed";
-        } catch (...) {
-          e.state = State::Failed;
-          e.error = "the request failed (unknown exception)";
-        }
       }
+      if (keep && !oom.empty()) keep = retry_on_cpu(req, m, *control, oom, e);
 
       std::vector<Result> dropped;
       {
@@ -211,6 +273,10 @@ struct InferenceService::Impl {
         // Abandoned (the model changed, or the service is closing): whatever it produced is
         // discarded, even when it completed.
         if (control->cancelled() || req_epoch != epoch) keep = false;
+        if (keep && !e.notice.empty()) {
+          ++cpu_retries;
+          retry_notice = e.notice;
+        }
         if (keep) store(req.key, std::move(e), dropped);
         running = false;
         running_control.reset();
@@ -313,6 +379,7 @@ InferenceService::Status InferenceService::get(const std::string& input_id,
       st.state = it->second.state;
       st.result = it->second.result;
       st.error = it->second.error;
+      st.notice = it->second.notice;
       return st;
     }
     if (s.runs(key)) {
@@ -342,6 +409,8 @@ InferenceService::Activity InferenceService::activity() const {
       control = s.running_control;
     }
     a.queued = static_cast<int>(s.queue.size());
+    a.cpu_retries = s.cpu_retries;
+    a.retry_notice = s.retry_notice;
   }
   if (control) {
     a.done = control->done.load();

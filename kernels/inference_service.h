@@ -22,6 +22,11 @@
 //    `cache_limit` of them, least recently read dropped first) until the model changes; a model
 //    switched back to an earlier revision pair recomputes.
 //  - activity(): for the status bar: what runs now, its progress, how many wait.
+//  - A device that runs out of memory (fw::gpu::DeviceOutOfMemory, kernels/cuda/device.h, from
+//    building the model's executor or from the work) does not fail the request: it runs again on
+//    a CPU executor of the same model (built once, when first needed), and its Status carries a
+//    `notice` saying so; activity() counts these retries and keeps the last notice, for the
+//    status bar. The next request tries the device again.
 //  - Work gets a Context: the executor (its inputs batched as the graph says), the graph, the
 //    analysis, the weights, the backend and the JobControl (progress: control.total/done; a
 //    status line). It returns any result as a shared_ptr<const void>; get_as<T> casts it back.
@@ -84,6 +89,9 @@ class InferenceService {
     State state = State::Absent;
     Result result;          // Done
     std::string error;      // Failed
+    // Done or Failed after a retry on the CPU: "cuda: out of GPU memory: ...; this request ran
+    // on the CPU instead"; "" when it ran where the model asked.
+    std::string notice;
     int64_t done = 0, total = 0;  // Running: progress
     std::string status;     // Running: the work's status line
   };
@@ -93,6 +101,8 @@ class InferenceService {
     int64_t done = 0, total = 0;
     std::string status;
     int queued = 0;
+    int64_t cpu_retries = 0;   // requests run again on the CPU (device out of memory), in all
+    std::string retry_notice;  // the last one's Status::notice
   };
 
   explicit InferenceService(int threads = 0, size_t cache_limit = 64);

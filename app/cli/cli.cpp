@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/project_lock.h"
+#include "kernels/cuda/backends.h"
 #include "nas/mpi.h"
 
 namespace fw::cli {
@@ -17,6 +18,15 @@ const std::set<std::string>& command_names() {
       "space",     "nas",   "results", "study",   "--help", "-h",      "--version"};
   return names;
 }
+// --version's CUDA state: "off" (a build without the CUDA backend), the GPU it runs on
+// ("NVIDIA H200, sm_90, 143 GB, driver 13.0"), or "unavailable: <why>" (built, but no usable GPU).
+std::string cuda_state() {
+  const Backend* cuda = gpu::cuda_backend();
+  if (!cuda) return "off";
+  if (const std::string why = cuda->unavailable(); !why.empty()) return "unavailable: " + why;
+  return gpu::cuda_status();
+}
+
 }  // namespace
 
 bool is_command(const std::string& word) { return command_names().count(word) != 0; }
@@ -87,7 +97,8 @@ int run(int argc, char** argv) {
     std::fputs(app.help("", CLI::AppFormatMode::All).c_str(), stdout);
     return 0;
   } catch (const CLI::CallForVersion&) {
-    std::printf("formwork %s (MPI: %s)\n", kFormworkBuild, mpi_built() ? "on" : "off");
+    std::printf("formwork %s (MPI: %s, CUDA: %s)\n", kFormworkBuild, mpi_built() ? "on" : "off",
+                cuda_state().c_str());
     return 0;
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "formwork: error: %s (see `formwork --help`)\n", e.what());

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "app/cli/cli.h"
+#include "app/cli/engine.h"
 #include "core/analysis.h"
 #include "core/arch.h"
 #include "core/atomic_file.h"
@@ -140,6 +141,7 @@ void register_nas(CLI::App& app) {
   struct Args {
     std::string project, strategy = "random", objectives, name = "search";
     SearchSettings s;
+    DeviceArgs device;
     bool json = false, quiet = false;
   };
   auto a = std::make_shared<Args>();
@@ -172,6 +174,7 @@ void register_nas(CLI::App& app) {
   cmd->add_option("--train-lr", a->s.train_lr, "accuracy: peak learning rate (default 0.002)");
   cmd->add_option("--eval-limit", a->s.eval_limit,
                   "accuracy: test items evaluated (default 1000; 0 all)");
+  add_device_options(cmd, a->device);
   cmd->add_flag("--json", a->json, "print a JSON summary at the end");
   cmd->add_flag("--quiet", a->quiet, "no line per subnet");
   cmd->callback([a] {
@@ -199,11 +202,13 @@ void register_nas(CLI::App& app) {
     SearchSettings set = a->s;
     try {
       require_project(a->project, "nas");
+      const Backend& backend = device_backend(a->device);  // before the project is read
       set.name = a->name;
       set.strategy.name = a->strategy;
       set.objectives = parse_objectives(a->objectives);
       p = load_project(a->project);
       session = prepare_search(p, a->project, p.graph_json, set);
+      session->eval.backend = &backend;  // every subnet is scored there (MPI workers too)
     } catch (const UsageError& e) {
       if (!world.active) throw;
       problem = e.what();

@@ -115,6 +115,7 @@ void register_train(CLI::App& app) {
       throw UsageError(
           "train: --resume continues from the project's own weights; leave out --weights");
     if (!a->resume) a->s.check();
+    device_backend(a->engine.device);  // an unusable --device fails before anything is touched
     struct stat st;
     const bool exists = ::stat(a->out.c_str(), &st) == 0;
     if (exists && !a->resume && !a->force)

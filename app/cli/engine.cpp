@@ -5,20 +5,42 @@
 
 #include "core/error.h"
 #include "core/image_io.h"
-#include "core/project_meta.h"
 #include "core/npy.h"
+#include "core/project_meta.h"
 #include "core/safetensors.h"
 #include "core/weights.h"
+#include "kernels/cuda/backends.h"
 #include "kernels/parallel.h"
 
 namespace fw::cli {
+
+void add_device_options(CLI::App* cmd, DeviceArgs& d) {
+  cmd->add_option("--device", d.name, "cpu (default) or cuda (the GPU)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_flag("--tf32", d.tf32,
+                "TF32 tensor-core matrix products on the GPU (faster, about 1e-3 relative error); "
+                "no effect on the CPU");
+}
+
+const Backend& device_backend(const DeviceArgs& d) {
+  const Backend* b = find_backend(d.name);
+  if (!b) {
+    if (d.name == "cuda" && !gpu::cuda_backend())
+      throw Error("--device cuda: " + gpu::cuda_status());
+    throw Error("--device " + d.name + ": this build has no such backend");
+  }
+  if (const std::string why = b->unavailable(); !why.empty())
+    throw Error("--device " + d.name + ": " + why);
+  gpu::set_tf32(d.tf32);
+  return *b;
+}
 
 void add_engine_options(CLI::App* cmd, EngineArgs& a, bool need_weights) {
   add_arch_options(cmd, a.arch);
   if (need_weights)
     cmd->add_option("--weights", a.weights,
                     "weights (*.safetensors); default: the project's stored weights");
-  cmd->add_option("--device", a.device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  add_device_options(cmd, a.device);
   cmd->add_option("--threads", a.threads, "CPU threads (default: all cores)")
       ->check(CLI::Range(1, 1024));
 }
@@ -40,14 +62,11 @@ int64_t Engine::num_classes() const {
 
 std::unique_ptr<Engine> load_engine(const EngineArgs& a, bool with_weights) {
   auto e = std::make_unique<Engine>();
+  e->backend = &device_backend(a.device);
   e->arch = load_arch(a.arch.arch, a.arch.options());
   e->analysis = analyze(e->arch.graph);
   require_valid(e->analysis);
   set_num_threads(a.threads);
-  e->backend = find_backend(a.device);
-  if (!e->backend)
-    throw Error("--device " + a.device + ": this build has no " + a.device +
-                " backend (built without CUDA, or no such device)");
   const FlatGraph fg = flatten(e->arch.graph, e->analysis);
   for (const FlatOp& op : fg.ops)
     if (!e->backend->supports(op.def->id))

@@ -1,6 +1,6 @@
-// What the engine commands (infer, gradcam, attention, score, bench) share: loading the
-// architecture and its weights, checking them against each other, choosing the backend and the
-// thread count, reading the input batch.
+// What the engine commands (infer, bench, gradcam, attention, mixing, score, train, eval) share:
+// loading the architecture and its weights, checking them against each other, choosing the backend
+// (--device, --tf32: also `nas`) and the thread count, reading the input batch.
 #pragma once
 #include <memory>
 
@@ -10,10 +10,21 @@
 
 namespace fw::cli {
 
+// --device cpu|cuda and --tf32.
+struct DeviceArgs {
+  std::string name = "cpu";
+  bool tf32 = false;  // TF32 matrix products on the GPU (fw::gpu::set_tf32); no effect on the CPU
+};
+void add_device_options(CLI::App* cmd, DeviceArgs& d);
+// The backend --device names, checked before any work: fw::Error with one line when this build has
+// none ("--device cuda: this build has no CUDA backend (...)") or the machine cannot run it
+// ("--device cuda: no CUDA device (...)", Backend::unavailable). Applies --tf32 to the process.
+const Backend& device_backend(const DeviceArgs& d);
+
 struct EngineArgs {
   ArchArgs arch;
   std::string weights;   // --weights W.safetensors (else the project's stored weights)
-  std::string device = "cpu";
+  DeviceArgs device;
   int threads = 0;       // 0: all cores
 };
 void add_engine_options(CLI::App* cmd, EngineArgs& a, bool need_weights = true);
@@ -31,7 +42,8 @@ struct Engine {
   int64_t num_classes() const;
 };
 
-// Loads everything; `with_weights` false builds no executor and needs no weights.
+// Loads everything, the device first (device_backend: an unusable one fails before anything is
+// read); `with_weights` false builds no executor and needs no weights.
 std::unique_ptr<Engine> load_engine(const EngineArgs& a, bool with_weights = true);
 
 // Refuses a run at `batch` that cannot fit in memory (kernels/backend.h require_memory) before

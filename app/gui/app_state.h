@@ -4,7 +4,7 @@
 //
 // Contents
 //  1. EditorState   - view state only (the graph itself lives in the Document)
-//  2. AppState      - document, file, messages
+//  2. AppState      - document, file, messages, the device chosen
 //  3. Files         - open, new from template, save, save as (never throw: errors become
 //                     messages, and the open document stays as it was)
 //  4. Edits         - the few edits that are more than one Document call (a composite's new
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "app/gui/device_choice.h"
 #include "core/document.h"
 #include "core/templates.h"
 
@@ -88,6 +89,9 @@ struct AppState {
   // the job for the refusal ("a training run", "a search").
   std::string busy_path;
   std::string busy_what = "a training run";
+
+  // The device the views, a training run and a search compute on (the status bar's picker).
+  DeviceChoice device;
 
   std::string config_dir;  // where recent.json lives; "" = do not remember
   std::vector<std::string> recent;

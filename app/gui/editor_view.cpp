@@ -907,6 +907,12 @@ void EditorView::draw_frame(const Fonts& fonts) {
   training_seen_run_ = tl.run;
   training_seen_phase_ = tl.phase;
   view_model_.sync(app_);
+  // A view request the device had no memory for ran on the CPU: the status bar says so.
+  if (const InferenceService::Activity a = view_model_.service().activity();
+      a.cpu_retries != seen_cpu_retries_) {
+    seen_cpu_retries_ = a.cpu_retries;
+    app_.status = {Message::Warning, a.retry_notice};
+  }
   const ImGuiViewport* vp = ImGui::GetMainViewport();
   ImGui::SetNextWindowPos(vp->WorkPos);
   ImGui::SetNextWindowSize(vp->WorkSize);

@@ -151,6 +151,7 @@ class EditorView {
   InputPanel input_;
   AttentionPanel attention_;
   GradcamPanel gradcam_;
+  int64_t seen_cpu_retries_ = 0;  // the views' requests retried on the CPU (InferenceService)
   int64_t training_seen_run_ = 0;
   TrainingLive::Phase training_seen_phase_ = TrainingLive::Phase::Idle;
   void model_view(const Fonts& fonts);

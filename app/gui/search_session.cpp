@@ -74,6 +74,7 @@ std::string SearchRun::start(SearchRequest req) {
     try {
       const ProjectData p = load_project(req.path);
       std::unique_ptr<SearchSession> s = prepare_search(p, req.path, req.graph_json, req.settings);
+      s->eval.backend = req.backend;  // the subnets and the base are scored there
       if (ctl.cancelled()) {
         publish([](Shared& x) { x.phase = Phase::Cancelled; });
         return;

@@ -35,6 +35,7 @@ struct SearchRequest {
   std::string path;        // the project the search writes (must exist)
   std::string graph_json;  // the graph searched, its space in meta "search_space"
   SearchSettings settings;
+  const Backend* backend = nullptr;  // where subnets are scored (AppState::device); nullptr: CPU
 };
 
 struct SearchLive {

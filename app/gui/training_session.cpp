@@ -68,6 +68,7 @@ std::string TrainingSession::start(TrainingRequest req) {
   live_.revision = revision + 1;
   live_.run = run + 1;
   live_.path = req.path;
+  live_.device = req.backend ? std::string(req.backend->name()) : "cpu";
 
   fresh_job().start([sh = shared_, req = std::move(req)](JobControl& ctl) {
     auto publish = [&](auto&& fn) {
@@ -115,7 +116,7 @@ std::string TrainingSession::start(TrainingRequest req) {
         s.test_images = data.test.size();
       });
       const std::string status = run_training(
-          run, data, cpu_backend(), ctl,
+          run, data, req.backend ? *req.backend : cpu_backend(), ctl,
           [&](const StepInfo& st) {
             publish([&](Shared& s) {
               s.last = st;

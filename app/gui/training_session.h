@@ -30,6 +30,7 @@ struct TrainingRequest {
   Graph graph;       // what a new run trains (Continue trains the graph stored in the project)
   TrainSettings settings;
   TrainFrom from = TrainFrom::Scratch;
+  const Backend* backend = nullptr;  // where it trains (AppState::device); nullptr: the CPU
 };
 
 struct TrainingLive {
@@ -37,6 +38,7 @@ struct TrainingLive {
   Phase phase = Phase::Idle;
   bool paused = false;
   std::string path;   // the project being trained
+  std::string device = "cpu";  // the backend it trains on (TrainingRequest::backend's name)
   std::string error;  // Failed: why
   TrainSettings settings;
   int64_t train_images = 0, test_images = 0;

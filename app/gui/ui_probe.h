@@ -31,6 +31,9 @@
 //             refusal), "stored_error" (text: why the stored space does not fit the graph)
 //   problem   the problems list: the node's module path [selected]; ink: the error colour
 //   status    the status bar's verdict: "valid" or "problems"; ink: its colour
+//   device    the status bar's device picker: "picker" (text: the chosen backend's name) and,
+//             while its list is open, each offered backend by name [chosen disabled] (text: its
+//             detail, or why it cannot be chosen)
 //   dialog    the dialog in front: "templates", "files", "shortcuts", "unsaved", "training",
 //             "error"
 //   template  the template gallery's cards: template name [selected counted]
@@ -49,7 +52,8 @@
 // Facts: view ("editor"/"training"), level (module path of the level the canvas drew),
 // inspector (the module path of the node whose attributes it drew; "" for none), inspector.mode
 // ("node", "level", "model", "multiple"), dialog, training ("live", "run", "none": what the
-// training view's results show), title (the document's name as the breadcrumb shows it); the
+// training view's results show), title (the document's name as the breadcrumb shows it), device
+// (the chosen backend's name); the
 // search view: search (the search shown), search.results / search.front (its ok results, its
 // Pareto front), search.phase, search.x / search.y (the scatter's metrics), search.x_ticks /
 // search.y_ticks, search.base ("marked" or "none"), search.rows (table rows after the filter),

@@ -120,11 +120,16 @@ void ViewModel::derive(const AppState& app) {
   }
   if (int64_t(class_names_.size()) != num_classes_ && !class_names_.empty() && num_classes_ > 0)
     class_names_.resize(size_t(num_classes_));  // names beyond the classifier are not used
+  send_model();
+}
+
+void ViewModel::send_model() {
   ModelSnapshot s;
   s.graph = graph_;
   s.weights = weights_;
   s.graph_revision = graph_revision_;
   s.weights_revision = weights_revision_;
+  s.backend = backend_;
   service_->set_model(std::move(s));
 }
 
@@ -141,7 +146,13 @@ void ViewModel::sync(const AppState& app) {
     doc_revision_ = app.doc.revision();
     changed = true;
   }
-  if (changed) derive(app);
+  const Backend* backend = &app.device.backend();
+  const bool moved = backend != &this->backend();
+  backend_ = backend;
+  if (changed)
+    derive(app);
+  else if (moved)
+    send_model();  // the same model on another device: computed again there
 }
 
 }  // namespace fw::gui

@@ -12,6 +12,10 @@
 //   (core/project_meta.h image_input_pipeline, exactly as `formwork infer`), and `problem`: why
 //   no request can run ("" when they can) — no weights, the graph has problems, or the graph was
 //   edited so that a parameter has no trained weights (the parameter named).
+// - The requests run on the device chosen in the status bar (AppState::device): when it changes,
+//   sync() hands the service the same model on the new backend (what ran is abandoned, the
+//   results are computed again there). A device out of memory retries on the CPU
+//   (InferenceService), which the editor view reports in the status bar.
 // - Nothing here throws into a frame; every failure becomes `problem` or a sample's `error`.
 #pragma once
 #include <memory>
@@ -48,6 +52,8 @@ class ViewModel {
   const InferenceService& service() const { return *service_; }
 
   int64_t graph_revision() const { return graph_revision_; }
+  // The backend the requests run on (the last sync's AppState::device).
+  const Backend& backend() const { return backend_ ? *backend_ : cpu_backend(); }
   int64_t weights_revision() const { return weights_revision_; }
   // Why requests cannot run now ("" when they can).
   const std::string& problem() const { return problem_; }
@@ -73,10 +79,12 @@ class ViewModel {
  private:
   void load_project_file(const AppState& app);
   void derive(const AppState& app);
+  void send_model();  // the current graph, weights and backend to the service
 
   std::unique_ptr<InferenceService> service_;
   std::shared_ptr<const Graph> graph_;
   std::shared_ptr<const TensorMap> weights_;
+  const Backend* backend_ = nullptr;  // nullptr: the CPU
   ProjectData project_;
   std::string path_;
   int64_t generation_ = -1, doc_revision_ = -1;

@@ -435,9 +435,12 @@ std::string SearchPanel::start(AppState& app) {
   req.path = app.path;
   req.graph_json = graph_to_json(app.doc.graph());
   req.settings = settings();
+  req.backend = &app.device.backend();
   message_ = run_.start(std::move(req));
   if (message_.empty()) {
-    app.status = {Message::Info, "Searching " + app.name};
+    const Backend& on = app.device.backend();
+    app.status = {Message::Info, "Searching " + app.name +
+                                     (&on == &cpu_backend() ? "" : " (" + device_label(on) + ")")};
     shown_ = form_.name;
   }
   return message_;

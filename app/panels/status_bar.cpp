@@ -4,11 +4,12 @@
 #include <string>
 
 #include "app/gui/ui_probe.h"
+#include "app/panels/device_picker.h"
 #include "core/format.h"
 
 namespace fw::gui {
 
-bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom, const std::string& activity) {
+bool draw_status_bar(AppState& app, const Fonts& fonts, float zoom, const std::string& activity) {
   const Analysis& a = app.doc.analysis();
   ImU32 col = palette::kTextDim;
   switch (app.status.level) {
@@ -44,7 +45,9 @@ bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom, const 
   const float right_w = ImGui::CalcTextSize(right).x;
   const float avail = ImGui::GetContentRegionAvail().x;
   const float x0 = ImGui::GetCursorPosX();
-  const float right_x = x0 + avail - right_w;
+  const float picker_w = device_picker_width(app);
+  const float picker_x = x0 + avail - picker_w;
+  const float right_x = picker_x - st.ItemSpacing.x * 3 - right_w;
   float state_x = right_x - state_w - st.ItemSpacing.x * 3;
   const float activity_w = activity.empty() ? 0 : ImGui::CalcTextSize(activity.c_str()).x;
   const float activity_x = state_x - activity_w - st.ItemSpacing.x * 3;
@@ -87,6 +90,8 @@ bool draw_status_bar(const AppState& app, const Fonts& fonts, float zoom, const 
   ImGui::SameLine(right_x);
   ImGui::AlignTextToFramePadding();
   ImGui::TextDisabled("%s", right);
+  ImGui::SameLine(picker_x);
+  draw_device_picker(app);
   return clicked;
 }
 

@@ -171,9 +171,12 @@ std::string TrainingPanel::start(AppState& app) {
   req.settings = form_.s;
   req.settings.dataset = dataset_name(form_);
   req.from = form_.from;
+  req.backend = &app.device.backend();
   message_ = session_.start(std::move(req));
   if (message_.empty()) {
-    app.status = {Message::Info, "Training " + app.name + " on " + dataset_name(form_)};
+    const Backend& on = app.device.backend();
+    app.status = {Message::Info, "Training " + app.name + " on " + dataset_name(form_) +
+                                     (&on == &cpu_backend() ? "" : " (" + device_label(on) + ")")};
     seen_phase_ = Phase::Loading;
   }
   return message_;
@@ -529,9 +532,11 @@ void TrainingPanel::results_column(AppState& app, const Fonts& fonts, float widt
     probe::note("train:progress");
     if (live.train_images > 0)
       ImGui::TextDisabled(
-          "%s training images, %s test images, batch %lld, loss %.4f, accuracy %s this epoch",
+          "%s training images, %s test images, batch %lld, loss %.4f, accuracy %s this epoch, "
+          "on %s",
           format_count(live.train_images).c_str(), format_count(live.test_images).c_str(),
-          (long long)live.settings.batch, live.last.loss, pct(live.last.top1).c_str());
+          (long long)live.settings.batch, live.last.loss, pct(live.last.top1).c_str(),
+          live.device == "cpu" ? "the CPU" : live.device.c_str());
     else
       ImGui::TextDisabled(" ");
   } else if (selected_ >= 0 && selected_ < int(runs_.size())) {

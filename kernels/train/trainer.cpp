@@ -278,6 +278,9 @@ std::string train(const Graph& g, const Analysis& a, const Backend& be, const Tr
       }
       lr = sched.lr_at(step);
       opt.step(ck.weights, grads.params, lr);
+      // The executor sees the step: the CPU's refers to ck.weights, a device backend's holds a
+      // copy that bind() uploads again (kernels/backend.h).
+      ex->bind(ck.weights);
       acc.add(y.at(0), b.labels, loss);
       images += b.size();
       ctl.done = step + 1;

@@ -119,7 +119,8 @@ EvalResult evaluate(Executor& ex, const Dataset& ds, const Normalization& norm, 
 // on_epoch is called after each epoch with the updated checkpoint (save it there); on_step after
 // each step. Returns "done", or "cancelled" when ctl.cancel was set: `ck` then holds the last
 // completed epoch again (weights, optimiser state, epochs done and curve as on_epoch last saw
-// them), never the partial one.
+// them), never the partial one. Runs on `be` (the CPU, or a device backend: the executor is bound
+// again after every optimiser step, which uploads the updated weights there).
 std::string train(const Graph& g, const Analysis& a, const Backend& be, const TrainSettings& s,
                   const TrainData& data, TrainCheckpoint& ck, JobControl& ctl,
                   const std::function<void(const StepInfo&)>& on_step,

@@ -23,6 +23,7 @@
 #include "nas/search.h"
 #include "nas/space.h"
 #include "tests/gui/ui_driver.h"
+#include "tests/unit/backend_doubles.h"
 
 namespace fs = std::filesystem;
 namespace probe = fw::gui::probe;
@@ -211,6 +212,26 @@ TEST(SearchUi, ASmallSearchRunsInTheBackgroundAndItsResultsAppearLive) {
   ASSERT_TRUE(ui.app.doc.rename(ui.app.doc.graph().find_path("classifier"), "head").ok);
   ASSERT_EQ(fw::gui::save(ui.app), fw::gui::SaveResult::Saved) << ui.app.error;
   EXPECT_EQ(stored_results(fx.project, "quick").size(), 10u);
+}
+
+// A search started from the view scores its subnets (and the base) on the device chosen in the
+// status bar.
+TEST(SearchUi, ScoresOnTheDeviceChosenInTheStatusBar) {
+  fwtest::DeviceLikeBackend gpu("fake_gpu");  // outlives the view
+  Fixture fx("device");
+  UiDriver& ui = fx.ui;
+  ui.app.device.offered.push_back(&gpu);
+  ASSERT_EQ(ui.app.device.choose("fake_gpu"), "");
+  fx.small_search("on_device", 3);
+  ui.click(ui.at("search:start"));
+  EXPECT_NE(ui.app.status.text.find("(fake_gpu)"), std::string::npos) << ui.app.status.text;
+  ASSERT_TRUE(ui.frames_until([&] { return !ui.view->search().active(); }, 240));
+  ui.frame(2);
+  ASSERT_EQ(fx.live().phase, Phase::Done) << fx.live().error;
+  ASSERT_EQ(stored_results(fx.project, "on_device").size(), 3u);
+  // naswot runs every scored network: the 3 subnets and the base, all on the device.
+  EXPECT_GE(gpu.created.load(), 3 + 1);
+  EXPECT_GE(gpu.forwards.load(), 3 + 1);
 }
 
 TEST(SearchUi, PauseResumeAndStop) {

@@ -21,6 +21,7 @@
 #include "kernels/parallel.h"
 #include "kernels/train/project_run.h"
 #include "tests/gui/ui_driver.h"
+#include "tests/unit/backend_doubles.h"
 
 namespace fs = std::filesystem;
 using fw::gui::TrainFrom;
@@ -218,6 +219,29 @@ TEST(TrainingUi, SavingWhileAnotherProcessTrainsTheProjectIsRefusedNamingIt) {
   EXPECT_EQ(p.meta.at("train_epochs_done"), "2");
   EXPECT_FALSE(p.weights.empty());
   EXPECT_NE(p.graph_json.find("head2"), std::string::npos);  // and the GUI's edit
+}
+
+// A run started from the view trains on the device chosen in the status bar (AppState::device),
+// binding the weights again after every step (a device backend uploads them there).
+TEST(TrainingUi, TrainsOnTheDeviceChosenInTheStatusBar) {
+  fwtest::DeviceLikeBackend gpu("fake_gpu");  // outlives the view
+  gpu.copy_on_bind = true;
+  Fixture fx("device");
+  UiDriver& ui = fx.ui;
+  ui.app.device.offered.push_back(&gpu);
+  ASSERT_EQ(ui.app.device.choose("fake_gpu"), "");
+  ui.view->training_panel().form().s.epochs = 1;
+  ui.frame(2);
+  ui.click(ui.at("train:start"));
+  EXPECT_NE(ui.app.status.text.find("(fake_gpu)"), std::string::npos) << ui.app.status.text;
+  ASSERT_TRUE(ui.frames_until([&] { return !ui.view->training().active(); }));
+  ui.frame(2);
+  ASSERT_EQ(fx.live().phase, Phase::Done) << fx.live().error;
+  EXPECT_EQ(fx.live().device, "fake_gpu");
+  EXPECT_EQ(gpu.created.load(), 1);
+  EXPECT_EQ(fx.live().total, 6);  // 48 images, batch 8
+  EXPECT_EQ(gpu.binds.load(), 1 + 6);
+  EXPECT_EQ(fw::load_project(fx.project).runs.size(), 1u);
 }
 
 TEST(TrainingUi, ABadDatasetFailsWithItsReasonAndLeavesTheProject) {

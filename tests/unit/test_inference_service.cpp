@@ -2,8 +2,9 @@
 // revision, input, what) with an LRU bound, a new revision recomputes, an edit abandons the
 // running request (the executor's cancel check stops a real model mid-run, nothing is stored)
 // and drops queued ones, failures carry their one-line reason (a graph that does not validate,
-// weights that do not bind, work that throws), newest-first order, progress, and a destructor that
-// joins promptly while a real model runs.
+// weights that do not bind, work that throws), newest-first order, progress, a destructor that
+// joins promptly while a real model runs, and the CPU retry of a request whose device ran out of
+// memory.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -21,6 +22,7 @@
 #include "core/templates.h"
 #include "kernels/inference_service.h"
 #include "kernels/parallel.h"
+#include "tests/unit/backend_doubles.h"
 
 namespace {
 
@@ -416,3 +418,111 @@ TEST_F(InferenceServiceTest, DestructorAbandonsAndJoinsPromptly) {
 }
 
 }  // namespace
+
+namespace {
+
+// A forward of the tiny model on whatever executor the request gets, with the backend's name.
+struct Ran {
+  std::string backend;
+  fw::Tensor logits;
+};
+InferenceService::Result forward_work(InferenceService::Context& c) {
+  std::vector<fw::Tensor> out = c.ex.forward({fw::Tensor({2, 3, 4, 4}, 1.0f)}, {});
+  return std::make_shared<const Ran>(Ran{std::string(c.backend.name()), out.at(0)});
+}
+
+}  // namespace
+
+TEST_F(InferenceServiceTest, ADeviceOutOfMemoryRetriesTheRequestOnTheCpu) {
+  InferenceService s(1);
+  fwtest::DeviceLikeBackend gpu("fake_gpu");
+  gpu.oom_on_forward = true;
+  fw::ModelSnapshot m = snapshot(tiny_graph(), 1, 1);
+  m.backend = &gpu;
+  s.set_model(m);
+  s.request("x", "logits", forward_work);
+  s.wait_idle();
+  const InferenceService::Status st = s.get("x", "logits");
+  ASSERT_EQ(st.state, State::Done) << st.error;
+  EXPECT_EQ(s.get_as<Ran>("x", "logits")->backend, "cpu");
+  EXPECT_EQ(s.get_as<Ran>("x", "logits")->logits.shape, (fw::Shape{2, 2}));
+  EXPECT_EQ(gpu.forwards.load(), 1);  // tried on the device first
+  EXPECT_NE(st.notice.find("fake_gpu: out of GPU memory"), std::string::npos) << st.notice;
+  EXPECT_NE(st.notice.find("ran on the CPU instead"), std::string::npos) << st.notice;
+  InferenceService::Activity a = s.activity();
+  EXPECT_EQ(a.cpu_retries, 1);
+  EXPECT_EQ(a.retry_notice, st.notice);
+  // The same logits as the CPU model itself gives.
+  InferenceService cpu(1);
+  cpu.set_model(snapshot(tiny_graph(), 1, 1));
+  cpu.request("x", "logits", forward_work);
+  cpu.wait_idle();
+  ASSERT_EQ(cpu.get("x", "logits").state, State::Done);
+  EXPECT_EQ(cpu.get("x", "logits").notice, "");
+  EXPECT_EQ(cpu.get_as<Ran>("x", "logits")->logits.data, s.get_as<Ran>("x", "logits")->logits.data);
+  // The next request tries the device again (it may fit), and falls back again.
+  s.request("y", "logits", forward_work);
+  s.wait_idle();
+  EXPECT_EQ(s.get("y", "logits").state, State::Done);
+  EXPECT_EQ(gpu.forwards.load(), 2);
+  EXPECT_EQ(s.activity().cpu_retries, 2);
+  // A device that has the memory runs the request itself, with no notice.
+  gpu.oom_on_forward = false;
+  m.weights_revision = 2;
+  s.set_model(m);
+  s.request("x", "logits", forward_work);
+  s.wait_idle();
+  ASSERT_EQ(s.get("x", "logits").state, State::Done);
+  EXPECT_EQ(s.get_as<Ran>("x", "logits")->backend, "fake_gpu");
+  EXPECT_EQ(s.get("x", "logits").notice, "");
+  EXPECT_EQ(s.activity().cpu_retries, 2);
+}
+
+TEST_F(InferenceServiceTest, AModelTheDeviceCannotHoldRunsOnTheCpu) {
+  InferenceService s(1);
+  fwtest::DeviceLikeBackend gpu("fake_gpu");
+  gpu.oom_on_bind = true;
+  fw::ModelSnapshot m = snapshot(tiny_graph(), 1, 1);
+  m.backend = &gpu;
+  s.set_model(m);
+  s.request("x", "logits", forward_work);
+  s.request("y", "logits", forward_work);
+  s.wait_idle();
+  for (const char* id : {"x", "y"}) {
+    const InferenceService::Status st = s.get(id, "logits");
+    ASSERT_EQ(st.state, State::Done) << st.error;
+    EXPECT_EQ(s.get_as<Ran>(id, "logits")->backend, "cpu");
+    EXPECT_NE(st.notice.find("the weights do not fit"), std::string::npos) << st.notice;
+  }
+  EXPECT_EQ(gpu.binds.load(), 1);  // the model is built once per snapshot
+  EXPECT_EQ(gpu.forwards.load(), 0);
+  EXPECT_EQ(s.activity().cpu_retries, 2);
+}
+
+TEST_F(InferenceServiceTest, OtherDeviceFailuresAreNotRetried) {
+  InferenceService s(1);
+  fwtest::DeviceLikeBackend gpu("fake_gpu");
+  fw::ModelSnapshot m = snapshot(tiny_graph(), 1, 1);
+  m.backend = &gpu;
+  s.set_model(m);
+  s.request("x", "logits", [](InferenceService::Context&) -> InferenceService::Result {
+    throw fw::Error("CUDA: an illegal memory access was encountered (kernel launch)");
+  });
+  // Out of memory on the CPU itself: there is nowhere else to go.
+  fw::ModelSnapshot c = snapshot(tiny_graph(), 1, 1);
+  InferenceService on_cpu(1);
+  on_cpu.set_model(c);
+  on_cpu.request("x", "logits", [](InferenceService::Context&) -> InferenceService::Result {
+    throw fw::gpu::DeviceOutOfMemory("out of GPU memory: impossible here");
+  });
+  s.wait_idle();
+  on_cpu.wait_idle();
+  EXPECT_EQ(s.get("x", "logits").state, State::Failed);
+  EXPECT_EQ(s.get("x", "logits").error,
+            "CUDA: an illegal memory access was encountered (kernel launch)");
+  EXPECT_EQ(s.get("x", "logits").notice, "");
+  EXPECT_EQ(on_cpu.get("x", "logits").state, State::Failed);
+  EXPECT_EQ(on_cpu.get("x", "logits").error, "out of GPU memory: impossible here");
+  EXPECT_EQ(s.activity().cpu_retries, 0);
+  EXPECT_EQ(on_cpu.activity().cpu_retries, 0);
+}

@@ -13,6 +13,7 @@
 #include "kernels/parallel.h"
 #include "kernels/train/project_run.h"
 #include "kernels/train/trainer.h"
+#include "tests/unit/backend_doubles.h"
 
 using namespace fw;
 
@@ -152,6 +153,36 @@ TEST(Trainer, ResumedRunEqualsUninterrupted) {
   EXPECT_EQ(saved.epochs_done, 3);
   EXPECT_TRUE(same(saved.weights, full.weights));
   EXPECT_TRUE(same(saved.optimizer, full.optimizer));
+}
+
+// A device backend holds its own copy of the weights (it uploads them in bind()): the trainer must
+// bind again after every optimiser step, or every step after the first would run on the initial
+// weights. A backend that copies in bind() (as DevExecutor uploads) gets the CPU's losses, step by
+// step, and its final weights.
+TEST(Trainer, ADeviceBackendSeesEveryOptimiserStep) {
+  set_num_threads(1);
+  TrainFixture su;
+  su.s.epochs = 2;
+  auto run = [&](const Backend& be, std::vector<double>& losses) {
+    TrainCheckpoint ck = su.start();
+    JobControl ctl;
+    EXPECT_EQ(train(
+                  su.g, su.a, be, su.s, su.data, ck, ctl,
+                  [&](const StepInfo& st) { losses.push_back(st.batch_loss); }, nullptr),
+              "done");
+    return ck;
+  };
+  std::vector<double> cpu_losses, dev_losses;
+  const TrainCheckpoint cpu = run(cpu_backend(), cpu_losses);
+  fwtest::DeviceLikeBackend dev("uploading");
+  dev.copy_on_bind = true;
+  const TrainCheckpoint on_dev = run(dev, dev_losses);
+  ASSERT_EQ(dev_losses.size(), cpu_losses.size());
+  ASSERT_EQ(cpu_losses.size(), 12u);  // 96 items / 16 a batch, 2 epochs
+  for (size_t i = 0; i < cpu_losses.size(); ++i)
+    EXPECT_NEAR(dev_losses[i], cpu_losses[i], 1e-4 * std::abs(cpu_losses[i])) << "step " << i;
+  EXPECT_TRUE(same(on_dev.weights, cpu.weights));
+  EXPECT_EQ(dev.binds.load(), 1 + 12);  // once before the first step, then after every step
 }
 
 TEST(Trainer, SettingsRoundTripThroughJson) {
