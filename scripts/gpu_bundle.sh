@@ -16,9 +16,9 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFORMWORK_GUI=
 cmake --build "$build" -j "${FORMWORK_JOBS:-$(nproc)}" \
   --target formwork formwork_device_tests formwork_bench_cuda
 rm -rf "$out"
-mkdir -p "$out/lib"
+mkdir -p "$out/lib" "$out/bin"
 bins=("$build/app/formwork" "$build/tests/formwork_device_tests" "$build/tests/formwork_bench_cuda")
-cp "${bins[@]}" "$out/"
+cp "${bins[@]}" "$out/bin/"
 ldd "${bins[@]}" | awk '/=> \// {print $3}' | sort -u | while read -r lib; do
   case $(basename "$lib") in
     libc.so* | libm.so* | libdl.so* | libpthread.so* | librt.so* | ld-linux* | libcuda.so* | \
@@ -26,7 +26,19 @@ ldd "${bins[@]}" | awk '/=> \// {print $3}' | sort -u | while read -r lib; do
     *) cp -L "$lib" "$out/lib/" ;;
   esac
 done
-strip "$out"/formwork "$out"/formwork_device_tests "$out"/formwork_bench_cuda
+strip "$out"/bin/*
+# One wrapper per binary: the bundle's libraries (and the machine's cuBLAS, from
+# FORMWORK_CUBLAS_DIR) for that program only, so that Python there keeps its own libstdc++.
+for b in "${bins[@]}"; do
+  name=$(basename "$b")
+  cat >"$out/$name" <<WRAP
+#!/bin/sh
+d=\$(dirname "\$(readlink -f "\$0")")
+export LD_LIBRARY_PATH="\$d/lib\${FORMWORK_CUBLAS_DIR:+:\$FORMWORK_CUBLAS_DIR}\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+exec "\$d/bin/$name" "\$@"
+WRAP
+  chmod +x "$out/$name"
+done
 grep -qx '/.gpu/' "$root/.git/info/exclude" 2>/dev/null || echo '/.gpu/' >>"$root/.git/info/exclude"
 du -sh "$out"
 ls "$out" "$out/lib"

@@ -30,7 +30,8 @@ for d in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib \
   $(python3 -c 'import nvidia.cublas, os; print(os.path.join(os.path.dirname(nvidia.cublas.__file__), "lib"))' 2>/dev/null); do
   if [ -e "$d/libcublas.so.13" ]; then cublas=$d; break; fi
 done
-export LD_LIBRARY_PATH="$bundle/lib${cublas:+:$cublas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# For the bundle's programs only (their wrappers read it): Python keeps its own libraries.
+export FORMWORK_CUBLAS_DIR=$cublas
 fw=$bundle/formwork
 failed=0
 step() {  # step N NAME TIMEOUT COMMAND...
