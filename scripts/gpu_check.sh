@@ -46,7 +46,9 @@ step() {  # step N NAME TIMEOUT COMMAND...
   [ $rc -eq 0 ] || failed=$((failed + 1))
   tail -n 25 "$log"
 }
-step 1 machine 30 bash -c "nvidia-smi; echo 'cuBLAS from: ${cublas:-not found}'; '$fw' --version"
+# Step 1 fails when formwork sees no usable GPU (the later steps would only report SKIP).
+step 1 machine 30 bash -c "nvidia-smi; echo 'cuBLAS from: ${cublas:-not found}'; '$fw' --version &&
+  ! '$fw' --version | grep -Eq 'CUDA: (off|unavailable)'"
 step 2 sweep 150 "$bundle/formwork_device_tests" --gtest_filter='*Cuda*' --gtest_brief=1
 step 3 tf32 60 env FORMWORK_TEST_TF32=1 "$bundle/formwork_device_tests" \
   --gtest_filter='*DeviceOpCuda*' --gtest_brief=1
