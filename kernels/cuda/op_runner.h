@@ -25,8 +25,9 @@ class OpRunner {
   virtual ~OpRunner() = default;
   virtual std::string device() const = 0;
   // Forward of op `id` on `in` (batched) with `params`, then, when `dout` is not empty, backward
-  // with every input and the forward's output and saved slots available, computing the inputs'
-  // and parameters' gradients flagged in want_din / want_dparam. Errors: fw::Error.
+  // with the inputs and output the CPU kernel's needs() declares (the others are nullptr, as the
+  // executor frees them) and the forward's saved slots, computing the inputs' and parameters'
+  // gradients flagged in want_din / want_dparam. Errors: fw::Error.
   virtual OpRun run(std::string_view id, const Attrs& attrs, const cpu::RunMode& mode,
                     const std::vector<Tensor>& in, const std::vector<Tensor>& params,
                     const std::vector<Tensor>& dout, const std::vector<bool>& want_din,

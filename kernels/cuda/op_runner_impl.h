@@ -53,12 +53,18 @@ class OpRunnerT final : public OpRunner {
       for (const DTensor& t : saved) r.saved.push_back(down(t));
     if (dout.empty()) return r;
     Bwd<D> ba{d, attrs, mode, {}, {}, {}, {}, {}, {}, {}, {}};
+    // Backward gets only what the CPU kernel's needs() declares, as in the executor (which
+    // frees the rest): a program that reads more fails here.
+    bool param_grads = false;
+    for (size_t i = 0; i < params.size(); ++i)
+      param_grads = param_grads || (i < want_dparam.size() && want_dparam[i]);
+    const cpu::BackwardNeeds needs = k->meta->needs(attrs, param_grads);
     for (size_t i = 0; i < in.size(); ++i) {
       ba.in_shapes.push_back(in[i].shape);
-      ba.in.push_back(&xin[i]);
+      ba.in.push_back(needs.needs_input(int(i)) ? &xin[i] : nullptr);
     }
     for (DTensor& t : xpar) ba.params.push_back(&t);
-    ba.out.push_back(&out[0]);
+    ba.out.push_back(needs.output ? &out[0] : nullptr);
     for (DTensor& t : saved) ba.saved.push_back(&t);
     for (size_t i = 0; i < dout.size(); ++i) {
       up(dout_[i], dout[i]);

@@ -97,6 +97,16 @@ void check_against_cpu(fw::gpu::OpRunner& runner, const OpCase& c, double fwd_to
     EXPECT_TRUE(fwtest::all_finite(dev.din.at(i))) << "d input " << i;
     EXPECT_LE(norm_err(dev.din.at(i), cpu.din.at(i)), bwd_tol) << "d input " << i;
   }
+  // Input gradients alone (Grad-CAM's pass): backward gets only what needs(attrs, false)
+  // declares, and must still give the same input gradients.
+  if (!d.params.empty()) {
+    const fw::gpu::OpRun only = runner.run(c.op, c.attrs, c.mode, d.in, d.params, d.dout, want_din,
+                                           std::vector<bool>(d.params.size(), false));
+    for (size_t i = 0; i < d.in.size(); ++i) {
+      if (c.is_shape_only(i)) continue;
+      EXPECT_LE(norm_err(only.din.at(i), cpu.din.at(i)), bwd_tol) << "d input " << i << " alone";
+    }
+  }
   for (size_t i = 0; i < d.params.size(); ++i) {
     EXPECT_TRUE(fwtest::all_finite(dev.dparams.at(i))) << "d param " << i;
     // A parameter of a few elements (StarReLU's scale and bias) gets a sum over the whole
